@@ -1,0 +1,1 @@
+"""Trusted-side checks: helpers hidden tests use to inspect learner artifacts as data."""

@@ -1,0 +1,44 @@
+"""The ``hml`` command line: thin click commands over the engine.
+
+Commands are imported only when run, so ``hml --help`` and the quiz
+commands never import TensorFlow, kfp or aiplatform.
+"""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands live in modules imported on first use."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module_name, attribute = self.lazy[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+
+COMMANDS = {
+    "grade": "grader.commands.grade:grade",
+    "notebooks": "grader.commands.notebooks:notebooks",
+    "quiz": "grader.quiz.cli:quiz",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
+@click.version_option(package_name="hml-grader")
+def main() -> None:
+    """Exercises, sandboxed grading and self-check quizzes for Building Hybrid ML Systems."""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Submissions in, normalised workspaces out.
+
+A module file, a notebook, a directory or a zip becomes a workspace whose
+``module/`` folder holds exactly the exercise's module file: nothing else a
+learner sent (a ``conftest.py``, a ``sitecustomize.py``, a ``.pth`` file,
+links) reaches the worker. Anything suspicious is refused with a message,
+which becomes the submission's result.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+from grader.errors import GraderError
+from grader.notebooks import ConvertedNotebook, NotebookError, notebook_to_module
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_FILES = 500
+
+
+class SubmissionRefused(GraderError):
+    """The submission cannot be graded as sent; the message says why and what to do."""
+
+
+@dataclass
+class Workspace:
+    root: Path
+    module_file: Path
+    kind: str  # module, notebook, directory, zip
+    cells: list[tuple[int, int]] = field(default_factory=list)  # for notebooks: see ConvertedNotebook
+
+    @property
+    def module_dir(self) -> Path:
+        return self.module_file.parent
+
+    def locate(self, line: int) -> str:
+        return ConvertedNotebook("", self.cells).locate(line) if self.cells else f"line {line}"
+
+    def save(self) -> None:
+        data = asdict(self) | {"root": str(self.root), "module_file": str(self.module_file)}
+        (self.root / "workspace.json").write_text(json.dumps(data))
+
+    @classmethod
+    def load(cls, root: Path) -> "Workspace":
+        data = json.loads((root / "workspace.json").read_text())
+        return cls(Path(data["root"]), Path(data["module_file"]), data["kind"],
+                   [tuple(c) for c in data.get("cells", [])])
+
+
+def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
+    """Normalise ``submission`` into ``dest``; raise ``SubmissionRefused`` with the reason."""
+    dest.mkdir(parents=True, exist_ok=True)
+    module_dir = dest / "module"
+    module_dir.mkdir(exist_ok=True)
+    target = module_dir / module_filename
+    if submission.is_symlink():
+        raise SubmissionRefused(f"{submission.name} is a symbolic link; send the file itself")
+    if not submission.exists():
+        raise SubmissionRefused(f"{submission} does not exist")
+    if submission.is_dir():
+        workspace = _from_files(_directory_files(submission), target, "directory")
+    elif submission.suffix == ".zip":
+        workspace = _from_files(_zip_files(submission), target, "zip")
+    elif submission.suffix == ".ipynb":
+        workspace = _from_notebook(_read_limited(submission), target, "notebook")
+    elif submission.suffix == ".py":
+        _write_module(target, _read_limited(submission))
+        workspace = Workspace(dest, target, "module")
+    else:
+        raise SubmissionRefused(f"{submission.name}: send a .py module, an .ipynb notebook, "
+                                f"a directory or a .zip holding {module_filename}")
+    workspace.root = dest
+    workspace.save()
+    return workspace
+
+
+def _read_limited(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SubmissionRefused(f"{path.name} is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB")
+    return path.read_bytes()
+
+
+def _write_module(target: Path, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SubmissionRefused(f"{target.name} is not UTF-8 text") from None
+    target.write_bytes(data)
+
+
+def _from_notebook(data: bytes, target: Path, kind: str) -> Workspace:
+    try:
+        converted = notebook_to_module(data.decode("utf-8", "replace"))
+    except NotebookError as exc:
+        raise SubmissionRefused(str(exc)) from None
+    target.write_text(converted.source)
+    return Workspace(target.parent.parent, target, kind, converted.cells)
+
+
+def _from_files(files: dict[str, bytes], target: Path, kind: str) -> Workspace:
+    """Pick the module file (or, failing that, a single notebook) among a folder's files."""
+    name = target.name
+    stem = Path(name).stem
+    for wanted, convert in ((name, False), (f"{stem}.ipynb", True)):
+        matches = sorted((p for p in files if PurePosixPath(p).name == wanted), key=lambda p: (p.count("/"), p))
+        if matches:
+            data = files[matches[0]]
+            if convert:
+                return _from_notebook(data, target, kind)
+            _write_module(target, data)
+            return Workspace(target.parent.parent, target, kind)
+    notebooks = [p for p in files if p.endswith(".ipynb") and "/." not in f"/{p}"]
+    if len(notebooks) == 1:
+        return _from_notebook(files[notebooks[0]], target, kind)
+    raise SubmissionRefused(f"no {name} found in the submission (it holds: {', '.join(sorted(files)[:10]) or 'nothing'})")
+
+
+def _directory_files(root: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in dirnames + filenames:
+            path = Path(directory) / name
+            if path.is_symlink():
+                raise SubmissionRefused(f"{path.relative_to(root)} is a symbolic link; links are not accepted")
+        dirnames[:] = [d for d in dirnames if d not in ("__pycache__", ".git", ".ipynb_checkpoints")]
+        for name in filenames:
+            path = Path(directory) / name
+            relative = path.relative_to(root).as_posix()
+            if len(files) >= MAX_FILES:
+                raise SubmissionRefused(f"the submission holds more than {MAX_FILES} files")
+            if not relative.endswith((".py", ".ipynb")):
+                continue
+            data = _read_limited(path)
+            total += len(data)
+            if total > MAX_TOTAL_BYTES:
+                raise SubmissionRefused(f"the submission is larger than {MAX_TOTAL_BYTES // 1024 // 1024} MiB")
+            files[relative] = data
+    return files
+
+
+def _zip_files(path: Path) -> dict[str, bytes]:
+    if path.stat().st_size > MAX_TOTAL_BYTES:
+        raise SubmissionRefused(f"{path.name} is larger than {MAX_TOTAL_BYTES // 1024 // 1024} MiB")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionRefused(f"{path.name} is not a readable zip archive ({exc})") from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_FILES:
+            raise SubmissionRefused(f"{path.name} holds {len(entries)} entries; the limit is {MAX_FILES}")
+        total = sum(e.file_size for e in entries)
+        if total > MAX_TOTAL_BYTES:
+            raise SubmissionRefused(f"{path.name} unpacks to {total // 1024 // 1024} MiB; "
+                                    f"the limit is {MAX_TOTAL_BYTES // 1024 // 1024} MiB")
+        files: dict[str, bytes] = {}
+        for entry in entries:
+            name = entry.filename
+            parts = PurePosixPath(name.replace("\\", "/")).parts
+            if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
+                raise SubmissionRefused(f"{path.name}: the entry {name!r} points outside the archive's folder")
+            if stat.S_ISLNK(entry.external_attr >> 16):
+                raise SubmissionRefused(f"{path.name}: the entry {name!r} is a symbolic link; links are not accepted")
+            if entry.is_dir() or not name.endswith((".py", ".ipynb")) or "__MACOSX" in parts:
+                continue
+            if entry.file_size > MAX_FILE_BYTES:
+                raise SubmissionRefused(f"{path.name}: {name!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
+            data = archive.read(entry)
+            if len(data) > MAX_FILE_BYTES:  # the header lied about the size
+                raise SubmissionRefused(f"{path.name}: {name!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
+            files["/".join(parts)] = data
+    return files
+
+
+def discard(workspace_root: Path) -> None:
+    shutil.rmtree(workspace_root, ignore_errors=True)

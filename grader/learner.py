@@ -1,0 +1,300 @@
+"""The trusted side of a worker: start it, talk to it, kill it.
+
+``Learner`` is what tests hold (the ``learner`` fixture): attribute access
+becomes a call of the learner's function of that name in the worker. Only
+data crosses; every answer is decoded into fresh built-in objects.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import wire
+from grader.errors import (
+    ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
+)
+from grader.sandbox import Limits, launch
+
+OUTPUT_LIMIT = 64 * 1024
+
+
+@dataclass
+class WorkerSpec:
+    """What one worker holds and how it is confined."""
+
+    module_dir: Path | None = None  # the directory holding the learner module; None for an evaluator
+    module_name: str | None = None
+    preload: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    sandboxed: bool = True
+    start_timeout: float = 120.0
+    call_timeout: float = 60.0
+    locate: Callable[[int], str] | None = None  # notebooks: a module line in the notebook's terms
+
+
+class Worker:
+    """One sandboxed worker process and its two channels."""
+
+    def __init__(self, spec: WorkerSpec):
+        self.spec = spec
+        self._host_scratch = Path(tempfile.mkdtemp(prefix="hml-scratch-"))
+        self._output = bytearray()
+        self._output_dropped = 0
+        self._answers: queue.Queue = queue.Queue()
+        request_read, self._request_write = os.pipe()
+        answer_read, answer_write = os.pipe()
+        output_read, output_write = os.pipe()
+        channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
+        plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandboxed,
+                      self._host_scratch)
+        self.scratch = plan.scratch
+        self.sandboxed = plan.sandboxed
+        self.process = subprocess.Popen(
+            plan.argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
+            pass_fds=(request_read, answer_write), preexec_fn=plan.preexec,
+            cwd=str(self._host_scratch) if not plan.sandboxed else "/",
+        )
+        for fd in (request_read, answer_write, output_write):
+            os.close(fd)
+        self._requests = os.fdopen(self._request_write, "wb")
+        threading.Thread(target=self._read_answers, args=(answer_read,), daemon=True).start()
+        threading.Thread(target=self._read_output, args=(output_read,), daemon=True).start()
+        self.started = time.monotonic()
+
+    def _worker_args(self) -> list[str]:
+        args = ["--preload", ",".join(self.spec.preload)]
+        if self.spec.module_name:
+            args += ["--module-name", self.spec.module_name]
+        return args
+
+    def wait_ready(self) -> None:
+        """Wait for the worker to import its libraries and the learner module."""
+        header, _ = self._next_answer(self.spec.start_timeout, "starting up (importing your module)")
+        if not header.get("ok"):
+            error = header.get("error") or {}
+            if header.get("stage") == "preload":
+                raise WorkerCrashed(f"the worker could not import its libraries: "
+                                    f"{error.get('type')}: {error.get('message')}")
+            raise ModuleImportFailed(_import_message(error, self.spec.locate))
+
+    def request(self, message: dict, blobs: list[bytes] = (), timeout: float | None = None,
+                what: str = "a call") -> Any:
+        try:
+            wire.write_message(self._requests, message, list(blobs))
+        except (BrokenPipeError, OSError):
+            raise self._crashed(what) from None
+        header, answer_blobs = self._next_answer(timeout or self.spec.call_timeout, what)
+        try:
+            if header.get("ok"):
+                return wire.decode(header.get("value"), answer_blobs)
+            error = header.get("error") or {}
+        except Exception as exc:  # noqa: BLE001 - anything malformed is a protocol error
+            raise WorkerProtocolError(f"the worker sent a malformed answer: {exc}") from None
+        raise learner_error(str(error.get("type", "Error")), str(error.get("message", "")),
+                            str(error.get("traceback", "")), message.get("name"))
+
+    def _next_answer(self, timeout: float, what: str) -> tuple[dict, list[bytes]]:
+        try:
+            item = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            raise WorkerTimeout(f"{what} did not finish within {timeout:g} seconds and was stopped "
+                                "(an endless loop, or far too much work?)") from None
+        if isinstance(item, BaseException):
+            if isinstance(item, EOFError):
+                raise self._crashed(what)
+            raise WorkerProtocolError(f"the worker sent a malformed answer: {item}")
+        return item
+
+    def _crashed(self, what: str) -> WorkerCrashed:
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.returncode
+        self.kill()
+        if code is not None and code < 0:
+            reason = {signal.SIGKILL: "it was killed (often: out of memory)", signal.SIGXCPU: "it ran out of CPU time",
+                      signal.SIGXFSZ: "it wrote a file larger than allowed",
+                      signal.SIGSEGV: "it crashed (segmentation fault)"}.get(-code, f"signal {-code}")
+        else:
+            reason = f"exit code {code}"
+        return WorkerCrashed(f"the process running your code stopped during {what}: {reason}. "
+                             "Do not call exit() or os._exit() in your module.")
+
+    def _read_answers(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as stream:
+            while True:
+                try:
+                    self._answers.put(wire.read_message(stream))
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting call
+                    self._answers.put(exc)
+                    return
+
+    def _read_output(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as stream:
+            while chunk := stream.read1(65536):
+                room = OUTPUT_LIMIT - len(self._output)
+                self._output += chunk[:max(room, 0)]
+                self._output_dropped += max(len(chunk) - max(room, 0), 0)
+
+    @property
+    def output(self) -> str:
+        text = self._output.decode("utf-8", "replace")
+        if self._output_dropped:
+            text += f"\n[... {self._output_dropped} more bytes of output truncated]"
+        return text
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                wire.write_message(self._requests, {"op": "shutdown"})
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        try:
+            self._requests.close()
+        except OSError:
+            pass
+        shutil.rmtree(self._host_scratch, ignore_errors=True)
+
+
+def _import_message(error: dict, locate: Callable[[int], str] | None) -> str:
+    kind, message, lineno = error.get("type"), error.get("message"), error.get("lineno")
+    where = ""
+    if isinstance(lineno, int):
+        where = f" ({locate(lineno) if locate else f'line {lineno}'})"
+    text = f"your module could not be imported{where}: {kind}: {message}"
+    if kind == "SystemExit":
+        text += ". Do not call exit() at the top level of your module."
+    if error.get("traceback"):
+        text += "\n" + error["traceback"]
+    return text
+
+
+class Learner:
+    """The ``learner`` fixture: the learner's module, reached across the sandbox.
+
+    A worker that dies or hangs fails the current call; the next call starts
+    a fresh one. A module that does not import fails every call the same way.
+    """
+
+    MAX_TIMEOUTS = 3  # after this many hung calls, the rest fail at once: a batch must move on
+
+    def __init__(self, spec: WorkerSpec):
+        self._spec = spec
+        self._worker: Worker | None = None
+        self._import_failure: ModuleImportFailed | None = None
+        self._timeouts = 0
+
+    def _ready_worker(self) -> Worker:
+        if self._import_failure is not None:
+            raise self._import_failure
+        if self._timeouts >= self.MAX_TIMEOUTS:
+            raise WorkerTimeout(f"not run: {self._timeouts} earlier calls of your code ran out of time")
+        if self._worker is not None and self._worker.alive():
+            return self._worker
+        if self._worker is not None:
+            self._worker.close()
+        self._worker = Worker(self._spec)
+        try:
+            self._worker.wait_ready()
+        except ModuleImportFailed as exc:
+            self._import_failure = exc
+            self.close()
+            raise
+        except WorkerTimeout as exc:
+            # Importing is deterministic: a module that hangs once will hang every time.
+            self._import_failure = ModuleImportFailed(f"your module could not be imported: {exc}")
+            self.close()
+            raise self._import_failure from None
+        except BaseException:
+            self.close()
+            raise
+        return self._worker
+
+    def _send(self, message: dict, blobs=(), timeout: float | None = None, what: str = "a call") -> Any:
+        worker = self._ready_worker()
+        try:
+            return worker.request(message, blobs, timeout, what)
+        except WorkerTimeout:
+            self._timeouts += 1
+            raise
+
+    def call(self, name: str, *args, then: str | None = None, timeout: float | None = None, **kwargs) -> Any:
+        """Call the learner's function ``name``; ``then`` names a recipe that turns its result into data."""
+        tree_args, blobs = wire.encode([list(args), kwargs])
+        return self._send({"op": "call", "name": name, "args": tree_args[0], "kwargs": tree_args[1], "then": then},
+                          blobs, timeout, f"the call of `{name}`")
+
+    def recipe(self, name: str, *args, timeout: float | None = None, **kwargs) -> Any:
+        """Run trusted helper code (``grader/recipes``) in the worker, next to the learner module."""
+        tree_args, blobs = wire.encode([list(args), kwargs])
+        return self._send({"op": "recipe", "name": name, "args": tree_args[0], "kwargs": tree_args[1]},
+                          blobs, timeout, f"`{name}`")
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def proxy(*args, **kwargs):
+            return self.call(name, *args, **kwargs)
+
+        proxy.__name__ = name
+        return proxy
+
+    def path(self, relative: str) -> str:
+        """A path in the worker's scratch directory, as the learner's code sees it."""
+        worker = self._ready_worker()
+        return f"{worker.scratch}/{relative}"
+
+    def read_bytes(self, relative: str) -> bytes:
+        return self._send({"op": "read", "path": relative}, what=f"reading {relative}")
+
+    def read_text(self, relative: str) -> str:
+        return self.read_bytes(relative).decode("utf-8", "replace")
+
+    def write_bytes(self, relative: str, data: bytes) -> str:
+        return self._send({"op": "write", "path": relative}, [bytes(data)], what=f"writing {relative}")
+
+    def walk(self, relative: str = ".") -> list[str]:
+        """Every file below ``relative`` in the scratch directory, as relative paths."""
+        return self._send({"op": "walk", "path": relative}, what=f"listing {relative}")
+
+    def defines(self, name: str) -> bool:
+        return bool(self._send({"op": "defines", "name": name}, what="a lookup"))
+
+    @property
+    def output(self) -> str:
+        """What the learner's code printed so far in the current worker (truncated)."""
+        return self._worker.output if self._worker else ""
+
+    @property
+    def sandboxed(self) -> bool:
+        return self._spec.sandboxed
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None

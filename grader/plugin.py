@@ -1,0 +1,226 @@
+"""The pytest plugin that turns an exercise's tests into a grading run.
+
+Loaded with ``-p grader.plugin --hml-config FILE``. It provides the
+``learner``, ``evaluator``, ``exercise`` and ``batch_cache`` fixtures, reads
+``points`` and ``visibility`` markers, and writes the results. What a
+learner may see of each test is decided here, and only here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import wire
+from grader.course import Course
+from grader.errors import GraderError, LearnerError, ModuleImportFailed
+from grader.intake import SubmissionRefused, Workspace
+from grader.learner import Learner, WorkerSpec
+from grader.results import VISIBILITIES, GradeResult, TestResult
+from grader.sandbox import Limits
+
+
+@dataclass
+class GradingConfig:
+    exercise: str
+    course_root: str
+    submission: str
+    results_path: str
+    workspace: str | None = None  # None when the submission was refused
+    refused: str | None = None
+    sandboxed: bool = True
+    cache_dir: str | None = None
+
+    @classmethod
+    def read(cls, path: str) -> "GradingConfig":
+        return cls(**json.loads(Path(path).read_text()))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--hml-config", help="grading configuration written by grader.run")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): the points a test is worth")
+    config.addinivalue_line("markers", "visibility(v): visible, hidden, after_due_date or after_published")
+    path = config.getoption("--hml-config")
+    if path:
+        config.pluginmanager.register(Grading(GradingConfig.read(path)), "hml-grading")
+
+
+class _Refused:
+    """Stands in for the learner when the submission was refused: every use fails with the reason."""
+
+    def __init__(self, reason: str):
+        self._reason = reason
+
+    def __getattr__(self, name: str):
+        raise SubmissionRefused(f"your submission was refused: {self._reason}")
+
+
+class Grading:
+    def __init__(self, config: GradingConfig):
+        self.config = config
+        self.course = Course(Path(config.course_root))
+        self._exercise = self.course.exercise(config.exercise)
+        self.results: list[TestResult] = []
+        self.started = time.monotonic()
+        self._cases: dict[str, int] = {}
+
+    # fixtures -----------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def exercise(self):
+        return self._exercise
+
+    @pytest.fixture(scope="session")
+    def learner(self):
+        if self.config.workspace is None:
+            yield _Refused(self.config.refused or "it could not be read")
+            return
+        workspace = Workspace.load(Path(self.config.workspace))
+        spec = WorkerSpec(
+            module_dir=workspace.module_dir, module_name=self._exercise.module_name,
+            preload=list(self._exercise.preload), sandboxed=self.config.sandboxed,
+            limits=Limits(memory_mb=self._exercise.memory_mb),
+            call_timeout=self._exercise.call_timeout, start_timeout=self._exercise.start_timeout,
+            locate=workspace.locate if workspace.cells else None,
+        )
+        proxy = Learner(spec)
+        yield proxy
+        proxy.close()
+
+    @pytest.fixture(scope="session")
+    def evaluator(self):
+        spec = WorkerSpec(preload=list(self._exercise.evaluator_preload), sandboxed=self.config.sandboxed,
+                          limits=Limits(memory_mb=max(self._exercise.memory_mb, 4096)),
+                          call_timeout=max(self._exercise.call_timeout, 120))
+        proxy = Learner(spec)
+        yield proxy
+        proxy.close()
+
+    @pytest.fixture(scope="session")
+    def batch_cache(self):
+        return BatchCache(Path(self.config.cache_dir) if self.config.cache_dir else None, self._exercise.id)
+
+    # collection ---------------------------------------------------------------
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.get_closest_marker("points") is None:
+                raise pytest.UsageError(f"{item.nodeid} has no points marker")
+            visibility = self._visibility(item)
+            if visibility not in VISIBILITIES:
+                raise pytest.UsageError(f"{item.nodeid}: unknown visibility {visibility!r}")
+
+    def _visibility(self, item: pytest.Item) -> str:
+        marker = item.get_closest_marker("visibility")
+        if marker is not None:
+            return marker.args[0]
+        hidden_root = self.course.solutions_dir.resolve()
+        return "hidden" if Path(str(item.path)).resolve().is_relative_to(hidden_root) else "visible"
+
+    # reporting ----------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(self._result(item, call, report))
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> TestResult:
+        points = float(item.get_closest_marker("points").args[0])
+        visibility = self._visibility(item)
+        hidden = visibility != "visible"
+        passed = report.passed
+        output = ""
+        if report.skipped:
+            passed = False
+            output = "This test was skipped."
+        elif not passed and call.excinfo is not None:
+            output = feedback(call.excinfo.value, hidden)
+        return TestResult(
+            name=self._name(item, hidden), nodeid=self._nodeid(item, hidden),
+            score=points if passed else 0.0, max_score=points,
+            status="passed" if passed else "failed", visibility=visibility, output=output,
+            duration=report.duration,
+        )
+
+    def _name(self, item: pytest.Item, hidden: bool) -> str:
+        doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
+        base = doc[0].strip() if doc else item.originalname.removeprefix("test_").replace("_", " ")
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            return base
+        if hidden:
+            # A parameter id may spell out a hidden input: number the cases instead.
+            number = self._cases.get(item.originalname, 0) + 1
+            self._cases[item.originalname] = number
+            return f"{base} (case {number})"
+        return f"{base} [{callspec.id}]"
+
+    def _nodeid(self, item: pytest.Item, hidden: bool) -> str:
+        if not hidden:
+            return item.nodeid
+        digest = hashlib.sha256(item.nodeid.encode()).hexdigest()[:8]
+        return f"hidden::{item.originalname}::{digest}"
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        result = GradeResult(
+            submission=self.config.submission, exercise=self._exercise.id, tests=self.results,
+            execution_time=time.monotonic() - self.started, refused=self.config.refused,
+            sandboxed=self.config.sandboxed,
+        )
+        result.write(Path(self.config.results_path))
+
+
+def feedback(exc: BaseException, hidden: bool) -> str:
+    """What a learner is told about a failed test; for hidden tests, nothing of the test itself."""
+    if isinstance(exc, AssertionError) and not isinstance(exc, LearnerError):
+        return str(exc) or "This check failed."
+    if isinstance(exc, LearnerError):
+        if hidden:
+            return f"Your function `{exc.function}` raised {exc.type_name}." if exc.function else \
+                f"Your code raised {exc.type_name}."
+        return f"{exc}\n{exc.traceback}".strip()
+    if isinstance(exc, (GraderError, SubmissionRefused, ModuleImportFailed)):
+        return str(exc)
+    if hidden:
+        return f"The test could not complete ({type(exc).__name__})."
+    return f"{type(exc).__name__}: {exc}"
+
+
+class BatchCache:
+    """Reference values computed once per batch and shared by every submission in it."""
+
+    def __init__(self, directory: Path | None, namespace: str):
+        self.directory = directory
+        self.namespace = namespace
+        self._memory: dict[str, object] = {}
+
+    def __call__(self, key: str, compute):
+        if key in self._memory:
+            return self._memory[key]
+        path = None
+        if self.directory is not None:
+            digest = hashlib.sha256(f"{self.namespace}:{key}".encode()).hexdigest()[:24]
+            path = self.directory / f"{self.namespace}-{digest}.bin"
+            if path.is_file():
+                with path.open("rb") as stream:
+                    header, blobs = wire.read_message(stream)
+                value = wire.decode(header["value"], blobs)
+                self._memory[key] = value
+                return value
+        value = compute()
+        if path is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tree, blobs = wire.encode(value)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            with temporary.open("wb") as stream:
+                wire.write_message(stream, {"value": tree}, blobs)
+            temporary.replace(path)
+        self._memory[key] = value
+        return value

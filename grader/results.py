@@ -1,0 +1,90 @@
+"""Grading results and the Gradescope ``results.json`` format."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclass
+class TestResult:
+    name: str
+    nodeid: str
+    score: float
+    max_score: float
+    status: str  # passed or failed
+    visibility: str
+    output: str = ""
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class GradeResult:
+    submission: str
+    exercise: str
+    tests: list[TestResult] = field(default_factory=list)
+    execution_time: float = 0.0
+    refused: str | None = None  # why the submission could not be graded, if it could not
+    error: str | None = None  # a failure of the grader itself, recorded instead of crashing a batch
+    sandboxed: bool = True
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    def test(self, text: str) -> TestResult:
+        """The one test whose name or node id contains ``text``."""
+        found = [t for t in self.tests if text in t.name or text in t.nodeid]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} tests match {text!r}: {[t.name for t in found] or [t.name for t in self.tests]}")
+        return found[0]
+
+    def failed(self) -> list[TestResult]:
+        return [t for t in self.tests if not t.passed]
+
+    def to_gradescope(self) -> dict:
+        notes = [m for m in (self.refused and f"Submission refused: {self.refused}", self.error) if m]
+        return {
+            "score": self.score,
+            "execution_time": round(self.execution_time, 3),
+            "output": "\n".join(notes),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [
+                {"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
+                 "visibility": t.visibility, "output": t.output,
+                 "extra_data": {"nodeid": t.nodeid, "duration": round(t.duration, 3)}}
+                for t in self.tests
+            ],
+            "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,
+                           "refused": self.refused, "error": self.error, "sandboxed": self.sandboxed},
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.to_gradescope(), indent=2))
+        temporary.replace(path)  # a killed grader never leaves half a results file
+
+    @classmethod
+    def from_gradescope(cls, data: dict) -> "GradeResult":
+        extra = data.get("extra_data", {})
+        tests = [TestResult(t["name"], t.get("extra_data", {}).get("nodeid", t["name"]), t["score"], t["max_score"],
+                            t["status"], t.get("visibility", "visible"), t.get("output", ""),
+                            t.get("extra_data", {}).get("duration", 0.0)) for t in data.get("tests", [])]
+        return cls(extra.get("submission", ""), extra.get("exercise", ""), tests, data.get("execution_time", 0.0),
+                   extra.get("refused"), extra.get("error"), extra.get("sandboxed", True))
+
+    @classmethod
+    def read(cls, path: Path) -> "GradeResult":
+        return cls.from_gradescope(json.loads(path.read_text()))

@@ -1,0 +1,192 @@
+"""How a worker process is launched: bubblewrap, rlimits and a clean environment.
+
+The sandbox mounts only what Python needs to run (the system, the Python
+installation, the virtual environment and the ``grader`` package) and the
+learner's module directory, read-only. Solutions, hidden tests, gradebooks,
+output directories and other learners' submissions are simply not there.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import grader
+
+SANDBOX_SCRATCH = "/scratch"
+SANDBOX_SUBMISSION = "/submission"
+UNPRIVILEGED_UID = 65534  # nobody: what learner code runs as when the grader is root
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here."""
+
+
+@dataclass
+class Limits:
+    memory_mb: int = 4096
+    cpu_seconds: int = 600
+    processes: int = 1024
+    file_size_mb: int = 256
+    open_files: int = 1024
+    tmpfs_mb: int = 1024
+
+
+@dataclass
+class Launch:
+    """Everything ``subprocess.Popen`` needs to start one worker."""
+
+    argv: list[str]
+    env: dict[str, str]
+    scratch: str  # the scratch directory as the worker sees it
+    preexec: object
+    sandboxed: bool
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def can_sandbox() -> bool:
+    """Whether bubblewrap is installed and works on this machine."""
+    path = bwrap_path()
+    if not path:
+        return False
+    probe = subprocess.run(
+        [path, *_namespace_flags(), "--ro-bind", "/", "/", "true"],
+        capture_output=True, timeout=30, preexec_fn=None,
+    )
+    return probe.returncode == 0
+
+
+def _namespace_flags() -> list[str]:
+    flags = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if os.geteuid() != 0:
+        # Unprivileged bubblewrap needs a user namespace; as root we keep the
+        # real uid switch instead (see worker.drop_privileges).
+        flags.insert(0, "--unshare-user")
+    return flags
+
+
+def _read_only_roots() -> list[Path]:
+    """The host directories a worker needs, outermost first, without duplicates."""
+    candidates = [Path(sys.base_prefix), Path(sys.prefix), Path(grader.__file__).resolve().parent]
+    roots: list[Path] = []
+    for path in candidates:
+        path = path.resolve()
+        if str(path).startswith(("/usr/", "/etc/")) or any(path.is_relative_to(r) for r in roots):
+            continue
+        roots = [r for r in roots if not r.is_relative_to(path)] + [path]
+    return roots
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), str(host)]
+    return args
+
+
+def _parent_dirs(path: Path) -> list[str]:
+    """Create the mount point's ancestors world-readable, so a dropped uid can reach it."""
+    args: list[str] = []
+    for parent in reversed(path.parents):
+        if str(parent) in ("/", "/usr", "/etc"):
+            continue
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def worker_env(scratch: str) -> dict[str, str]:
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": scratch,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CUDA_VISIBLE_DEVICES": "",
+        "GRPC_VERBOSITY": "ERROR",
+        "NO_GCE_CHECK": "True",  # google-auth must not probe the metadata server
+    }
+
+
+def set_limits(limits: Limits, processes_base: int = 0):
+    """Return a preexec function applying ``limits`` in the child before exec."""
+
+    def apply() -> None:
+        os.setsid()
+        mb = 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes_base + limits.processes,) * 2)
+
+    return apply
+
+
+def _own_task_count() -> int:
+    """Tasks already running as this uid: an rlimit on processes counts them too."""
+    if os.geteuid() == 0:
+        return 0  # the limit binds only once the worker has dropped to UNPRIVILEGED_UID
+    uid = os.getuid()
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(entry / "task"))
+            except OSError:
+                continue
+    return count
+
+
+def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandboxed: bool,
+           host_scratch: Path) -> Launch:
+    """Build the command that starts ``python -m grader.worker`` with ``worker_args``."""
+    python = sys.executable
+    preexec = set_limits(limits, _own_task_count())
+    if not sandboxed:
+        env = worker_env(str(host_scratch))
+        args = [python, "-I", "-u", "-B", "-m", "grader.worker", "--scratch", str(host_scratch)]
+        if module_dir is not None:
+            args += ["--module-dir", str(module_dir)]
+        return Launch(args + worker_args, env, str(host_scratch), preexec, False)
+
+    path = bwrap_path()
+    if not path:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+    env = worker_env(SANDBOX_SCRATCH)
+    argv = [path, *_namespace_flags(), "--die-with-parent", "--new-session", "--clearenv"]
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    argv += _system_mounts()
+    for root in _read_only_roots():
+        argv += _parent_dirs(root) + ["--ro-bind", str(root), str(root)]
+    if module_dir is not None:
+        argv += ["--ro-bind", str(module_dir), SANDBOX_SUBMISSION]
+    tmpfs_bytes = str(limits.tmpfs_mb * 1024 * 1024)
+    argv += [
+        "--proc", "/proc", "--dev", "/dev",
+        "--perms", "1777", "--size", tmpfs_bytes, "--tmpfs", "/tmp",
+        "--perms", "0777", "--size", tmpfs_bytes, "--tmpfs", SANDBOX_SCRATCH,
+        "--chdir", SANDBOX_SCRATCH,
+    ]
+    argv += [python, "-I", "-u", "-B", "-m", "grader.worker", "--scratch", SANDBOX_SCRATCH]
+    if module_dir is not None:
+        argv += ["--module-dir", SANDBOX_SUBMISSION]
+    if os.geteuid() == 0:
+        argv += ["--drop-to", str(UNPRIVILEGED_UID)]
+    return Launch(argv + worker_args, env, SANDBOX_SCRATCH, preexec, True)

@@ -1,0 +1,196 @@
+"""The worker: runs inside the sandbox, imports the learner module and serves calls.
+
+Requests and answers travel on two pipes of their own; the learner's stdout
+and stderr go elsewhere, so nothing printed can pass for a result. Everything
+here is assumed compromised once learner code has run: the trusted side
+treats every answer as untrusted data.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from grader import recipes, wire
+
+MAX_MESSAGE = 4000
+MAX_READ = 256 * 1024 * 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = _parse(argv)
+    if options.drop_to is not None:
+        drop_privileges(options.drop_to, [options.scratch, "/tmp"])
+    requests = os.fdopen(options.request_fd, "rb")
+    answers = os.fdopen(options.answer_fd, "wb")
+    os.chdir(options.scratch)
+    server = Server(Path(options.scratch))
+    ready = server.start(options.preload, options.module_dir, options.module_name)
+    wire.write_message(answers, ready)
+    if not ready["ok"]:
+        return
+    while True:
+        try:
+            request, blobs = wire.read_message(requests)
+        except EOFError:
+            return
+        if request.get("op") == "shutdown":
+            return
+        answer, out_blobs = server.handle(request, blobs)
+        wire.write_message(answers, answer, out_blobs)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="grader.worker")
+    parser.add_argument("--scratch", required=True)
+    parser.add_argument("--module-dir")
+    parser.add_argument("--module-name")
+    parser.add_argument("--preload", default="")
+    parser.add_argument("--drop-to", type=int)
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--answer-fd", type=int, required=True)
+    return parser.parse_args(argv)
+
+
+def drop_privileges(uid: int, writable: list[str]) -> None:
+    """Become an unprivileged user: as root, a process limit would bind nothing."""
+    for path in writable:
+        os.chown(path, uid, uid)
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+class Server:
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.module = None
+        self.module_file: str | None = None
+
+    def start(self, preload: str, module_dir: str | None, module_name: str | None) -> dict:
+        try:
+            for name in filter(None, preload.split(",")):
+                importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001 - reported, not raised
+            return {"ok": False, "stage": "preload", "error": _describe(exc, None)}
+        if not module_name:
+            return {"ok": True}
+        path = Path(module_dir) / f"{module_name}.py"
+        self.module_file = str(path)
+        try:
+            self.module = _import_learner_module(path, module_name)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit at import included
+            return {"ok": False, "stage": "import", "error": _describe(exc, self.module_file)}
+        return {"ok": True}
+
+    def handle(self, request: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+        try:
+            value = self._dispatch(request, blobs)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes an answer
+            return {"ok": False, "error": _describe(exc, self.module_file)}, []
+        try:
+            tree, out_blobs = wire.encode(value)
+        except wire.WireError as exc:
+            return {"ok": False, "error": {"type": "WireError", "message": str(exc), "traceback": ""}}, []
+        return {"ok": True, "value": tree}, out_blobs
+
+    def _dispatch(self, request: dict, blobs: list[bytes]) -> Any:
+        op = request.get("op")
+        context = recipes.Context(self.module, self.scratch)
+        if op in ("call", "recipe"):
+            args = wire.decode(request.get("args", []), blobs, build=self._build)
+            kwargs = wire.decode(request.get("kwargs", {}), blobs, build=self._build)
+            if op == "recipe":
+                return recipes.resolve(request["name"])(context, *args, **kwargs)
+            result = self._function(request["name"])(*args, **kwargs)
+            if request.get("then"):
+                return recipes.resolve(request["then"])(context, result)
+            return result
+        if op == "defines":
+            return self.module is not None and hasattr(self.module, request["name"])
+        if op == "read":
+            return _scratch_file(self.scratch, request["path"]).read_bytes()
+        if op == "write":
+            target = _scratch_path(self.scratch, request["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blobs[0])
+            return str(target)
+        if op == "walk":
+            return _walk(_scratch_path(self.scratch, request.get("path", ".")))
+        if op == "ping":
+            return "pong"
+        raise ValueError(f"unknown operation {op!r}")
+
+    def _function(self, name: str):
+        if self.module is None:
+            raise RuntimeError("this worker holds no learner module")
+        function = getattr(self.module, name, None)
+        if function is None:
+            raise AttributeError(f"your module does not define {name!r}")
+        return function
+
+    def _build(self, name: str, args: list, kwargs: dict) -> Any:
+        context = recipes.Context(self.module, self.scratch)
+        return recipes.resolve(name)(context, *args, **kwargs)
+
+
+def _import_learner_module(path: Path, name: str):
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    # Registered before running it: kfp and inspect look components up by module.
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _scratch_path(scratch: Path, relative: str) -> Path:
+    target = (scratch / relative).resolve()
+    if not target.is_relative_to(scratch.resolve()):
+        raise PermissionError(f"{relative!r} is outside the scratch directory")
+    return target
+
+
+def _scratch_file(scratch: Path, relative: str) -> Path:
+    target = scratch / relative
+    if target.is_symlink():
+        raise PermissionError(f"{relative!r} is a link; links are not followed")
+    target = _scratch_path(scratch, relative)
+    if target.stat().st_size > MAX_READ:
+        raise ValueError(f"{relative!r} is larger than {MAX_READ} bytes")
+    return target
+
+
+def _walk(root: Path) -> list[str]:
+    found = []
+    for directory, dirnames, filenames in os.walk(root):
+        for name in filenames:
+            found.append(os.path.relpath(os.path.join(directory, name), root))
+    return sorted(found)
+
+
+def _describe(exc: BaseException, learner_file: str | None) -> dict:
+    """The error as data: type, message, and the frames of the learner's own file."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if learner_file and f.filename == learner_file]
+    lines = traceback.format_list(own)
+    if isinstance(exc, SyntaxError) and exc.filename == learner_file:
+        lines.append(f'  File "{exc.filename}", line {exc.lineno}\n    {(exc.text or "").strip()}\n')
+    message = str(exc)
+    if isinstance(exc, SystemExit):
+        message = f"exit code {exc.code!r}"
+    return {
+        "type": type(exc).__name__,
+        "message": message[:MAX_MESSAGE],
+        "traceback": "".join(lines)[-MAX_MESSAGE:],
+        "lineno": getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else (own[-1].lineno if own else None),
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Fixtures for the project's own tests: grade real submissions through the real grader."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course
+from grader.results import GradeResult
+from grader.run import grade_one
+from grader.sandbox import can_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return Course(ROOT)
+
+
+@pytest.fixture(scope="session")
+def sandboxed() -> bool:
+    """Grading in tests is sandboxed, as an instructor's would be; CI installs bubblewrap."""
+    if not can_sandbox():
+        pytest.fail("bubblewrap is not usable here: run `make test`, which installs it")
+    return True
+
+
+@pytest.fixture(scope="session")
+def batch_cache_dir(tmp_path_factory) -> Path:
+    """One batch cache for the whole session, as one grading batch would share."""
+    return tmp_path_factory.mktemp("batch-cache")
+
+
+@pytest.fixture
+def grade(course, sandboxed, batch_cache_dir, tmp_path):
+    """grade(exercise_id, path) -> GradeResult, through intake, sandbox and pytest."""
+
+    def run(exercise_id: str, submission: Path, name: str | None = None) -> GradeResult:
+        exercise = course.exercise(exercise_id)
+        submission = Path(submission)
+        name = name or submission.stem
+        return grade_one(exercise, submission, name, tmp_path / name / "results.json", course=course,
+                         sandboxed=sandboxed, cache_dir=batch_cache_dir)
+
+    return run
+
+
+@pytest.fixture
+def grade_source(grade, course, tmp_path):
+    """grade_source(exercise_id, text) -> GradeResult for a module file holding ``text``."""
+    counter = iter(range(1_000_000))
+
+    def run(exercise_id: str, source: str, name: str | None = None) -> GradeResult:
+        exercise = course.exercise(exercise_id)
+        folder = tmp_path / f"src-{next(counter)}"
+        folder.mkdir()
+        path = folder / exercise.file
+        path.write_text(source)
+        return grade(exercise_id, path, name=name or folder.name)
+
+    return run
