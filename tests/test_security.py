@@ -1,0 +1,244 @@
+"""Hostile submissions, graded as one batch: each earns nothing, and the batch goes on.
+
+The submissions live in tests/hostile/; each attacks one part of the trust
+boundary. Where an attack can observe its own outcome it raises an error
+starting with "ATTACK", which visible tests show the learner, so these tests
+can read what the attacker saw from inside the sandbox.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.run import Job, grade_many
+
+HOSTILE = Path(__file__).with_name("hostile")
+EXERCISE = "hybrid_placement"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tree_digest(*folders: Path) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _materialise(tmp: Path, output: Path) -> list[Path]:
+    """Write each hostile module with the real paths it should try to reach."""
+    paths = []
+    for source in sorted(HOSTILE.glob("*.py")):
+        text = source.read_text().replace("{{SOLUTIONS}}", str(ROOT / "solutions")).replace("{{OUTPUT}}", str(output))
+        folder = tmp / source.stem
+        folder.mkdir()
+        (folder / "placement.py").write_text(text)
+        paths.append(folder)
+    paths.append(_planted_directory(tmp / "planted_files"))
+    paths.append(_shell_notebook(tmp / "shell_notebook.ipynb", tmp / "canary"))
+    return paths
+
+
+def _planted_directory(folder: Path) -> Path:
+    """A directory whose extra files would take over a grader that imported or collected them."""
+    folder.mkdir()
+    marker = folder / "PLANTED-RAN"
+    (folder / "placement.py").write_text("def place(workload):\n    return {}\n")
+    (folder / "conftest.py").write_text(
+        "import pytest\n"
+        f"open({str(marker)!r}, 'w').write('conftest')\n"
+        "@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n"
+        "    outcome.get_result().outcome = 'passed'\n")
+    (folder / "sitecustomize.py").write_text(f"open({str(marker)!r}, 'w').write('sitecustomize')\n")
+    (folder / "evil.pth").write_text(f"import os; open({str(marker)!r}, 'w').write('pth')\n")
+    return folder
+
+
+def _shell_notebook(path: Path, canary: Path) -> Path:
+    canary.mkdir()
+    (canary / "keep.txt").write_text("must survive")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(f"!rm -rf {canary}\n%rm -rf {canary}"),
+        nbformat.v4.new_code_cell(f"%%bash\nrm -rf {canary}"),
+        nbformat.v4.new_code_cell("def place(workload):\n    return {}"),
+    ]
+    path.write_text(nbformat.writes(notebook))
+    return path
+
+
+def _lingering_processes() -> list[str]:
+    listing = subprocess.run(["ps", "-eo", "pid=,cmd="], capture_output=True, text=True)
+    return [line for line in listing.stdout.splitlines() if "hml-lingering-token" in line]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, course, sandboxed):
+    """Grade every hostile submission, then the reference, as one batch with two at a time."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    output = tmp_path_factory.mktemp("output")
+    exercise = course.exercise(EXERCISE)
+    paths = _materialise(tmp, output)
+    paths.append(exercise.reference)
+    names = [p.stem for p in paths[:-1]] + ["reference"]
+    before = _tree_digest(ROOT / "solutions", ROOT / "exercises", ROOT / "grader")
+    started = time.monotonic()
+    results = grade_many([Job(exercise, p, n, output) for p, n in zip(paths, names)], course=course,
+                         workers=2, sandboxed=sandboxed)
+    elapsed = time.monotonic() - started
+    time.sleep(5)  # give a lingering process the time it asked for
+    return {
+        "results": dict(zip(names, results)), "output": output, "tmp": tmp, "elapsed": elapsed,
+        "changed": before != _tree_digest(ROOT / "solutions", ROOT / "exercises", ROOT / "grader"),
+        "exercise": exercise,
+    }
+
+
+def _outputs(result) -> str:
+    return "\n".join(t.output for t in result.tests)
+
+
+def _zero(batch, name: str):
+    result = batch["results"][name]
+    assert result.max_score > 0 and result.tests, f"{name} was not graded: {result.error or result.refused}"
+    assert result.score == 0, f"{name} earned {result.score}: {[t.name for t in result.tests if t.passed]}"
+    return result
+
+
+def test_batch_goes_on_and_reference_still_earns_full_marks(batch):
+    """After every attack in the same batch, the reference solution is graded normally."""
+    reference = batch["results"]["reference"]
+    assert reference.score == reference.max_score > 0
+    assert batch["elapsed"] < 240, f"the hostile batch took {batch['elapsed']:.0f}s"
+
+
+def test_course_files_unchanged(batch):
+    """Nothing an attacker does changes solutions, exercises or the grader itself."""
+    assert not batch["changed"]
+
+
+def test_exit_at_import_earns_nothing(batch):
+    """os._exit while importing is an import failure, not a pass."""
+    result = _zero(batch, "exit_at_import")
+    assert "could not be imported" in _outputs(result) or "stopped" in _outputs(result)
+
+
+def test_exit_in_call_earns_nothing(batch):
+    """sys.exit inside a graded call fails that call."""
+    result = _zero(batch, "exit_in_call")
+    assert "SystemExit" in _outputs(result)
+
+
+def test_always_equal_objects_earn_nothing(batch):
+    """Objects with an always-true __eq__ cross as plain data, or not at all."""
+    _zero(batch, "always_equal")
+
+
+def test_patched_builtins_and_pytest_earn_nothing(batch):
+    """Patching builtins or pytest changes only the worker, never the process that judges."""
+    _zero(batch, "patch_builtins")
+
+
+def test_hidden_tests_and_solutions_are_not_on_disk_for_learner_code(batch):
+    """The sandbox mounts no solutions: a search of the whole tree finds no hidden test."""
+    result = _zero(batch, "read_hidden")
+    text = _outputs(result)
+    assert "ATTACK read_hidden NOTHING-FOUND" in text
+    assert "FOUND /" not in text
+
+
+def test_results_and_output_directory_cannot_be_written(batch):
+    """Learner code cannot write results, the output directory or the course."""
+    result = _zero(batch, "write_output")
+    assert "ATTACK write_output BLOCKED" in _outputs(result)
+    assert not (batch["output"] / "planted.txt").exists()
+    assert not (ROOT / "solutions" / "planted.txt").exists()
+    written = json.loads((batch["output"] / "write_output" / "results.json").read_text())
+    assert written["score"] == 0 and written["tests"]
+
+
+def test_planted_conftest_sitecustomize_and_pth_never_run(batch):
+    """Only the module file reaches the worker; pytest never collects learner files."""
+    _zero(batch, "planted_files")
+    assert not (batch["tmp"] / "planted_files" / "PLANTED-RAN").exists()
+
+
+def test_infinite_loop_is_stopped(batch):
+    """A call that never returns is killed at its time limit; later calls fail fast."""
+    result = _zero(batch, "infinite_loop")
+    assert "did not finish within" in _outputs(result)
+    assert result.execution_time < 120
+
+
+def test_fork_bomb_is_contained(batch):
+    """A fork bomb hits the process limit and dies with its sandbox."""
+    _zero(batch, "fork_bomb")
+
+
+def test_memory_bomb_is_contained(batch):
+    """Allocating without end meets the address-space limit."""
+    result = _zero(batch, "memory_bomb")
+    assert "MemoryError" in _outputs(result) or "stopped" in _outputs(result)
+
+
+def test_filling_the_disk_is_contained(batch):
+    """Writes land in size-limited in-memory folders; the real disk never fills."""
+    result = _zero(batch, "fill_disk")
+    written = [int(n) for n in re.findall(r"ATTACK fill_disk WROTE-MB (\d+) END", _outputs(result))]
+    assert written and max(written) <= 3 * 1024, f"wrote {written} MiB"
+
+
+def test_network_is_unreachable(batch):
+    """The sandbox has no network: every connection fails."""
+    result = _zero(batch, "network")
+    text = _outputs(result)
+    assert "ATTACK network" in text and "CONNECTED" not in text
+
+
+def test_lingering_process_dies_with_the_sandbox(batch):
+    """A process left running after the call is killed with its worker and rewrites nothing."""
+    _zero(batch, "lingering_process")
+    written = json.loads((batch["output"] / "lingering_process" / "results.json").read_text())
+    assert written["score"] == 0
+    assert not _lingering_processes(), _lingering_processes()
+
+
+def test_printed_fake_results_are_ignored(batch):
+    """What learner code prints never reaches the results channel."""
+    result = _zero(batch, "fake_results")
+    assert '"score": 1000' not in _outputs(result) and "PASSED" not in _outputs(result)
+
+
+def test_hidden_inputs_never_reach_feedback(batch):
+    """Hidden tests show their author's message only: inputs the learner echoes stay hidden."""
+    result = batch["results"]["leak_inputs"]
+    hidden = [t for t in result.tests if t.visibility == "hidden"]
+    visible = [t for t in result.tests if t.visibility == "visible"]
+    assert hidden and visible
+    assert all("LEAK" not in t.output for t in hidden)
+    assert any("LEAK" in t.output for t in visible)  # the learner's own message is shown where it may be
+
+
+def test_hidden_test_source_never_reaches_results(batch):
+    """No line of hidden test code appears in any result file."""
+    source = (batch["exercise"].hidden_tests[0]).read_text().splitlines()
+    code_lines = [line.strip() for line in source if len(line.strip()) > 30 and '"' not in line and "'" not in line]
+    everything = "".join(p.read_text() for p in batch["output"].rglob("results.json"))
+    assert code_lines
+    assert not [line for line in code_lines if line in everything]
+
+
+def test_notebook_shell_lines_are_dropped(batch):
+    """`!rm` and `%%bash` cells never run: the files they target survive."""
+    _zero(batch, "shell_notebook")
+    assert (batch["tmp"] / "canary" / "keep.txt").read_text() == "must survive"
