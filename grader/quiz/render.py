@@ -1,0 +1,150 @@
+"""How quiz objects look in a terminal (rich renderables; no input, no state)."""
+from __future__ import annotations
+
+import re
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .answers_file import EntryProblem
+from .grading import Scorecard, Status, Verdict
+from .model import Bank, Kind
+from .responses import hint
+from .selection import Presented
+
+_CODE = re.compile(r"`([^`]+)`")
+STATUS_STYLE = {
+    Status.CORRECT: ("✓ correct", "bold green"),
+    Status.WRONG: ("✗ wrong", "bold red"),
+    Status.INVALID: ("? unreadable", "bold yellow"),
+    Status.UNANSWERED: ("– unanswered", "dim"),
+}
+
+
+def inline(text: str, style: str = "") -> Text:
+    """Plain text with `code` spans highlighted; never interprets rich markup in bank text."""
+    out = Text(style=style)
+    position = 0
+    for match in _CODE.finditer(text):
+        out.append(text[position:match.start()])
+        out.append(match.group(1), style="bold cyan")
+        position = match.end()
+    out.append(text[position:])
+    return out
+
+
+def question_panel(presented: Presented, number: int, of: int) -> Panel:
+    q = presented.question
+    body: list[RenderableType] = [inline(q.prompt)]
+    if presented.choices:
+        choices = Table.grid(padding=(0, 1))
+        choices.add_column(style="bold")
+        choices.add_column()
+        for letter, choice in presented.lettered():
+            choices.add_row(f"{letter})", inline(choice))
+        body += [Text(), choices]
+    body += [Text(), Text(f"Answer with {hint(presented)}.", style="dim")]
+    # Text, not str: rich would read square brackets in a bank's topic as markup.
+    return Panel(Group(*body), title=Text(f"Question {number}/{of}"), title_align="left",
+                 subtitle=Text(f"{q.module} · {q.topic}"), subtitle_align="right", border_style="blue")
+
+
+def feedback(verdict: Verdict) -> Group:
+    """What follows an answer: the verdict, the right answer if missed, and the explanation."""
+    label, style = STATUS_STYLE[verdict.status]
+    lines: list[RenderableType] = []
+    head = Text(label.split(" ", 1)[0] + " ", style=style)
+    if verdict.status is Status.CORRECT:
+        head.append("Correct.", style=style)
+    else:
+        if verdict.status is Status.INVALID:
+            head.append(f"Could not read {verdict.given!r}: {verdict.problem}. ", style=style)
+        elif verdict.status is Status.UNANSWERED:
+            head.append("No answer. ", style=style)
+        else:
+            head.append("Not quite. ", style=style)
+        head.append("The answer is ")
+        head.append_text(inline(verdict.presented.answer_display(), style="bold"))
+        head.append(".")
+    lines.append(head)
+    if verdict.status is Status.WRONG and verdict.question.kind is Kind.MULTIPLE:
+        lines.append(Text(_selection_gap(verdict), style=style))
+    lines.append(inline(verdict.question.explanation, style="italic"))
+    return Group(*lines, Text())
+
+
+def _selection_gap(verdict: Verdict) -> str:
+    """For a wrong multiple-select answer: which right choices were left out, which wrong ones picked."""
+    p, correct = verdict.presented, verdict.question.correct
+    missing = [p.letter(c) for c in p.choices if c in correct and c not in verdict.chosen]
+    extra = [p.letter(c) for c in p.choices if c in verdict.chosen and c not in correct]
+    parts = []
+    if missing:
+        parts.append(f"You left out {', '.join(missing)}")
+    if extra:
+        parts.append(f"{'and' if missing else 'You'} also picked {', '.join(extra)}")
+    return " ".join(parts) + "."
+
+
+def scorecard(card: Scorecard, title: str = "Score") -> Group:
+    total = card.total
+    headline = Text(f"{title}: {total.correct}/{total.asked} ({total.percent:.0f}%)", style="bold")
+    modules = _tally_table(["Module"], [([m], t) for m, t in card.by_module.items()])
+    # Topics grouped by module, in the order modules appeared; the module column only when there are several.
+    order = list(card.by_module)
+    rows = sorted(card.by_topic.items(), key=lambda item: order.index(item[0][0]))
+    if len(order) > 1:
+        topics = _tally_table(["Topic", "Module"], [([topic, m], t) for (m, topic), t in rows])
+    else:
+        topics = _tally_table(["Topic"], [([topic], t) for (m, topic), t in rows])
+    return Group(headline, Text(), modules, Text(), topics)
+
+
+def _tally_table(headings: list[str], rows: list[tuple[list[str], object]]) -> Table:
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for number, heading in enumerate(headings):
+        table.add_column(heading, style="dim" if number else "")
+    table.add_column("Score", justify="right")
+    table.add_column("", justify="right")
+    for names, tally in rows:
+        style = "green" if tally.correct == tally.asked else ("red" if tally.correct == 0 else "yellow")
+        table.add_row(*names, str(tally), Text(f"{tally.percent:.0f}%", style=style))
+    return table
+
+
+def verdict_table(verdicts: list[Verdict]) -> Table:
+    """One row per question; choice answers in letters, so the table stays narrow."""
+    table = Table(header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("Question", no_wrap=True)
+    table.add_column("Yours", overflow="fold")
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Answer", overflow="fold")
+    for number, verdict in enumerate(verdicts, start=1):
+        label, style = STATUS_STYLE[verdict.status]
+        given = verdict.given_short
+        if verdict.status is Status.INVALID:
+            given = f"{given} ({verdict.problem})"
+        table.add_row(str(number), verdict.question.id, Text(given), Text(label, style=style),
+                      Text(verdict.presented.answer_short()))
+    return table
+
+
+def entry_problems(problems: list[EntryProblem]) -> Group:
+    lines = [Text("Entries that were not graded:", style="bold yellow")]
+    lines += [Text(f"  {p.question_id}: {p.message}") for p in problems]
+    return Group(*lines)
+
+
+def bank_table(bank: Bank) -> Group:
+    heading = Text.assemble((bank.name, "bold"), "  ", (bank.title, "dim"))
+    table = Table(header_style="bold")
+    table.add_column("Module")
+    table.add_column("Questions", justify="right")
+    for module, count in bank.counts_by_module().items():
+        table.add_row(module, str(count))
+    table.add_section()
+    table.add_row(Text("Total", style="bold"), Text(str(len(bank.questions)), style="bold"))
+    return Group(heading, table)

@@ -1,0 +1,156 @@
+"""Question banks: every shipped bank passes the schema, and broken banks are refused clearly."""
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.quiz import Kind, QuizBankError, QuizNotFound, load_bank, load_quiz
+from grader.quiz.loader import bank_paths, quiz_dir, resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+BANKS = sorted((ROOT / "quizzes").glob("*.yaml"))
+COURSE_MODULES = (
+    "Architecting production ML systems",
+    "Designing adaptable ML systems",
+    "Designing high-performance ML systems",
+    "Building hybrid ML systems",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.delenv("HML_QUIZ_DIR", raising=False)
+    monkeypatch.setenv("HML_DATA_DIR", str(tmp_path / "data"))
+
+
+def test_shipped_banks_are_found():
+    """The project's quizzes/ directory is where named banks are looked up, and both banks are there."""
+    assert quiz_dir() == ROOT / "quizzes"
+    assert {p.stem for p in bank_paths()} >= {"course_summary", "hybrid_ml"}
+
+
+@pytest.mark.parametrize("path", BANKS, ids=lambda p: p.stem)
+def test_every_bank_passes_the_schema(path):
+    """Each shipped bank loads: unique ids, known modules, answers among choices, explanations, tolerances."""
+    bank = load_bank(path)
+    ids = [q.id for q in bank.questions]
+    assert len(ids) == len(set(ids))
+    for q in bank.questions:
+        assert q.module in bank.modules and q.topic and q.prompt and q.explanation
+        if q.kind.has_choices:
+            assert q.correct and q.correct <= set(q.choices)
+        if q.kind is Kind.NUMERIC:
+            assert q.tolerance >= 0
+        if q.kind is Kind.TEXT:
+            assert q.accepted
+
+
+def test_course_summary_covers_every_module():
+    """course_summary has at least 40 questions and at least 8 per course module, of every type."""
+    bank = load_quiz("course_summary")
+    assert len(bank.questions) >= 40
+    counts = bank.counts_by_module()
+    assert set(counts) == set(COURSE_MODULES)
+    assert all(n >= 8 for n in counts.values()), counts
+    assert set(Counter(q.kind for q in bank.questions)) == set(Kind)
+
+
+def test_hybrid_bank_is_about_the_hybrid_module():
+    """hybrid_ml has at least 15 questions, all on the hybrid module, with mixed types."""
+    bank = load_quiz("hybrid_ml")
+    assert len(bank.questions) >= 15
+    assert {q.module for q in bank.questions} == {"Building hybrid ML systems"}
+    assert len({q.kind for q in bank.questions}) >= 4
+
+
+@pytest.mark.parametrize("path", BANKS, ids=lambda p: p.stem)
+def test_right_answers_are_not_always_in_the_same_place(path):
+    """Without a seed choices keep bank order, so the right answer must not sit in one position."""
+    bank = load_bank(path)
+    positions = Counter(q.choices.index(next(iter(q.correct))) for q in bank.questions if q.kind is Kind.SINGLE)
+    assert max(positions.values()) < 0.6 * sum(positions.values()), positions
+
+
+GOOD_QUESTION = {
+    "id": "q1", "module": "M", "topic": "t", "type": "single", "prompt": "p?",
+    "choices": ["yes it is", "no it is not"], "answer": "yes it is", "explanation": "because",
+}
+
+
+def write_bank(tmp_path: Path, questions: list[dict], **top) -> Path:
+    data = {"title": "Test bank", "modules": ["M"], "questions": questions, **top}
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+BROKEN = {
+    "duplicate id": ([GOOD_QUESTION, GOOD_QUESTION], "q1", "ids must be unique"),
+    "answer not a choice": ([{**GOOD_QUESTION, "answer": "maybe"}], "q1", "'maybe' is not one of the choices"),
+    "no correct choice": ([{**GOOD_QUESTION, "type": "multiple", "answer": []}], "q1", "at least one choice"),
+    "missing explanation": ([{k: v for k, v in GOOD_QUESTION.items() if k != "explanation"}], "q1",
+                            "'explanation' is missing"),
+    "empty topic": ([{**GOOD_QUESTION, "topic": " "}], "q1", "'topic' is missing or empty"),
+    "missing module": ([{k: v for k, v in GOOD_QUESTION.items() if k != "module"}], "q1", "'module' is missing"),
+    "unknown module": ([{**GOOD_QUESTION, "module": "Other"}], "q1", "not one of the bank's modules"),
+    "negative tolerance": ([{"id": "n1", "module": "M", "topic": "t", "type": "numeric", "prompt": "p",
+                            "answer": 3, "tolerance": -1, "explanation": "e"}], "n1", "non-negative"),
+    "true_false answer": ([{"id": "tf", "module": "M", "topic": "t", "type": "true_false", "prompt": "p",
+                            "answer": "yes", "explanation": "e"}], "tf", "must be true or false"),
+    "unquoted boolean choice": ([{**GOOD_QUESTION, "choices": [True, "no it is not"]}], "q1", "put it in quotes"),
+    "unknown type": ([{**GOOD_QUESTION, "type": "essay"}], "q1", "'type' must be one of"),
+    "misspelt key": ([{**GOOD_QUESTION, "explaination": "x"}], "q1", "unknown key 'explaination'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN), ids=str)
+def test_broken_bank_is_refused_naming_file_question_and_problem(tmp_path, case):
+    """A bank that breaks the schema raises QuizBankError naming the file, the question id and the problem."""
+    questions, qid, problem = BROKEN[case]
+    path = write_bank(tmp_path, questions)
+    with pytest.raises(QuizBankError) as caught:
+        load_bank(path)
+    message = str(caught.value)
+    assert "broken.yaml" in message
+    assert f"question {qid!r}" in message
+    assert problem in message, message
+
+
+def test_all_problems_of_a_bank_are_reported_at_once(tmp_path):
+    """Authors see every problem in one go, not one per run."""
+    questions = [{**GOOD_QUESTION, "answer": "maybe"}, {**GOOD_QUESTION, "id": "q2", "explanation": ""}]
+    with pytest.raises(QuizBankError) as caught:
+        load_bank(write_bank(tmp_path, questions))
+    assert [p.question_id for p in caught.value.problems] == ["q1", "q2"]
+
+
+def test_invalid_yaml_and_duplicate_keys_are_refused_with_a_line_number(tmp_path):
+    """YAML errors, including a key given twice (which PyYAML would silently drop), name the line."""
+    path = tmp_path / "dup.yaml"
+    path.write_text(textwrap.dedent("""\
+        title: t
+        modules: [M]
+        questions:
+          - id: q1
+            id: q2
+    """))
+    with pytest.raises(QuizBankError, match=r"line 5.*'id' appears twice"):
+        load_bank(path)
+    path.write_text("title: [unclosed\n")
+    with pytest.raises(QuizBankError, match="not valid YAML"):
+        load_bank(path)
+
+
+def test_quiz_argument_accepts_names_paths_and_the_env_override(tmp_path, monkeypatch):
+    """QUIZ is a bank name, a path to a .yaml file, or a name looked up in $HML_QUIZ_DIR."""
+    path = write_bank(tmp_path, [GOOD_QUESTION])
+    assert resolve(str(path)) == path
+    assert resolve("course_summary").name == "course_summary.yaml"
+    with pytest.raises(QuizNotFound, match="Available quizzes: .*course_summary"):
+        resolve("no_such_quiz")
+    monkeypatch.setenv("HML_QUIZ_DIR", str(tmp_path))
+    assert load_quiz("broken").title == "Test bank"
