@@ -71,6 +71,7 @@ class Grading:
         self.results: list[TestResult] = []
         self.started = time.monotonic()
         self._cases: dict[str, int] = {}
+        self._setup_time: dict[str, float] = {}
 
     # fixtures -----------------------------------------------------------------
     @pytest.fixture(scope="session")
@@ -128,7 +129,10 @@ class Grading:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
-        if report.when == "call" or (report.when == "setup" and not report.passed):
+        if report.when == "setup" and report.passed:
+            # Fixture work (a compile, a local run) belongs to the test that needed it.
+            self._setup_time[item.nodeid] = report.duration
+        elif report.when == "call" or report.when == "setup":
             self.results.append(self._result(item, call, report))
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> TestResult:
@@ -146,7 +150,7 @@ class Grading:
             name=self._name(item, hidden), nodeid=self._nodeid(item, hidden),
             score=points if passed else 0.0, max_score=points,
             status="passed" if passed else "failed", visibility=visibility, output=output,
-            duration=report.duration,
+            duration=report.duration + self._setup_time.pop(item.nodeid, 0.0),
         )
 
     def _name(self, item: pytest.Item, hidden: bool) -> str:
