@@ -112,7 +112,8 @@ class Worker:
         if isinstance(item, BaseException):
             if isinstance(item, EOFError):
                 raise self._crashed(what)
-            raise WorkerProtocolError(f"the worker sent a malformed answer: {item}")
+            self.kill()  # the channel is out of step: nothing more from this worker can be trusted
+            raise WorkerProtocolError(f"the worker sent a malformed answer during {what}: {item}")
         return item
 
     def _crashed(self, what: str) -> WorkerCrashed:
