@@ -99,7 +99,7 @@ def _parent_dirs(path: Path) -> list[str]:
     """Create the mount point's ancestors world-readable, so a dropped uid can reach it."""
     args: list[str] = []
     for parent in reversed(path.parents):
-        if str(parent) in ("/", "/usr", "/etc"):
+        if str(parent) in ("/", "/usr", "/etc", "/tmp"):
             continue
         args += ["--perms", "0755", "--dir", str(parent)]
     return args
@@ -172,18 +172,20 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     argv = [path, *_namespace_flags(), "--die-with-parent", "--new-session", "--clearenv"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
+    tmpfs_bytes = str(limits.tmpfs_mb * 1024 * 1024)
+    # The in-memory folders come first: a checkout that lives under /tmp is
+    # bound on top of them, not hidden by them.
+    argv += [
+        "--perms", "1777", "--size", tmpfs_bytes, "--tmpfs", "/tmp",
+        "--perms", "0777", "--size", tmpfs_bytes, "--tmpfs", SANDBOX_SCRATCH,
+        "--proc", "/proc", "--dev", "/dev",
+    ]
     argv += _system_mounts()
     for root in _read_only_roots():
         argv += _parent_dirs(root) + ["--ro-bind", str(root), str(root)]
     if module_dir is not None:
         argv += ["--ro-bind", str(module_dir), SANDBOX_SUBMISSION]
-    tmpfs_bytes = str(limits.tmpfs_mb * 1024 * 1024)
-    argv += [
-        "--proc", "/proc", "--dev", "/dev",
-        "--perms", "1777", "--size", tmpfs_bytes, "--tmpfs", "/tmp",
-        "--perms", "0777", "--size", tmpfs_bytes, "--tmpfs", SANDBOX_SCRATCH,
-        "--chdir", SANDBOX_SCRATCH,
-    ]
+    argv += ["--chdir", SANDBOX_SCRATCH]
     argv += [python, "-I", "-u", "-B", "-m", "grader.worker", "--scratch", SANDBOX_SCRATCH]
     if module_dir is not None:
         argv += ["--module-dir", SANDBOX_SUBMISSION]
