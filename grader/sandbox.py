@@ -117,7 +117,7 @@ def worker_env(scratch: str) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "CUDA_VISIBLE_DEVICES": "",
         "GRPC_VERBOSITY": "ERROR",
-        "NO_GCE_CHECK": "True",  # google-auth must not probe the metadata server
+        "NO_GCE_CHECK": "true",  # google-auth must not probe the metadata server
     }
 
 
