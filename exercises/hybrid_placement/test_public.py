@@ -1,0 +1,74 @@
+"""Public tests for hybrid_placement: the statement's example and a few plain workloads.
+
+The hidden tests check every rule at its boundaries; these show the shape of
+an answer.
+"""
+import pytest
+
+from grader.testing import LearnerError
+
+CLOUD = {"connectivity": "always", "latency_budget_ms": 300, "data_residency": "cloud_ok",
+         "model_size_mb": 120, "device_memory_mb": 0, "distinct_inputs": 50_000}
+
+
+def _fields(result):
+    assert isinstance(result, dict), f"place() must return a dict, not {type(result).__name__}"
+    return {k: result.get(k) for k in ("training", "inference", "serving")}
+
+
+@pytest.mark.points(2)
+def test_readme_example(learner):
+    """The README example: intermittent connectivity, model fits only quantized"""
+    result = learner.place({"connectivity": "intermittent", "latency_budget_ms": 250,
+                            "data_residency": "cloud_ok", "model_size_mb": 40,
+                            "device_memory_mb": 100, "distinct_inputs": 10_000})
+    expected = {"training": "cloud", "inference": "edge_quantized", "serving": "dynamic"}
+    got = _fields(result)
+    assert got == expected, (
+        f"expected {expected}, got {got}: intermittent connectivity requires the device (rule 2), "
+        "40 MB does not fit 100 / 4 = 25 MB but 40 / 4 = 10 MB does (rule 3), "
+        "and a model on a device serves dynamically (rule 5)")
+
+
+@pytest.mark.points(1)
+def test_cloud_workload(learner):
+    """A connected, relaxed workload with cloud data trains and serves in the cloud, static"""
+    got = _fields(learner.place(dict(CLOUD)))
+    expected = {"training": "cloud", "inference": "cloud", "serving": "static"}
+    assert got == expected, (
+        f"expected {expected}, got {got}: nothing requires the device (rule 2), so inference "
+        "is in the cloud (rule 4), and 50,000 distinct inputs can be precomputed (rule 5)")
+
+
+@pytest.mark.points(1)
+def test_on_prem_workload(learner):
+    """On-prem data trains and serves on-prem"""
+    workload = dict(CLOUD, data_residency="on_prem_only", distinct_inputs=20_000_000)
+    got = _fields(learner.place(workload))
+    expected = {"training": "on_prem", "inference": "on_prem", "serving": "dynamic"}
+    assert got == expected, (
+        f"expected {expected}, got {got}: on-prem data trains on-prem (rule 1) and is served "
+        "on-prem (rule 4); 20 million distinct inputs are too many to precompute (rule 5)")
+
+
+@pytest.mark.points(1)
+def test_reasons_are_strings(learner):
+    """reasons is a non-empty list of strings"""
+    reasons = learner.place(dict(CLOUD)).get("reasons")
+    assert isinstance(reasons, list) and reasons and all(isinstance(r, str) for r in reasons), (
+        f"reasons must be a non-empty list of strings, got {reasons!r}")
+
+
+@pytest.mark.points(1)
+def test_missing_key_is_named(learner):
+    """A workload without connectivity raises ValueError naming it"""
+    workload = {k: v for k, v in CLOUD.items() if k != "connectivity"}
+    try:
+        learner.place(workload)
+    except LearnerError as exc:
+        assert isinstance(exc, ValueError), f"a missing key must raise ValueError, not {exc.type_name}"
+        assert "connectivity" in exc.message, (
+            f"the ValueError must name the missing key 'connectivity'; its message was {exc.message!r}")
+        return
+    raise AssertionError("a workload without 'connectivity' must raise ValueError naming it, "
+                         "but place() returned normally")

@@ -1,0 +1,85 @@
+"""Public tests for hybrid_portable_pipeline, on the lab's package.
+
+The package is compiled from ``lab_pipeline.py`` (next to this file) by kfp's
+compiler in the evaluator and written into your worker's scratch directory.
+Your ``vertex_job`` is called offline with anonymous credentials; the job it
+builds is turned into data (its resource as a dict) before the test reads it.
+"""
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from grader.testing import LearnerError, build
+
+SOURCE = Path(__file__).resolve().with_name("lab_pipeline.py")
+PROJECT, LOCATION, ROOT = "my-project", "europe-west1", "gs://my-bucket/pipeline-root"
+
+
+@pytest.fixture
+def lab_package(evaluator, batch_cache, learner):
+    source = SOURCE.read_text(encoding="utf-8")
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    data = batch_cache(f"hybrid_portable_pipeline-lab-{digest}",
+                       lambda: evaluator.recipe("pipelines.compile_source", source, "basic_pipeline"))
+    return learner.write_bytes("lab_pipeline.yaml", data)
+
+
+def _job(learner, path, values):
+    job = learner.call("vertex_job", path, PROJECT, LOCATION, ROOT, values,
+                       credentials=build("aiplatform.anonymous_credentials"),
+                       then="aiplatform.job_resource")
+    assert job["is_pipeline_job"], f"vertex_job must return an aiplatform.PipelineJob, not {job['type']}"
+    return job
+
+
+@pytest.mark.points(2)
+def test_lab_parameters(learner, lab_package):
+    """pipeline_parameters reads the lab's parameters a and b"""
+    got = learner.pipeline_parameters(lab_package)
+    expected = {"a": {"type": "STRING", "default": "stres"}, "b": {"type": "STRING", "default": "sed"}}
+    assert got == expected, f"expected {expected}, got {got}"
+
+
+@pytest.mark.points(2)
+def test_lab_vertex_job(learner, lab_package):
+    """vertex_job builds the lab's job: name, project, location, root, values, caching, labels"""
+    job = _job(learner, lab_package, {"a": "des", "b": "serts"})
+    resource = job["resource"]
+    assert resource.get("displayName") == "basic-pipeline", (
+        f"display name: expected the pipeline's name 'basic-pipeline', got {resource.get('displayName')!r}")
+    assert (job["project"], job["location"]) == (PROJECT, LOCATION), (
+        f"expected project and location {(PROJECT, LOCATION)}, got {(job['project'], job['location'])}")
+    runtime = resource.get("runtimeConfig", {})
+    assert runtime.get("gcsOutputDirectory") == ROOT, (
+        f"pipeline root: expected {ROOT!r}, got {runtime.get('gcsOutputDirectory')!r}")
+    assert runtime.get("parameterValues") == {"a": "des", "b": "serts"}, (
+        f"parameter values: expected {{'a': 'des', 'b': 'serts'}}, got {runtime.get('parameterValues')}")
+    tasks = resource["pipelineSpec"]["root"]["dag"]["tasks"]
+    cached = sorted(name for name, task in tasks.items()
+                    if (task.get("cachingOptions") or {}).get("enableCache"))
+    assert not cached, f"caching is still on in task(s) {cached}: use enable_caching=False"
+    assert (resource.get("labels") or {}).get("target") == "vertex", (
+        f"labels must include {{'target': 'vertex'}}, got {resource.get('labels')}")
+    assert job["credentials"]["is_given"], "pass the credentials you were given to PipelineJob"
+
+
+@pytest.mark.points(1)
+def test_lab_onprem_request(learner, lab_package):
+    """onprem_run_request gives the arguments of create_run_from_pipeline_package"""
+    got = learner.onprem_run_request(lab_package, "hybrid-lab", {"a": "des"})
+    expected = {"pipeline_file": lab_package, "arguments": {"a": "des"}, "experiment_name": "hybrid-lab",
+                "run_name": "basic-pipeline", "enable_caching": False}
+    assert got == expected, f"expected {expected}, got {got}"
+
+
+@pytest.mark.points(1)
+def test_lab_unknown_parameter(learner, lab_package):
+    """onprem_run_request rejects an undeclared parameter, naming it"""
+    try:
+        learner.onprem_run_request(lab_package, "hybrid-lab", {"a": "des", "prefix": "x"})
+    except LearnerError as exc:
+        assert isinstance(exc, ValueError), f"expected ValueError, got {exc.type_name}: {exc.message}"
+        assert "prefix" in exc.message, f"the message must name the parameter 'prefix': {exc.message!r}"
+        return
+    raise AssertionError("onprem_run_request accepted parameter 'prefix', which the lab's pipeline does not declare")
