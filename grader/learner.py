@@ -99,8 +99,9 @@ class Worker:
             error = header.get("error") or {}
         except Exception as exc:  # noqa: BLE001 - anything malformed is a protocol error
             raise WorkerProtocolError(f"the worker sent a malformed answer: {exc}") from None
+        function = message.get("name") if message.get("op") == "call" else None  # recipes are ours, not theirs
         raise learner_error(str(error.get("type", "Error")), str(error.get("message", "")),
-                            str(error.get("traceback", "")), message.get("name"))
+                            str(error.get("traceback", "")), function)
 
     def _next_answer(self, timeout: float, what: str) -> tuple[dict, list[bytes]]:
         try:

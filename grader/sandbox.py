@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,10 @@ import grader
 
 SANDBOX_SCRATCH = "/scratch"
 SANDBOX_SUBMISSION = "/submission"
-UNPRIVILEGED_UID = 65534  # nobody: what learner code runs as when the grader is root
+# When the grader is root, each worker drops to a uid of its own from this
+# range: a process limit counts every process of a uid, so workers sharing
+# one uid (say, nobody) would starve each other under --jobs.
+WORKER_UIDS = range(200_000, 260_000)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -140,7 +144,7 @@ def set_limits(limits: Limits, processes_base: int = 0):
 def _own_task_count() -> int:
     """Tasks already running as this uid: an rlimit on processes counts them too."""
     if os.geteuid() == 0:
-        return 0  # the limit binds only once the worker has dropped to UNPRIVILEGED_UID
+        return 0  # the limit binds only once the worker has dropped to its own uid
     uid = os.getuid()
     count = 0
     for entry in Path("/proc").iterdir():
@@ -151,6 +155,11 @@ def _own_task_count() -> int:
             except OSError:
                 continue
     return count
+
+
+def _worker_uid() -> int:
+    """An unused uid for one worker: random in a range no account uses."""
+    return secrets.choice(WORKER_UIDS)
 
 
 def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandboxed: bool,
@@ -190,5 +199,5 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     if module_dir is not None:
         argv += ["--module-dir", SANDBOX_SUBMISSION]
     if os.geteuid() == 0:
-        argv += ["--drop-to", str(UNPRIVILEGED_UID)]
+        argv += ["--drop-to", str(_worker_uid())]
     return Launch(argv + worker_args, env, SANDBOX_SCRATCH, preexec, True)
