@@ -1,0 +1,66 @@
+"""Public tests for kfp_basic_pipeline: the lab's own example.
+
+They compile your pipeline, look at the package, and run the pipeline once
+locally with its defaults ("stres" + "sed"). The hidden tests check the same
+things in more detail, on other inputs, and run each component on its own.
+"""
+import pytest
+
+from grader.checks import kfp_ir
+from grader.testing import LearnerError
+
+
+@pytest.fixture(scope="module")
+def compiled(learner):
+    """(package or None, problem or None) from your compile_pipeline."""
+    try:
+        path = learner.compile_pipeline(learner.path("public-basic.yaml"))
+    except LearnerError as exc:
+        return None, f"compile_pipeline raised {exc.type_name}: {exc.message}"
+    try:
+        return kfp_ir.load(learner.read_bytes("public-basic.yaml")), None
+    except LearnerError:
+        return None, f"compile_pipeline returned {path!r} but wrote no file at the path it was given"
+    except kfp_ir.PackageError as exc:
+        return None, f"the file compile_pipeline wrote is not a pipeline package: {exc}"
+
+
+@pytest.fixture(scope="module")
+def lab_run(learner):
+    return learner.recipe("kfp.run_pipeline", "basic_pipeline", {})
+
+
+@pytest.mark.points(1)
+def test_compile_writes_a_package(compiled):
+    """compile_pipeline writes a YAML pipeline package"""
+    package, problem = compiled
+    assert package is not None, problem
+
+
+@pytest.mark.points(1)
+def test_package_shape(compiled):
+    """The package holds basic-pipeline with the tasks concat and reverse"""
+    package, problem = compiled
+    assert package is not None, problem
+    assert package.name == "basic-pipeline", (
+        f"the pipeline is named {package.name!r}: give @dsl.pipeline the name 'basic-pipeline'")
+    tasks = package.task_names()
+    assert tasks == ["concat", "reverse"], (
+        f"the pipeline's tasks are {tasks}; expected one call of concat and one of reverse")
+    assert package.defaults() == {"a": "stres", "b": "sed"}, (
+        f"the pipeline's parameter defaults are {package.defaults()}; expected a='stres', b='sed'")
+
+
+@pytest.mark.points(2)
+def test_lab_example_runs_locally(lab_run):
+    """Run locally with the defaults: stres + sed -> stressed -> desserts"""
+    reverse = kfp_ir.run_task(lab_run, "reverse")
+    assert lab_run.get("ok") and reverse, kfp_ir.run_failure(lab_run, "running basic_pipeline()", hidden=False)
+    concat = kfp_ir.run_task(lab_run, "concat") or {}
+    joined = concat.get("parameters", {}).get("Output")
+    assert joined == "stressed", f"concat produced {joined!r} from 'stres' and 'sed'; expected 'stressed'"
+    outputs = reverse.get("parameters", {})
+    assert outputs.get("after") == "desserts", (
+        f"reverse's output 'after' is {outputs.get('after')!r}; expected 'desserts' (and 'before' = 'stressed')")
+    assert outputs.get("before") == "stressed", (
+        f"reverse's output 'before' is {outputs.get('before')!r}; expected 'stressed': return (a, a[::-1])")

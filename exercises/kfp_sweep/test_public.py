@@ -1,0 +1,58 @@
+"""Public tests for kfp_sweep.
+
+They compile your pipeline, check that the sweep is a loop with a fan-in,
+and run it once locally with its defaults. The hidden tests check the loop's
+settings, the exit handler, other lists (ties included), a sweep that fails,
+and each component on its own.
+"""
+import pytest
+
+from grader.checks import kfp_ir
+from grader.testing import LearnerError
+
+
+@pytest.fixture(scope="module")
+def package(learner):
+    try:
+        learner.compile_pipeline(learner.path("public-sweep.yaml"))
+    except LearnerError as exc:
+        raise AssertionError(f"compile_pipeline raised {exc.type_name}: {exc.message}")
+    try:
+        return kfp_ir.load(learner.read_bytes("public-sweep.yaml"))
+    except LearnerError:
+        raise AssertionError("compile_pipeline wrote no file at the package_path it was given")
+    except kfp_ir.PackageError as exc:
+        raise AssertionError(f"the file compile_pipeline wrote is not a pipeline package: {exc}")
+
+
+@pytest.fixture(scope="module")
+def default_run(learner):
+    return learner.recipe("kfp.run_pipeline", "sweep_pipeline", {}, timeout=120)
+
+
+@pytest.mark.points(1)
+def test_package_shape(package):
+    """The package holds sweep-pipeline; train_candidate is in a loop, pick_best after it"""
+    assert package.name == "sweep-pipeline", f"the pipeline is named {package.name!r}, not 'sweep-pipeline'"
+    names = package.task_names()
+    assert names == ["announce", "pick-best", "train-candidate"], (
+        f"the pipeline's tasks are {names}; expected announce, pick-best and train-candidate")
+    in_loop = [kind for _, kind in package.enclosing("train-candidate")]
+    assert "loop" in in_loop, "train_candidate must be called inside `with dsl.ParallelFor(learning_rates, ...)`"
+    assert "loop" not in [kind for _, kind in package.enclosing("pick-best")], (
+        "pick_best must be called once, after the loop, not inside it")
+
+
+@pytest.mark.points(2)
+def test_default_sweep(default_run):
+    """Run with the defaults: four scores, best rate 0.01 (tied with 0.1), announced"""
+    run = default_run
+    assert run.get("ok"), kfp_ir.run_failure(run, "running sweep_pipeline()", hidden=False)
+    scores = [t["parameters"].get("Output") for _, t in kfp_ir.loop_tasks(run, "train-candidate")]
+    assert scores == [0.775, 0.975, 0.975, 0.775], (
+        f"the four candidates scored {scores}; expected [0.775, 0.975, 0.975, 0.775]")
+    best = (kfp_ir.run_task(run, "pick-best") or {}).get("parameters", {}).get("Output")
+    assert best == 0.01, (
+        f"pick_best returned {best}; 0.01 and 0.1 tie for the best score, and a tie goes to the smaller rate")
+    message = (kfp_ir.run_task(run, "announce") or {}).get("parameters", {}).get("Output")
+    assert message == "sweep finished", f"announce returned {message!r}; expected 'sweep finished'"

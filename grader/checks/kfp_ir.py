@@ -1,0 +1,640 @@
+"""Inspect a compiled KFP pipeline package (the IR) on the trusted side, as data.
+
+A package is YAML whose first document is a ``PipelineSpec``. It is parsed
+with ``yaml`` (safe loader, no aliases: the KFP compiler never writes them,
+and they are how "billion laughs" documents blow up) and then into kfp's own
+protobuf, ``kfp.pipeline_spec.pipeline_spec_pb2.PipelineSpec``, through
+``google.protobuf.json_format``. Nothing in the package is executed.
+
+    pkg = kfp_ir.load(learner.read_bytes("pkg.yaml"))
+    pkg.name                                   # "basic-pipeline"
+    pkg.task("reverse").inputs["a"]            # Source(kind="task_output", task="concat", key="Output")
+    pkg.interface("concat")                    # {"inputs": {"a": "STRING", ...}, "outputs": {"Output": "STRING"}}
+    pkg.defaults()                             # {"a": "stres", "b": "sed"}
+    pkg.resources("train-model")               # {"cpu_limit": "2", "memory_limit": "4G", ...}
+
+Every malformed package raises ``PackageError`` (a ``ValueError``) with a
+message meant for the learner. Lookups of tasks that are not there raise
+``MissingTask`` (also a ``PackageError``) naming what was looked for.
+
+Task names are the keys of the DAG (``concat``, ``train-model``,
+``for-loop-2``...), which the compiler derives from the component's
+function name; ``find`` looks a task up by its component's function name too.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_PACKAGE_BYTES = 2 * 1024 * 1024  # a compiled package of these exercises is ~20 KB
+
+
+class PackageError(ValueError):
+    """The bytes are not a compiled KFP pipeline package, or not the one expected."""
+
+
+class MissingTask(PackageError):
+    """No task of that name (or component) in the pipeline."""
+
+
+# --------------------------------------------------------------------------- loading
+
+class _NoAliasLoader(yaml.SafeLoader):
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            raise PackageError("the package uses YAML aliases (*name), which the KFP compiler never writes")
+        return super().compose_node(parent, index)
+
+
+def load(data: bytes | str) -> "Package":
+    """Parse package bytes (or text) into a ``Package``; ``PackageError`` if it is not one."""
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    if isinstance(data, bytes):
+        if len(data) > MAX_PACKAGE_BYTES:
+            raise PackageError(f"the package is larger than {MAX_PACKAGE_BYTES} bytes")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PackageError("the package is not UTF-8 text (a compiled package is YAML)") from exc
+    if not isinstance(data, str) or not data.strip():
+        raise PackageError("the package is empty: did compile_pipeline write the file?")
+    try:
+        loader = _NoAliasLoader(data)
+        try:
+            document = loader.get_data() if loader.check_data() else None
+        finally:
+            loader.dispose()
+    except PackageError:
+        raise
+    except RecursionError as exc:
+        raise PackageError("the package is nested too deeply to be a pipeline package") from exc
+    except yaml.YAMLError as exc:
+        raise PackageError(f"the package is not valid YAML ({_first_line(exc)})") from exc
+    if not isinstance(document, dict):
+        raise PackageError("the package's first YAML document is not a mapping: not a KFP pipeline package")
+    if "pipelineInfo" not in document or "root" not in document:
+        missing = [k for k in ("pipelineInfo", "root") if k not in document]
+        hint = " (it looks like a single component, not a pipeline)" if "components" not in document and "executorLabel" in str(document)[:2000] else ""
+        raise PackageError(f"the package has no {' or '.join(missing)}: not a compiled KFP pipeline{hint}")
+    spec = pipeline_spec_pb2.PipelineSpec()
+    try:
+        json_format.ParseDict(document, spec, ignore_unknown_fields=True)
+    except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
+        raise PackageError(f"the package does not follow the KFP pipeline spec ({_first_line(exc)})") from exc
+    return Package(spec, document)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- data
+
+@dataclass(frozen=True)
+class Source:
+    """Where an input's value comes from, resolved through enclosing groups.
+
+    ``kind`` is one of ``"pipeline_input"`` (``name``), ``"task_output"``
+    (``task``, ``key``; the producing task in the outermost DAG that can see
+    it, after following loop/exit-handler DAG outputs down to the real task in
+    ``via``), ``"constant"`` (``value``), ``"loop_item"`` (``of``: the Source
+    of the iterated list), ``"unknown"``.
+    """
+
+    kind: str
+    name: str | None = None
+    task: str | None = None
+    key: str | None = None
+    value: Any = None
+    of: "Source | None" = None
+    via: tuple = ()
+    final_key: str | None = None
+
+    @property
+    def producer(self) -> str | None:
+        """The task that really computes the value (inside loops, the iterated task)."""
+        return self.via[-1] if self.via else self.task
+
+
+@dataclass
+class Task:
+    name: str                     # key in its DAG
+    spec: Any                     # PipelineTaskSpec
+    owner: str                    # component name of the DAG holding it ("root" for the pipeline)
+    groups: tuple = ()            # enclosing group task names, outermost first
+    component: str = ""           # component name it references
+    inputs: dict = field(default_factory=dict)      # input name -> Source (parameters and artifacts)
+
+
+# --------------------------------------------------------------------------- package
+
+class Package:
+    def __init__(self, spec, document: dict):
+        self.spec = spec
+        self.document = document
+        self._components = dict(spec.components.items())
+        self._tasks: dict[str, Task] = {}
+        self._group_of_component: dict[str, tuple[str, str]] = {}  # dag component -> (group task, owner)
+        self._index("root", spec.root, ())
+
+    # ---------------------------------------------------------------- basic facts
+    @property
+    def name(self) -> str:
+        return self.spec.pipeline_info.name
+
+    @property
+    def sdk_version(self) -> str:
+        return self.spec.sdk_version
+
+    def component_names(self) -> list[str]:
+        return sorted(self._components)
+
+    def component(self, name: str):
+        """A ComponentSpec by component name (``comp-concat``) or task name."""
+        if name in self._components:
+            return self._components[name]
+        if name == "root":
+            return self.spec.root
+        task = self.task(name)
+        return self._components[task.component]
+
+    # ---------------------------------------------------------------- tasks
+    def tasks(self, include_groups: bool = False) -> list[Task]:
+        found = list(self._tasks.values())
+        if not include_groups:
+            found = [t for t in found if not self.is_group(t.name)]
+        return found
+
+    def task_names(self, include_groups: bool = False) -> list[str]:
+        return sorted(t.name for t in self.tasks(include_groups))
+
+    def task(self, name: str) -> Task:
+        try:
+            return self._tasks[name]
+        except KeyError:
+            raise MissingTask(f"the pipeline has no task named {name!r} "
+                              f"(tasks: {', '.join(self.task_names()) or 'none'})") from None
+
+    def find(self, function_name: str) -> list[Task]:
+        """Tasks running the component made from the Python function ``function_name``."""
+        comp = "comp-" + sanitize(function_name)
+        pattern = re.compile(re.escape(comp) + r"(-\d+)?$")
+        return [t for t in self.tasks() if pattern.match(t.component)]
+
+    def find_one(self, function_name: str) -> Task:
+        found = self.find(function_name)
+        if not found:
+            raise MissingTask(f"the pipeline never calls the component {function_name}")
+        if len(found) > 1:
+            raise PackageError(f"the pipeline calls {function_name} {len(found)} times; the exercise calls it once")
+        return found[0]
+
+    def is_group(self, name: str) -> bool:
+        task = self._tasks.get(name)
+        return task is not None and self._components.get(task.component) is not None and \
+            self._components[task.component].WhichOneof("implementation") == "dag"
+
+    def group_kind(self, name: str) -> str | None:
+        """``"condition"``, ``"loop"``, ``"exit_handler"``, ``"dag"`` (other nested pipeline) or None."""
+        if not self.is_group(name):
+            return None
+        spec = self._tasks[name].spec
+        if spec.WhichOneof("iterator"):
+            return "loop"
+        if spec.trigger_policy.condition:
+            return "condition"
+        if name.startswith("exit-handler"):
+            return "exit_handler"
+        if name.startswith("condition"):
+            return "condition"
+        return "dag"
+
+    def enclosing(self, name: str) -> list[tuple[str, str]]:
+        """The groups around a task, outermost first, as ``(group task name, kind)``."""
+        return [(g, self.group_kind(g)) for g in self.task(name).groups]
+
+    def dependencies(self, name: str) -> list[str]:
+        return list(self.task(name).spec.dependent_tasks)
+
+    # ---------------------------------------------------------------- interfaces
+    def interface(self, name: str) -> dict:
+        """``{"inputs": {name: type}, "outputs": {name: type}}`` of a component or task.
+
+        Parameter types are the IR's names (``STRING``, ``NUMBER_INTEGER``,
+        ``NUMBER_DOUBLE``, ``BOOLEAN``, ``LIST``, ``STRUCT``); artifact types
+        are schema titles (``system.Dataset``).
+        """
+        from kfp.pipeline_spec import pipeline_spec_pb2
+
+        comp = self.component(name)
+        ptype = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
+
+        def side(defs) -> dict:
+            found = {k: ptype(v.parameter_type) for k, v in defs.parameters.items()}
+            found.update({k: v.artifact_type.schema_title for k, v in defs.artifacts.items()})
+            return found
+
+        return {"inputs": side(comp.input_definitions), "outputs": side(comp.output_definitions)}
+
+    def parameters(self) -> dict:
+        """The pipeline's input parameters: ``{name: {"type": T, "default": V, "optional": bool}}``."""
+        from google.protobuf import json_format
+        from kfp.pipeline_spec import pipeline_spec_pb2
+
+        found = {}
+        for key, spec in self.spec.root.input_definitions.parameters.items():
+            entry = {"type": pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(spec.parameter_type),
+                     "optional": spec.is_optional}
+            if spec.HasField("default_value"):
+                entry["default"] = json_format.MessageToDict(spec.default_value)
+            found[key] = entry
+        return found
+
+    def defaults(self) -> dict:
+        """``{name: default}`` for pipeline parameters that have one (integers arrive as floats)."""
+        return {k: v["default"] for k, v in self.parameters().items() if "default" in v}
+
+    # ---------------------------------------------------------------- task settings
+    def executor(self, name: str):
+        """The PipelineContainerSpec running a task (or component), or None."""
+        from google.protobuf import json_format
+        from kfp.pipeline_spec import pipeline_spec_pb2
+
+        comp = self.component(name)
+        label = comp.executor_label
+        executors = self.spec.deployment_spec.fields.get("executors")
+        if not label or executors is None or label not in executors.struct_value.fields:
+            return None
+        executor = pipeline_spec_pb2.PipelineDeploymentConfig.ExecutorSpec()
+        try:
+            json_format.ParseDict(json_format.MessageToDict(executors.struct_value.fields[label]), executor,
+                                  ignore_unknown_fields=True)
+        except json_format.ParseError as exc:
+            raise PackageError(f"the executor {label} does not follow the KFP spec ({_first_line(exc)})") from exc
+        return executor.container if executor.WhichOneof("spec") == "container" else None
+
+    def resources(self, name: str) -> dict:
+        """Resource settings of a task as the compiler wrote them.
+
+        ``cpu_limit``/``memory_limit``/``cpu_request``/``memory_request`` are the
+        strings given in the pipeline (``"2"``, ``"4G"``) or None;
+        ``*_bytes``/``*_cores`` are those quantities parsed (None if absent or
+        unparseable). ``accelerator`` is ``(type, count)`` or None.
+        """
+        container = self.executor(name)
+        res = container.resources if container is not None else None
+        get = (lambda attr: getattr(res, attr) or None) if res is not None else (lambda attr: None)
+        found = {
+            "cpu_limit": get("resource_cpu_limit"),
+            "memory_limit": get("resource_memory_limit"),
+            "cpu_request": get("resource_cpu_request"),
+            "memory_request": get("resource_memory_request"),
+            "accelerator": None,
+        }
+        if res is not None and res.accelerator.resource_type:
+            found["accelerator"] = (res.accelerator.resource_type, res.accelerator.resource_count)
+        found["cpu_limit_cores"] = cpu_cores(found["cpu_limit"])
+        found["cpu_request_cores"] = cpu_cores(found["cpu_request"])
+        found["memory_limit_bytes"] = memory_bytes(found["memory_limit"])
+        found["memory_request_bytes"] = memory_bytes(found["memory_request"])
+        return found
+
+    def retries(self, name: str) -> int:
+        """``maxRetryCount`` of a task's retry policy (0 when there is none)."""
+        spec = self.task(name).spec
+        return spec.retry_policy.max_retry_count if spec.HasField("retry_policy") else 0
+
+    def caching(self, name: str) -> bool:
+        """Whether the task may reuse cached results (``cachingOptions.enableCache``)."""
+        return bool(self.task(name).spec.caching_options.enable_cache)
+
+    def condition(self, name: str) -> str:
+        """The trigger condition written on a (condition group) task, ``""`` if none."""
+        return self.task(name).spec.trigger_policy.condition
+
+    def trigger_strategy(self, name: str) -> str:
+        """``"ALL_UPSTREAM_TASKS_SUCCEEDED"`` (the default) or ``"ALL_UPSTREAM_TASKS_COMPLETED"`` (exit tasks)."""
+        from kfp.pipeline_spec import pipeline_spec_pb2
+
+        strategy = self.task(name).spec.trigger_policy.strategy
+        names = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrategy
+        value = names.Name(strategy)
+        return "ALL_UPSTREAM_TASKS_SUCCEEDED" if value == "TRIGGER_STRATEGY_UNSPECIFIED" else value
+
+    def parallelism(self, name: str) -> int:
+        """``iteratorPolicy.parallelismLimit`` of a loop group (0 means unlimited)."""
+        return self.task(name).spec.iterator_policy.parallelism_limit
+
+    def loop_items(self, name: str) -> Source:
+        """What a loop group iterates over."""
+        task = self.task(name)
+        spec = task.spec
+        kind = spec.WhichOneof("iterator")
+        if kind == "parameter_iterator":
+            items = spec.parameter_iterator.items
+            if items.WhichOneof("kind") == "input_parameter":
+                # the iterated list is one of the loop task's own inputs
+                if items.input_parameter in spec.inputs.parameters:
+                    return self._resolve_input(task, spec.inputs.parameters[items.input_parameter])
+                return self._resolve_param(task.owner, task.groups, items.input_parameter, spec)
+            if items.WhichOneof("kind") == "raw":
+                import json
+                try:
+                    return Source("constant", value=json.loads(items.raw))
+                except ValueError:
+                    return Source("constant", value=items.raw)
+        if kind == "artifact_iterator":
+            return Source("unknown", name="artifact list")
+        raise PackageError(f"{name!r} is not a loop")
+
+    # ---------------------------------------------------------------- conditions
+    def condition_terms(self, group: str) -> list[tuple[Source, str, Source]]:
+        """The comparisons of a condition group, operands resolved.
+
+        Only the simple forms the KFP compiler writes for ``dsl.If(a OP b)``
+        (``inputs.parameter_values['x'] >= 1.0``, possibly joined with ``&&``)
+        are understood; anything else comes back as ``Source("unknown")``.
+        """
+        task = self.task(group)
+        text = task.spec.trigger_policy.condition
+        terms = []
+        for part in re.split(r"\s*&&\s*", text.strip()) if text.strip() else []:
+            part = part.strip()
+            while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+                part = part[1:-1].strip()
+            match = re.fullmatch(r"(.+?)\s*(==|!=|>=|<=|>|<)\s*(.+)", part)
+            if not match:
+                terms.append((Source("unknown", value=part), "?", Source("unknown")))
+                continue
+            left, op, right = match.groups()
+            terms.append((self._operand(task, left), op, self._operand(task, right)))
+        return terms
+
+    def _operand(self, task: Task, text: str) -> Source:
+        import json
+
+        text = text.strip()
+        cast = re.fullmatch(r"(?:int|double|string|bool)\((.*)\)", text)
+        if cast:
+            text = cast.group(1).strip()
+        match = re.fullmatch(r"inputs\.parameter_values\[['\"]([^'\"]+)['\"]\]", text)
+        if match:
+            channel = match.group(1)
+            if channel in task.spec.inputs.parameters:
+                return self._resolve_input(task, task.spec.inputs.parameters[channel])
+            return self._resolve_param(task.owner, task.groups, channel, task.spec)
+        try:
+            return Source("constant", value=json.loads(text))
+        except ValueError:
+            if len(text) >= 2 and text[0] == text[-1] == "'":
+                return Source("constant", value=text[1:-1])
+            return Source("unknown", value=text)
+
+    # ---------------------------------------------------------------- edges
+    def edges(self) -> list[tuple[str, str, str, str]]:
+        """Data edges between real tasks: ``(producer, output key, consumer, input name)``."""
+        found = []
+        for task in self.tasks():
+            for input_name, source in task.inputs.items():
+                if source.kind == "task_output" and source.producer:
+                    found.append((source.producer, source.final_key or source.key, task.name, input_name))
+        return sorted(found)
+
+    # ---------------------------------------------------------------- indexing
+    def _index(self, owner: str, comp, groups: tuple) -> None:
+        if comp.WhichOneof("implementation") != "dag":
+            return
+        here = []
+        for name, spec in comp.dag.tasks.items():
+            key = name if name not in self._tasks else f"{owner}/{name}"  # keys are unique per DAG only
+            task = Task(name=key, spec=spec, owner=owner, groups=groups, component=spec.component_ref.name)
+            self._tasks[key] = task
+            here.append(task)
+            child = self._components.get(spec.component_ref.name)
+            if child is not None and child.WhichOneof("implementation") == "dag" \
+                    and spec.component_ref.name not in self._group_of_component:
+                self._group_of_component[spec.component_ref.name] = (key, owner)
+                self._index(spec.component_ref.name, child, groups + (key,))
+        for task in here:
+            for key, value in task.spec.inputs.parameters.items():
+                task.inputs[key] = self._resolve_input(task, value)
+            for key, value in task.spec.inputs.artifacts.items():
+                task.inputs[key] = self._resolve_artifact(task, value)
+
+    def _resolve_input(self, task: Task, value, depth: int = 0) -> Source:
+        """Resolve a TaskInputsSpec.InputParameterSpec seen from ``task``'s DAG."""
+        kind = value.WhichOneof("kind")
+        if kind == "component_input_parameter":
+            return self._resolve_param(task.owner, task.groups, value.component_input_parameter, task.spec, depth)
+        if kind == "task_output_parameter":
+            out = value.task_output_parameter
+            return self._task_output(task.owner, out.producer_task, out.output_parameter_key, "parameters", depth)
+        if kind == "runtime_value":
+            from google.protobuf import json_format
+            return Source("constant", value=json_format.MessageToDict(value.runtime_value.constant))
+        if kind == "task_final_status":
+            return Source("unknown", name="task_final_status", task=value.task_final_status.producer_task)
+        return Source("unknown")
+
+    def _resolve_artifact(self, task: Task, value, depth: int = 0) -> Source:
+        kind = value.WhichOneof("kind")
+        if kind == "component_input_artifact":
+            return self._resolve_param(task.owner, task.groups, value.component_input_artifact, task.spec, depth,
+                                       artifact=True)
+        if kind == "task_output_artifact":
+            out = value.task_output_artifact
+            return self._task_output(task.owner, out.producer_task, out.output_artifact_key, "artifacts", depth)
+        return Source("unknown")
+
+    def _resolve_param(self, owner: str, groups: tuple, name: str, spec, depth: int = 0,
+                       artifact: bool = False) -> Source:
+        """``name`` is an input of the DAG component ``owner``: follow it outwards."""
+        if depth > 50:
+            return Source("unknown")
+        if owner == "root":
+            return Source("pipeline_input", name=name)
+        group_name, parent_owner = self._group_of_component.get(owner, (None, None))
+        if group_name is None:
+            return Source("unknown", name=name)
+        group = self._tasks[group_name]
+        iterator = group.spec.WhichOneof("iterator")
+        if iterator == "parameter_iterator" and group.spec.parameter_iterator.item_input == name:
+            return Source("loop_item", name=name, of=self.loop_items(group_name))
+        if iterator == "artifact_iterator" and group.spec.artifact_iterator.item_input == name:
+            return Source("loop_item", name=name, of=Source("unknown"))
+        holder = group.spec.inputs.artifacts if artifact else group.spec.inputs.parameters
+        if name in holder:
+            if artifact:
+                return self._resolve_artifact(group, holder[name], depth + 1)
+            return self._resolve_input(group, holder[name], depth + 1)
+        return Source("unknown", name=name)
+
+    def _task_output(self, owner: str, producer: str, key: str, side: str, depth: int) -> Source:
+        """Output ``key`` of task ``producer`` in DAG ``owner``, followed into group DAG outputs.
+
+        For a loop, ``via`` lists the subtasks followed and ``final_key`` the
+        output key on the real producer (``train-candidate``'s ``Output``).
+        """
+        parent = self.spec.root if owner == "root" else self._components.get(owner)
+        spec = parent.dag.tasks.get(producer) if parent is not None else None
+        via: list[str] = []
+        current = key
+        while spec is not None and len(via) < 50:
+            comp = self._components.get(spec.component_ref.name)
+            if comp is None or comp.WhichOneof("implementation") != "dag":
+                break
+            if side == "parameters":
+                out = comp.dag.outputs.parameters.get(current)
+                if out is None or out.WhichOneof("kind") != "value_from_parameter":
+                    via.append("?")
+                    break
+                sub, current = out.value_from_parameter.producer_subtask, out.value_from_parameter.output_parameter_key
+            else:
+                out = comp.dag.outputs.artifacts.get(current)
+                if out is None or not out.artifact_selectors:
+                    via.append("?")
+                    break
+                sub, current = out.artifact_selectors[0].producer_subtask, out.artifact_selectors[0].output_artifact_key
+            via.append(sub)
+            spec = comp.dag.tasks.get(sub)
+        return Source("task_output", task=producer, key=key, via=tuple(via), final_key=current)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def sanitize(name: str) -> str:
+    """The compiler's name sanitising (``basic_pipeline`` and ``Basic Pipeline`` -> ``basic-pipeline``)."""
+    from kfp.dsl import utils
+
+    return utils.maybe_rename_for_k8s(name)
+
+
+_MEMORY_UNITS = {
+    "": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+
+
+def memory_bytes(quantity: str | None) -> float | None:
+    """A Kubernetes memory quantity in bytes (``"4G"`` -> 4e9, ``"4"`` -> 4); None if unparseable."""
+    if not quantity:
+        return None
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGTPE]i?|m)?\s*", str(quantity))
+    if not match:
+        return None
+    number, unit = float(match.group(1)), match.group(2) or ""
+    if unit == "m":
+        return number / 1000
+    return number * _MEMORY_UNITS[unit]
+
+
+def cpu_cores(quantity: str | None) -> float | None:
+    """A Kubernetes CPU quantity in cores (``"2"`` -> 2.0, ``"500m"`` -> 0.5); None if unparseable."""
+    if not quantity:
+        return None
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(m?)\s*", str(quantity))
+    if not match:
+        return None
+    return float(match.group(1)) / (1000 if match.group(2) else 1)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# --------------------------------------------------------------------------- local-run results
+# ``grader.recipes.kfp.run`` reports each run as data; these read those reports.
+
+def run_task(run: dict, task: str) -> dict | None:
+    """The outputs of ``task`` in a run report (``{"parameters", "artifacts"}``), or None.
+
+    Task directories are keyed by their path in the run (``reverse``,
+    ``for-loop-2-iteration-0/train-candidate``); this finds the one task of
+    that name outside loops.
+    """
+    tasks = (run or {}).get("tasks") or {}
+    if task in tasks:
+        return tasks[task]
+    found = [v for k, v in tasks.items() if k.rsplit("/", 1)[-1] == task and "iteration" not in k]
+    return found[0] if len(found) == 1 else None
+
+
+def loop_tasks(run: dict, task: str) -> list[tuple[int, dict]]:
+    """``(iteration index, outputs)`` of every loop iteration of ``task``, in iteration order."""
+    found = []
+    for key, value in ((run or {}).get("tasks") or {}).items():
+        parts = key.split("/")
+        if parts[-1] != task:
+            continue
+        iterations = [re.fullmatch(r"for-loop-\d+-iteration-(\d+)", p) for p in parts[:-1]]
+        iterations = [int(m.group(1)) for m in iterations if m]
+        if iterations:
+            found.append((iterations[-1], value))
+    return sorted(found, key=lambda item: item[0])
+
+
+def artifact_bytes(run: dict, task: str, name: str) -> bytes | None:
+    entry = run_task(run, task)
+    if not entry:
+        return None
+    artifact = (entry.get("artifacts") or {}).get(name) or {}
+    content = artifact.get("content")
+    return content if isinstance(content, bytes) else None
+
+
+def run_failure(run: dict, what: str, *, hidden: bool = True) -> str:
+    """Why a run produced no usable outputs, in the course's terms.
+
+    For hidden tests only exception *types* are named (a message could echo a
+    hidden input), except ``NameError``, whose message names the learner's own
+    missing name: the classic "import outside the component" mistake.
+    """
+    run = run or {}
+    error = run.get("error") or ""
+    task_errors = run.get("task_errors") or {}
+    errors = list(task_errors.values()) + [e for e in run.get("errors") or [] if e not in task_errors.values()]
+    failed = run.get("failed_tasks") or []
+    if run.get("timed_out"):
+        return (f"{what}: the run took too long and its tasks were stopped "
+                "(an endless loop, or far more work than the specification asks for?).")
+    if "NotImplementedError" in error or any(e.startswith("NotImplementedError") for e in errors):
+        return f"{what}: your code still raises NotImplementedError; fill in the TODO."
+    if error.startswith("AttributeError: your module does not define"):
+        return f"{what}: {error.split(': ', 1)[1]}."
+    lines = []
+    name_errors = [(t, e) for t, e in task_errors.items() if e.startswith("NameError")] + \
+        [(None, e) for e in errors if e.startswith("NameError")]
+    if name_errors:
+        task, message = name_errors[0]
+        message = re.sub(r"\.?\s*Did you mean: .*$", "", message).rstrip(".")
+        which = f"the task {task}" if task else "a task"
+        lines.append(
+            f"{what}: {which} failed with {message}. A component runs alone, from its own source: "
+            "every import, helper and constant it uses must be inside the component's function body.")
+    elif failed or errors:
+        where = f" (task {', '.join(failed)})" if failed else ""
+        if errors:
+            shown = errors[0] if not hidden else errors[0].split(":", 1)[0]
+            lines.append(f"{what}: the run failed{where} with {shown}.")
+        else:
+            lines.append(f"{what}: the run failed{where}.")
+    elif error:
+        shown = error if not hidden else error.split(":", 1)[0]
+        lines.append(f"{what}: running it raised {shown}.")
+    else:
+        lines.append(f"{what}: the run left no outputs.")
+    if "TypeError" in error and "keyword arguments" in error:
+        lines.append("Components must be called with keyword arguments: concat(a=a, b=b).")
+    return " ".join(lines)

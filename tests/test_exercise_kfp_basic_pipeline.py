@@ -1,0 +1,110 @@
+"""kfp_basic_pipeline graded end to end: reference, starter and typical mistakes.
+
+Each submission goes through intake, the sandbox, kfp.local and the hidden
+tests, exactly as an instructor's grading would. Mistakes that different
+tests catch share one submission, so a few gradings cover many mistakes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "kfp_basic_pipeline"
+REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
+STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _mutate(source: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
+        source = source.replace(old, new)
+    return source
+
+
+def _lost(result, name: str, *phrases: str) -> None:
+    test = result.test(name)
+    assert test.score == 0 and test.status == "failed", f"{name!r} should lose its points: {test}"
+    for phrase in phrases:
+        assert phrase in test.output, f"{name!r} should say {phrase!r}; it said {test.output!r}"
+
+
+def _kept(result, name: str) -> None:
+    test = result.test(name)
+    assert test.score == test.max_score, f"{name!r} should keep its points: {test}"
+
+
+def test_reference_earns_full_marks(grade):
+    """The reference solution passes every public and hidden test, within the time budget."""
+    result = grade(EXERCISE, REFERENCE)
+    assert result.refused is None and result.error is None, result
+    assert result.failed() == [], [(t.name, t.output) for t in result.failed()]
+    assert result.max_score >= 20 and result.score == result.max_score
+    assert result.execution_time < 6 * 3, f"grading took {result.execution_time:.1f}s"  # 6 s target; slack for a loaded CI
+
+
+def test_starter_earns_nothing_and_points_to_the_todos(grade):
+    """The starter as shipped imports, earns no points, and every failure points at a TODO."""
+    result = grade(EXERCISE, STARTER)
+    assert result.error is None and result.max_score >= 20, result
+    assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
+    _lost(result, "run on its own joins", "NotImplementedError")
+    _lost(result, "The pipeline is named", "decorate it with @dsl.pipeline")
+    _lost(result, "compile_pipeline writes the package", "NotImplementedError")
+
+
+def test_several_mistakes_each_lose_their_own_points(grade_source):
+    """A module-level import, swapped NamedTuple order, a wrong name and a wrong default: each named."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("from kfp import compiler, dsl\n", "import operator\n\nfrom kfp import compiler, dsl\n"),
+        ("    return a + b\n", "    return operator.add(a, b)\n"),          # needs the module-level import
+        ("    return outputs(a, a[::-1])\n", "    return outputs(a[::-1], a)\n"),  # swapped order
+        ('@dsl.pipeline(name="basic-pipeline"', '@dsl.pipeline(name="lab-pipeline"'),
+        ('b: str = "sed"', 'b: str = "seed"'),
+    )
+    result = grade_source(EXERCISE, source)
+    _lost(result, "concat run on its own", "NameError", "inside the component's function body")
+    _lost(result, "reverse run on its own", "wrong order")
+    _lost(result, "The pipeline is named basic-pipeline", "'basic-pipeline'")
+    _lost(result, "defaulting to the lab's", "default to 'sed'")
+    _lost(result, "mirror of a + b", "NameError")
+    for name in ("writes the package to package_path", "exactly two tasks", "contract's inputs and outputs",
+                 "reverse reads concat's output"):
+        _kept(result, name)
+
+
+def test_positional_arguments_are_named(grade_source):
+    """concat(a, b) in the pipeline (the KFP v1 habit) fails the module's import with KFP's own reason."""
+    source = _mutate(REFERENCE.read_text(), ("concat_task = concat(a=a, b=b)", "concat_task = concat(a, b)"))
+    result = grade_source(EXERCISE, source)
+    assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
+    _lost(result, "mirror of a + b", "keyword arguments")
+    _lost(result, "concat run on its own", "keyword arguments")
+
+
+def test_hidden_feedback_never_shows_hidden_inputs(grade_source):
+    """A pipeline that returns something else: hidden messages never quote the hidden inputs or outputs."""
+    source = _mutate(REFERENCE.read_text(), ("    return a + b\n", "    return b + a\n"))
+    result = grade_source(EXERCISE, source)
+    _lost(result, "mirror of a + b", "not the mirror image")
+    _lost(result, "concat run on its own", "does not return a + b")
+    hidden_text = ("Kube", "flow on Vertex", "hybrid ", "ML systems", "portable, composable")
+    for test in result.tests:
+        if test.visibility != "visible":
+            assert not any(text in test.output for text in hidden_text), test
+
+
+def test_notebook_submission_runs_its_components(grade, tmp_path):
+    """A notebook holding the reference earns full marks: components need their source on disk to run."""
+    from grader.notebooks import module_to_notebook, write_notebook
+
+    notebook = module_to_notebook(REFERENCE.read_text())
+    path = tmp_path / "pipeline.ipynb"
+    write_notebook(notebook, path)
+    result = grade(EXERCISE, path)
+    assert result.error is None and result.refused is None, result
+    assert result.failed() == [], [(t.name, t.output) for t in result.failed()]

@@ -1,0 +1,112 @@
+"""kfp_training_pipeline graded end to end: reference, starter and typical mistakes.
+
+Several independent mistakes share one submission when different tests
+catch them; each must cost exactly its own test's points, with a message
+that names it, while the unaffected tests keep theirs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "kfp_training_pipeline"
+REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
+STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _mutate(source: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
+        source = source.replace(old, new)
+    return source
+
+
+def _lost(result, name: str, *phrases: str) -> None:
+    test = result.test(name)
+    assert test.score == 0 and test.status == "failed", f"{name!r} should lose its points: {test}"
+    for phrase in phrases:
+        assert phrase in test.output, f"{name!r} should say {phrase!r}; it said {test.output!r}"
+
+
+def _kept(result, name: str) -> None:
+    test = result.test(name)
+    assert test.score == test.max_score, f"{name!r} should keep its points: {test}"
+
+
+SEQUENTIAL_UPDATE = '''        for x1, x2, y in rows:
+            error = prob(w1, w2, b, x1, x2) - y
+            g1 += error * x1
+            g2 += error * x2
+            gb += error
+        # all three parameters move together, from this epoch's gradients
+        w1, w2, b = w1 - learning_rate * g1 / n, w2 - learning_rate * g2 / n, b - learning_rate * gb / n
+'''
+SEQUENTIAL_MISTAKE = '''        g1 = sum((prob(w1, w2, b, x1, x2) - y) * x1 for x1, x2, y in rows) / n
+        w1 -= learning_rate * g1
+        g2 = sum((prob(w1, w2, b, x1, x2) - y) * x2 for x1, x2, y in rows) / n
+        w2 -= learning_rate * g2
+        gb = sum((prob(w1, w2, b, x1, x2) - y) for x1, x2, y in rows) / n
+        b -= learning_rate * gb
+'''
+
+
+def test_reference_earns_full_marks(grade):
+    """The reference solution passes every public and hidden test."""
+    result = grade(EXERCISE, REFERENCE)
+    assert result.refused is None and result.error is None, result
+    assert result.failed() == [], [(t.name, t.output) for t in result.failed()]
+    assert result.max_score >= 30 and result.score == result.max_score
+
+
+def test_starter_earns_nothing(grade):
+    """The starter imports and earns no points; failures point at the TODOs."""
+    result = grade(EXERCISE, STARTER)
+    assert result.error is None and result.max_score >= 30, result
+    assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
+    _lost(result, "train_model run on its own", "NotImplementedError")
+
+
+def test_task_settings_gate_and_update_mistakes(grade_source):
+    """Unitless memory, caching left on, no retries, deploy outside dsl.If, sequential updates: each named."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("    data_task.set_caching_options(enable_caching=False)\n", ""),
+        ('train_task.set_cpu_limit("2").set_memory_limit("4G").set_retry(num_retries=2)',
+         'train_task.set_cpu_limit("2").set_memory_limit("4")'),
+        ('    with dsl.If(train_task.outputs["Output"] >= accuracy_threshold, name="accuracy-gate"):\n'
+         '        deploy_model(', '    if True:\n        deploy_model('),
+        (SEQUENTIAL_UPDATE, SEQUENTIAL_MISTAKE),
+    )
+    result = grade_source(EXERCISE, source)
+    _lost(result, "CPU limit of 2 and a memory limit of 4G", "has no unit", "'4G'")
+    _lost(result, "prepare_data has caching disabled", "set_caching_options(enable_caching=False)")
+    _lost(result, "train_model is retried twice", "set_retry(num_retries=2)")
+    _lost(result, "deploy_model runs only inside dsl.If", "not inside a condition")
+    _lost(result, "misses the threshold: the model is not deployed", "dsl.If")
+    _lost(result, "weights and bias match the specification", "one parameter after another")
+    _lost(result, "train_model run on its own", "one parameter after another")
+    for name in ("the dataset matches the specification", "prepare_data run on its own",
+                 "deploy_model run on its own", "typed artifacts", "Artifacts flow prepare",
+                 "contract's types and defaults"):
+        _kept(result, name)
+
+
+def test_module_level_import_and_strict_gate(grade_source):
+    """A component relying on a module-level import fails alone (NameError named); a strict > gate is named."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("from kfp import compiler, dsl\n", "import hashlib\n\nfrom kfp import compiler, dsl\n"),
+        ("    import hashlib\n\n    with open(model.path, \"rb\")", "    with open(model.path, \"rb\")"),
+        ('train_task.outputs["Output"] >= accuracy_threshold', 'train_task.outputs["Output"] > accuracy_threshold'),
+    )
+    result = grade_source(EXERCISE, source)
+    _lost(result, "deploy_model run on its own", "NameError", "hashlib", "inside the component's function body")
+    _lost(result, "deploy_model runs only inside dsl.If", "strict comparison", ">=")
+    _lost(result, "meets the threshold exactly: the model deploys", "did not run")
+    for name in ("prepare_data run on its own", "train_model run on its own", "weights and bias match",
+                 "misses the threshold", "the dataset matches"):
+        _kept(result, name)
