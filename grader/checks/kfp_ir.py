@@ -638,3 +638,46 @@ def run_failure(run: dict, what: str, *, hidden: bool = True) -> str:
     if "TypeError" in error and "keyword arguments" in error:
         lines.append("Components must be called with keyword arguments: concat(a=a, b=b).")
     return " ".join(lines)
+
+
+# --------------------------------------------------------------------------- the learner's package
+
+def compile_learner_package(learner, pipeline: str, filename: str) -> dict:
+    """Compile the learner's package in the sandbox, for IR tests: ``{"package", "compile_problem", "package_problem"}``.
+
+    The learner's ``compile_pipeline`` writes ``filename``; when it is broken,
+    kfp's own compiler is run on the pipeline object instead, so a broken
+    ``compile_pipeline`` costs only its own test.
+    """
+    from grader.errors import LearnerError
+
+    found = {"package": None, "compile_problem": None, "package_problem": None}
+    must_return = "compile_pipeline must return the package_path it was given (a str)"
+    target = learner.path(filename)
+    try:
+        if learner.compile_pipeline(target) != target:
+            found["compile_problem"] = must_return
+    except LearnerError as exc:
+        found["compile_problem"] = must_return if exc.type_name == "WireError" else \
+            f"compile_pipeline failed ({exc.type_name})"
+    try:
+        found["package"] = load(learner.read_bytes(filename))
+    except LearnerError:
+        found["compile_problem"] = found["compile_problem"] or \
+            "compile_pipeline did not write a file at the package_path it was given"
+    except PackageError as exc:
+        found["compile_problem"] = found["compile_problem"] or \
+            f"compile_pipeline did not write a pipeline package: {exc}"
+    if found["package"] is None:
+        fallback = filename.replace(".yaml", "-kfp.yaml")
+        result = learner.recipe("kfp.compile_package", pipeline, fallback)
+        if result.get("ok"):
+            try:
+                found["package"] = load(learner.read_bytes(fallback))
+            except PackageError as exc:
+                found["package_problem"] = f"{pipeline} does not compile to a package: {exc}"
+        elif "Unsupported pipeline_func type" in (result.get("error") or ""):
+            found["package_problem"] = f"{pipeline} is not a pipeline yet: decorate it with @dsl.pipeline"
+        else:
+            found["package_problem"] = f"{pipeline} could not be compiled: {result.get('error')}"
+    return found

@@ -12,7 +12,6 @@ Failure messages name the problem, never the hidden inputs or outputs.
 import pytest
 
 from grader.checks import kfp_ir
-from grader.testing import LearnerError
 
 PIPELINE_INPUTS = {"a": "Kube", "b": "flow on Vertex é"}
 CONCAT_INPUTS = {"a": "hybrid ", "b": "ML systems"}
@@ -27,39 +26,7 @@ def _budget(jobs: list) -> float:
 
 @pytest.fixture(scope="module")
 def compiled(learner):
-    """The learner's package: ``{"package", "compile_problem", "package_problem"}``."""
-    found = {"package": None, "compile_problem": None, "package_problem": None}
-    target = learner.path("hidden-basic.yaml")
-    try:
-        path = learner.compile_pipeline(target)
-        if path != target:
-            found["compile_problem"] = "compile_pipeline must return the package_path it was given (a str)"
-    except LearnerError as exc:
-        found["compile_problem"] = (
-            "compile_pipeline must return the package_path it was given (a str)" if exc.type_name == "WireError"
-            else f"compile_pipeline failed ({exc.type_name})")
-    try:
-        found["package"] = kfp_ir.load(learner.read_bytes("hidden-basic.yaml"))
-    except LearnerError:
-        found["compile_problem"] = found["compile_problem"] or \
-            "compile_pipeline did not write a file at the package_path it was given"
-    except kfp_ir.PackageError as exc:
-        found["compile_problem"] = found["compile_problem"] or \
-            f"compile_pipeline did not write a pipeline package: {exc}"
-    if found["package"] is None:
-        # compile the pipeline object with kfp's compiler, for the IR tests
-        result = learner.recipe("kfp.compile_package", "basic_pipeline", "hidden-basic-kfp.yaml")
-        if result.get("ok"):
-            try:
-                found["package"] = kfp_ir.load(learner.read_bytes("hidden-basic-kfp.yaml"))
-            except kfp_ir.PackageError as exc:
-                found["package_problem"] = f"basic_pipeline does not compile to a package: {exc}"
-        elif "Unsupported pipeline_func type" in (result.get("error") or ""):
-            found["package_problem"] = (
-                "basic_pipeline is not a pipeline yet: decorate it with @dsl.pipeline(name='basic-pipeline')")
-        else:
-            found["package_problem"] = f"basic_pipeline could not be compiled: {result.get('error')}"
-    return found
+    return kfp_ir.compile_learner_package(learner, "basic_pipeline", "hidden-basic.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import math
 import pytest
 
 from grader.checks import kfp_ir
-from grader.testing import LearnerError
 
 TOL = 1e-9
 TIE_SWEEP = [0.1, 0.3, 0.01, 0.003]          # 0.1 and 0.01 tie for the best score; the larger comes first
@@ -49,33 +48,7 @@ def larger_on_tie(rates: list, scores: list) -> float:
 
 @pytest.fixture(scope="module")
 def compiled(learner):
-    found = {"package": None, "compile_problem": None, "package_problem": None}
-    target = learner.path("hidden-sweep.yaml")
-    try:
-        path = learner.compile_pipeline(target)
-        if path != target:
-            found["compile_problem"] = "compile_pipeline must return the package_path it was given (a str)"
-    except LearnerError as exc:
-        found["compile_problem"] = (
-            "compile_pipeline must return the package_path it was given (a str)" if exc.type_name == "WireError"
-            else f"compile_pipeline failed ({exc.type_name})")
-    try:
-        found["package"] = kfp_ir.load(learner.read_bytes("hidden-sweep.yaml"))
-    except LearnerError:
-        found["compile_problem"] = found["compile_problem"] or \
-            "compile_pipeline did not write a file at the package_path it was given"
-    except kfp_ir.PackageError as exc:
-        found["compile_problem"] = found["compile_problem"] or \
-            f"compile_pipeline did not write a pipeline package: {exc}"
-    if found["package"] is None:
-        result = learner.recipe("kfp.compile_package", "sweep_pipeline", "hidden-sweep-kfp.yaml")
-        if result.get("ok"):
-            found["package"] = kfp_ir.load(learner.read_bytes("hidden-sweep-kfp.yaml"))
-        elif "Unsupported pipeline_func type" in (result.get("error") or ""):
-            found["package_problem"] = "sweep_pipeline is not a pipeline yet: decorate it with @dsl.pipeline"
-        else:
-            found["package_problem"] = f"sweep_pipeline could not be compiled: {result.get('error')}"
-    return found
+    return kfp_ir.compile_learner_package(learner, "sweep_pipeline", "hidden-sweep.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import random
 import pytest
 
 from grader.checks import kfp_ir
-from grader.testing import LearnerError
 
 TOL = 1e-9
 GATE_MET = {"n_rows": 120, "seed": 7, "epochs": 60, "learning_rate": 0.3, "endpoint_name": "gate-check"}
@@ -178,33 +177,7 @@ def accuracy_of(task: dict) -> tuple[float | None, float | None]:
 
 @pytest.fixture(scope="module")
 def compiled(learner):
-    found = {"package": None, "compile_problem": None, "package_problem": None}
-    target = learner.path("hidden-training.yaml")
-    try:
-        path = learner.compile_pipeline(target)
-        if path != target:
-            found["compile_problem"] = "compile_pipeline must return the package_path it was given (a str)"
-    except LearnerError as exc:
-        found["compile_problem"] = (
-            "compile_pipeline must return the package_path it was given (a str)" if exc.type_name == "WireError"
-            else f"compile_pipeline failed ({exc.type_name})")
-    try:
-        found["package"] = kfp_ir.load(learner.read_bytes("hidden-training.yaml"))
-    except LearnerError:
-        found["compile_problem"] = found["compile_problem"] or \
-            "compile_pipeline did not write a file at the package_path it was given"
-    except kfp_ir.PackageError as exc:
-        found["compile_problem"] = found["compile_problem"] or \
-            f"compile_pipeline did not write a pipeline package: {exc}"
-    if found["package"] is None:
-        result = learner.recipe("kfp.compile_package", "training_pipeline", "hidden-training-kfp.yaml")
-        if result.get("ok"):
-            found["package"] = kfp_ir.load(learner.read_bytes("hidden-training-kfp.yaml"))
-        elif "Unsupported pipeline_func type" in (result.get("error") or ""):
-            found["package_problem"] = "training_pipeline is not a pipeline yet: decorate it with @dsl.pipeline"
-        else:
-            found["package_problem"] = f"training_pipeline could not be compiled: {result.get('error')}"
-    return found
+    return kfp_ir.compile_learner_package(learner, "training_pipeline", "hidden-training.yaml")
 
 
 @pytest.fixture(scope="module")
