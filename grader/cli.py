@@ -30,6 +30,9 @@ class LazyGroup(click.Group):
 COMMANDS = {
     "grade": "grader.commands.grade:grade",
     "notebooks": "grader.commands.notebooks:notebooks",
+    "list": "grader.commands.list:list_exercises",
+    "start": "grader.commands.start:start",
+    "check": "grader.commands.check:check",
     "quiz": "grader.quiz.cli:quiz",
 }
 
