@@ -82,8 +82,9 @@ class Worker:
         if not header.get("ok"):
             error = header.get("error") or {}
             if header.get("stage") == "preload":
-                raise WorkerCrashed(f"the worker could not import its libraries: "
-                                    f"{error.get('type')}: {error.get('message')}")
+                # Raised as an import failure so it is remembered: every later worker would fail the same way.
+                raise ModuleImportFailed(f"the worker could not import its libraries: "
+                                         f"{error.get('type')}: {error.get('message')}")
             raise ModuleImportFailed(_import_message(error, self.spec.locate))
 
     def request(self, message: dict, blobs: list[bytes] = (), timeout: float | None = None,

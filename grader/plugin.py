@@ -13,12 +13,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from grader import wire
 from grader.course import Course
 from grader.errors import GraderError, LearnerError, ModuleImportFailed
+from grader.explain import Source, rewrite_frames
 from grader.intake import SubmissionRefused, Workspace
 from grader.learner import Learner, WorkerSpec
 from grader.results import VISIBILITIES, GradeResult, TestResult
@@ -125,6 +127,14 @@ class Grading:
         return "hidden" if Path(str(item.path)).resolve().is_relative_to(hidden_root) else "visible"
 
     # reporting ----------------------------------------------------------------
+    def _learner_frames(self, text: str) -> str:
+        """Traceback lines name the learner's own file (and notebook cell), not the sandbox's path."""
+        if self.config.workspace is None:
+            return text
+        workspace = Workspace.load(Path(self.config.workspace))
+        shown = f"{self._exercise.module_name}.ipynb" if workspace.cells else self._exercise.file
+        return rewrite_frames(text, Source(Path(shown), "", workspace.cells), self._exercise.file)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
@@ -145,7 +155,7 @@ class Grading:
             passed = False
             output = "This test was skipped."
         elif not passed and call.excinfo is not None:
-            output = feedback(call.excinfo.value, hidden)
+            output = feedback(call.excinfo.value, hidden, self._learner_frames)
         return TestResult(
             name=self._name(item, hidden), nodeid=self._nodeid(item, hidden),
             score=points if passed else 0.0, max_score=points,
@@ -181,15 +191,18 @@ class Grading:
         result.write(Path(self.config.results_path))
 
 
-def feedback(exc: BaseException, hidden: bool) -> str:
-    """What a learner is told about a failed test; for hidden tests, nothing of the test itself."""
+def feedback(exc: BaseException, hidden: bool, frames: Callable[[str], str] = str) -> str:
+    """What a learner is told about a failed test; for hidden tests, nothing of the test itself.
+
+    ``frames`` rewrites the learner's traceback lines into their own terms (file name, notebook cell).
+    """
     if isinstance(exc, AssertionError) and not isinstance(exc, LearnerError):
         return str(exc) or "This check failed."
     if isinstance(exc, LearnerError):
         if hidden:
             return f"Your function `{exc.function}` raised {exc.type_name}." if exc.function else \
                 f"Your code raised {exc.type_name}."
-        return f"{exc}\n{exc.traceback}".strip()
+        return frames(f"{exc}\n{exc.traceback}".strip())
     if isinstance(exc, (GraderError, SubmissionRefused, ModuleImportFailed)):
         return str(exc)
     if hidden:
