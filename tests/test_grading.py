@@ -165,3 +165,15 @@ def test_import_failure_fails_every_call_the_same_way(tmp_path, sandboxed):
         with pytest.raises(ModuleImportFailed, match="not_a_module_anywhere"):
             learner.anything()
     learner.close()
+
+
+def test_notebook_tracebacks_name_the_cell(grade, course, tmp_path):
+    """A visible test's traceback points at the notebook cell, not at the sandbox's module path."""
+    from grader.notebooks import module_to_notebook
+
+    starter = course.exercise("hybrid_placement").starter
+    path = tmp_path / "placement.ipynb"
+    path.write_text(nbformat.writes(module_to_notebook(starter.read_text())))
+    outputs = [t.output for t in grade("hybrid_placement", path).tests if t.visibility == "visible"]
+    assert any('File "placement.ipynb", cell' in o for o in outputs), outputs[0]
+    assert not any("/submission/" in o for o in outputs)
