@@ -169,12 +169,8 @@ class Worker:
             self.process.wait()
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                wire.write_message(self._requests, {"op": "shutdown"})
-                self.process.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        # Killed outright: nothing in the worker needs flushing, and a Python
+        # that has loaded TensorFlow takes seconds to finalise.
         self.kill()
         try:
             self._requests.close()

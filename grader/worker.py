@@ -39,8 +39,6 @@ def main(argv: list[str] | None = None) -> None:
             request, blobs = wire.read_message(requests)
         except EOFError:
             return
-        if request.get("op") == "shutdown":
-            return
         answer, out_blobs = server.handle(request, blobs)
         wire.write_message(answers, answer, out_blobs)
 

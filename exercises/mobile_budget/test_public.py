@@ -1,0 +1,93 @@
+"""Public tests for mobile_budget: fixture models `mlp` and `fragile`.
+
+The budgets are set from the grader's own conversions of the same model
+(computed once per batch, in a separate process): their sizes and their
+accuracies on the validation set you are given. The model you return is
+then measured there too: its size, and its accuracy on an evaluation set
+it has not seen. The hidden tests do the same with other models and budgets.
+"""
+import pytest
+
+from grader.recipes.keras import fixture_data
+from grader.testing import LearnerError, build
+
+SLACK = 1.01  # "the smallest" allows 1% for conversion details
+
+
+def _data(fixture):
+    calibration, _ = fixture_data(fixture, 200, 105)
+    x_val, y_val = fixture_data(fixture, 200, 106)
+    x_eval, y_eval = fixture_data(fixture, 1000, 107)
+    return calibration, x_val, y_val, x_eval, y_eval
+
+
+def _variants(evaluator, batch_cache, fixture):
+    calibration, x_val, y_val, _, _ = _data(fixture)
+    return batch_cache(f"public-variants-{fixture}-105-106",
+                       lambda: evaluator.recipe("tflite.variants", fixture, calibration, x_val, y_val))
+
+
+def _optimize(learner, fixture, max_bytes, min_accuracy):
+    calibration, x_val, y_val, _, _ = _data(fixture)
+    return learner.optimize_for_device(build("keras.classifier", fixture), calibration, max_bytes, min_accuracy,
+                                       x_val, y_val)
+
+
+def _check(evaluator, fixture, content, variants, max_bytes, min_accuracy):
+    assert isinstance(content, (bytes, bytearray)), (
+        f"optimize_for_device must return a flatbuffer as bytes, not {type(content).__name__}")
+    content = bytes(content)
+    assert len(content) <= max_bytes, f"the model is {len(content)} bytes, over the budget of {max_bytes} bytes"
+    _, _, _, x_eval, y_eval = _data(fixture)
+    result = evaluator.recipe("tflite.evaluate", content, x_eval, y_eval)
+    assert result["finite"], "the returned model outputs NaN or infinity"
+    assert result["accuracy"] >= min_accuracy - 0.02, (
+        f"the returned model's accuracy on an evaluation set is {result['accuracy']:.3f}, below the floor "
+        f"{min_accuracy:.3f} less 2 points: measure each variant's accuracy on (x_val, y_val)")
+    qualifying = {k: v["size"] for k, v in variants.items() if v["size"] <= max_bytes and v["accuracy"] >= min_accuracy}
+    smallest = min(qualifying.values())
+    kind = evaluator.recipe("tflite.inspect", content)["kind"]
+    assert len(content) <= smallest * SLACK, (
+        f"you returned a {kind} model of {len(content)} bytes, but a qualifying variant has {smallest} bytes "
+        f"(qualifying variants and sizes: {qualifying})")
+
+
+@pytest.mark.points(2)
+def test_smallest_when_every_variant_keeps_accuracy(learner, evaluator, batch_cache):
+    """mlp: every variant keeps accuracy, the smallest is returned"""
+    variants = _variants(evaluator, batch_cache, "mlp")
+    max_bytes = variants["float32"]["size"]
+    min_accuracy = round(min(v["accuracy"] for v in variants.values()) - 0.03, 4)
+    content = _optimize(learner, "mlp", max_bytes, min_accuracy)
+    _check(evaluator, "mlp", content, variants, max_bytes, min_accuracy)
+
+
+@pytest.mark.points(2)
+def test_float16_when_8bit_loses_accuracy(learner, evaluator, batch_cache):
+    """fragile: 8-bit variants lose accuracy, float16 is returned"""
+    variants = _variants(evaluator, batch_cache, "fragile")
+    max_bytes = (variants["float16"]["size"] + variants["float32"]["size"]) // 2
+    min_accuracy = round(variants["float16"]["accuracy"] - 0.03, 4)
+    try:
+        content = _optimize(learner, "fragile", max_bytes, min_accuracy)
+    except LearnerError as exc:
+        if exc.type_name != "ValueError":
+            raise
+        raise AssertionError(f"optimize_for_device raised {exc}, but the float16 variant meets a budget of "
+                             f"{max_bytes} bytes and an accuracy floor of {min_accuracy} "
+                             f"(variants: {variants})") from None
+    _check(evaluator, "fragile", content, variants, max_bytes, min_accuracy)
+
+
+@pytest.mark.points(1)
+def test_infeasible_budget_raises(learner):
+    """a budget no variant fits raises ValueError('... infeasible ...')"""
+    try:
+        result = _optimize(learner, "mlp", 20_000, 0.5)
+    except LearnerError as exc:
+        assert isinstance(exc, ValueError), f"expected ValueError, got {exc.type_name}: {exc.message}"
+        assert "infeasible" in exc.message, f"the ValueError's message must contain 'infeasible': {exc.message!r}"
+        return
+    raise AssertionError(f"no variant fits 20000 bytes, yet optimize_for_device returned "
+                         f"{type(result).__name__} ({len(result) if isinstance(result, bytes) else ''} bytes): "
+                         "raise ValueError('infeasible: ...')")

@@ -1,0 +1,140 @@
+"""Public tests for tflite_quantize: the fixture model `mlp`, quantized three ways.
+
+Every flatbuffer you return is opened by the grader in a separate process:
+the tensor types stored inside it are read from the file, its size is
+compared with the plain float32 conversion of the same model, and it is run
+with the LiteRT interpreter on an evaluation set. The hidden tests do the
+same with another model and hidden data.
+"""
+import numpy as np
+import pytest
+
+from grader.recipes.keras import fixture_data
+from grader.recipes.tflite import weight_share
+from grader.testing import build
+
+FIXTURE = "mlp"
+SIZE_LIMIT = {"dynamic_range": 0.40, "float16": 0.60, "int8": 0.40}
+
+
+@pytest.fixture(scope="module")
+def evaluation_set():
+    return fixture_data(FIXTURE, 1000, 102)
+
+
+@pytest.fixture(scope="module")
+def float_reference(evaluator, batch_cache, evaluation_set):
+    x, y = evaluation_set
+
+    def compute():
+        content = evaluator.recipe("tflite.reference", FIXTURE, "float32")
+        return {"size": len(content), "accuracy": evaluator.recipe("tflite.evaluate", content, x, y)["accuracy"]}
+
+    return batch_cache(f"public-float-{FIXTURE}-1000-102", compute)
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    x, _ = fixture_data(FIXTURE, 200, 103)
+    return x
+
+
+# Each function is called once; its flatbuffer serves both of its tests.
+@pytest.fixture(scope="module")
+def dynamic_range(learner):
+    return learner.quantize_dynamic_range(build("keras.classifier", FIXTURE))
+
+
+@pytest.fixture(scope="module")
+def float16(learner):
+    return learner.quantize_float16(build("keras.classifier", FIXTURE))
+
+
+@pytest.fixture(scope="module")
+def full_int8(learner, calibration):
+    return learner.quantize_full_int8(build("keras.classifier", FIXTURE), calibration)
+
+
+def _inspect(evaluator, content, function):
+    assert isinstance(content, (bytes, bytearray)), (
+        f"{function} must return the flatbuffer as bytes, not {type(content).__name__}")
+    info = evaluator.recipe("tflite.inspect", bytes(content))
+    assert info["kind"] != "unreadable", f"{function} did not return a TFLite flatbuffer: {info.get('error')}"
+    return info
+
+
+def _io(info):
+    return [t["dtype"] for t in info["inputs"]], [t["dtype"] for t in info["outputs"]]
+
+
+def _size_and_accuracy(evaluator, content, info, kind, function, float_reference, evaluation_set):
+    share = info["size"] / float_reference["size"]
+    assert share <= SIZE_LIMIT[kind], (
+        f"{function}'s model is {info['size']} bytes, {share:.0%} of the float32 model "
+        f"({float_reference['size']} bytes); expected at most {SIZE_LIMIT[kind]:.0%}")
+    x, y = evaluation_set
+    result = evaluator.recipe("tflite.evaluate", bytes(content), x, y)
+    assert result["finite"], f"{function}'s model outputs NaN or infinity: it does not really run"
+    drop = float_reference["accuracy"] - result["accuracy"]
+    assert drop <= 0.02, (
+        f"{function}'s model has an accuracy of {result['accuracy']:.3f}, {drop * 100:.1f} points below the "
+        f"float model's {float_reference['accuracy']:.3f} (at most 2 points allowed)")
+
+
+@pytest.mark.points(1)
+def test_dynamic_range_types(dynamic_range, evaluator):
+    """quantize_dynamic_range stores int8 weights, float32 input and output"""
+    info = _inspect(evaluator, dynamic_range, "quantize_dynamic_range")
+    assert weight_share(info, "int8") >= 0.9, (
+        f"expected int8 weights, found {info['weights']} (elements per type): set "
+        "converter.optimizations = [tf.lite.Optimize.DEFAULT]")
+    assert _io(info) == (["float32"], ["float32"]), f"dynamic range keeps float32 input and output, found {_io(info)}"
+
+
+@pytest.mark.points(2)
+def test_dynamic_range_size_and_accuracy(dynamic_range, evaluator, float_reference, evaluation_set):
+    """quantize_dynamic_range: at most 40% of the size, accuracy kept"""
+    content = dynamic_range
+    info = _inspect(evaluator, content, "quantize_dynamic_range")
+    _size_and_accuracy(evaluator, content, info, "dynamic_range", "quantize_dynamic_range",
+                       float_reference, evaluation_set)
+
+
+@pytest.mark.points(1)
+def test_float16_types(float16, evaluator):
+    """quantize_float16 stores float16 weights"""
+    info = _inspect(evaluator, float16, "quantize_float16")
+    assert weight_share(info, "float16") >= 0.9, (
+        f"expected float16 weights, found {info['weights']} (elements per type): set "
+        "converter.optimizations and converter.target_spec.supported_types = [tf.float16]")
+    assert _io(info) == (["float32"], ["float32"]), f"float16 keeps float32 input and output, found {_io(info)}"
+
+
+@pytest.mark.points(2)
+def test_float16_size_and_accuracy(float16, evaluator, float_reference, evaluation_set):
+    """quantize_float16: at most 60% of the size, accuracy kept"""
+    content = float16
+    info = _inspect(evaluator, content, "quantize_float16")
+    _size_and_accuracy(evaluator, content, info, "float16", "quantize_float16", float_reference, evaluation_set)
+
+
+@pytest.mark.points(2)
+def test_full_int8_types(full_int8, evaluator):
+    """quantize_full_int8: int8 weights, activations, input and output"""
+    info = _inspect(evaluator, full_int8, "quantize_full_int8")
+    assert _io(info) == (["int8"], ["int8"]), (
+        f"a full integer model takes and returns int8, found input/output {_io(info)}: set "
+        "converter.inference_input_type and inference_output_type to tf.int8")
+    assert weight_share(info, "int8") >= 0.9, f"expected int8 weights, found {info['weights']}"
+    floats = info["internal_activations"].get("float32", 0)
+    assert floats == 0, (
+        f"{floats} float32 tensors remain inside the model: restrict converter.target_spec.supported_ops "
+        "to [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]")
+
+
+@pytest.mark.points(2)
+def test_full_int8_size_and_accuracy(full_int8, evaluator, float_reference, evaluation_set):
+    """quantize_full_int8: at most 40% of the size, accuracy kept"""
+    content = full_int8
+    info = _inspect(evaluator, content, "quantize_full_int8")
+    _size_and_accuracy(evaluator, content, info, "int8", "quantize_full_int8", float_reference, evaluation_set)

@@ -1,0 +1,365 @@
+"""TFLite / LiteRT and GraphDef evaluation, meant for the ``evaluator``.
+
+The evaluator is a sandboxed worker that holds no learner code. Flatbuffers
+and GraphDefs a learner produced are parsed and run only here (a crafted
+artifact can crash this process, nothing else), and the reference artifacts
+every submission is compared with are made here too, from the fixture
+models of ``grader/recipes/keras.py``.
+
+Flatbuffers are read twice over: with the LiteRT interpreter
+(``ai_edge_litert.interpreter.Interpreter``) to run them, and with the
+flatbuffer schema (``ai_edge_litert.schema_py_generated``) to see what is
+stored inside (tensor types of the weights, operators), which the
+interpreter does not say.
+
+Every recipe returns plain data (numbers, strings, lists, dicts, numpy
+arrays); none returns an object of the artifact.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+KINDS = ("float32", "float16", "dynamic_range", "int8")
+_NUMPY_TYPES = {"FLOAT32": "float32", "FLOAT16": "float16", "INT8": "int8", "UINT8": "uint8",
+                "INT32": "int32", "INT64": "int64", "INT16": "int16", "FLOAT64": "float64", "BOOL": "bool"}
+VARIABLE_OPS = frozenset({
+    "VarHandleOp", "ReadVariableOp", "ResourceGather", "ResourceGatherNd", "AssignVariableOp",
+    "AssignAddVariableOp", "AssignSubVariableOp", "VarIsInitializedOp", "VariableV2", "Variable",
+    "TemporaryVariable", "DestroyResourceOp", "ResourceApplyGradientDescent",
+})
+
+
+# ----------------------------------------------------------------------------- conversion (trusted)
+
+def convert_model(model, kind: str, calibration=None) -> bytes:
+    """The course's reference conversion of a Keras model to one of ``KINDS``."""
+    import tensorflow as tf
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown variant {kind!r}; expected one of {KINDS}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if kind == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if kind == "int8":
+        samples = np.asarray(calibration, dtype=np.float32)
+
+        def representative_data():
+            for row in samples:
+                yield [row[np.newaxis, :]]
+
+        converter.representative_dataset = representative_data
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def reference(ctx, fixture: str, kind: str, calibration=None) -> bytes:
+    """The reference flatbuffer of fixture model ``fixture`` as variant ``kind``."""
+    from grader.recipes import keras as fixtures
+
+    return convert_model(fixtures.load_model(fixture), kind, calibration)
+
+
+def variants(ctx, fixture: str, calibration, x_val, y_val) -> dict:
+    """Every variant of ``fixture``: ``{kind: {"size": bytes, "accuracy": on (x_val, y_val)}}``."""
+    from grader.recipes import keras as fixtures
+
+    model = fixtures.load_model(fixture)
+    found = {}
+    for kind in KINDS:
+        content = convert_model(model, kind, calibration)
+        found[kind] = {"size": len(content), "accuracy": accuracy_of(content, x_val, y_val)}
+    return found
+
+
+# ----------------------------------------------------------------------------- running flatbuffers
+
+def _interpreter(content: bytes):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_content=bytes(content))
+
+
+def predict(content: bytes, x) -> np.ndarray:
+    """Run a single-input, single-output flatbuffer on the batch ``x``; float32 outputs.
+
+    Integer inputs are quantized with the input tensor's scale and zero point,
+    integer outputs dequantized with the output's, so an int8 model answers in
+    the same units as a float one.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    interpreter = _interpreter(content)
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(f"expected one input and one output, found {len(inputs)} and {len(outputs)}")
+    source, target = inputs[0], outputs[0]
+    interpreter.resize_tensor_input(source["index"], list(x.shape))
+    interpreter.allocate_tensors()
+    feed = x
+    if np.issubdtype(source["dtype"], np.integer):
+        scale, zero = source["quantization"]
+        info = np.iinfo(source["dtype"])
+        scale = scale or 1.0
+        feed = np.clip(np.round(x / scale + zero), info.min, info.max).astype(source["dtype"])
+    interpreter.set_tensor(source["index"], feed.astype(source["dtype"], copy=False))
+    interpreter.invoke()
+    out = interpreter.get_tensor(target["index"])
+    if np.issubdtype(out.dtype, np.integer):
+        scale, zero = target["quantization"]
+        out = (out.astype(np.float32) - zero) * (scale or 1.0)
+    return np.asarray(out, dtype=np.float32)
+
+
+def accuracy_of(content: bytes, x, y) -> float:
+    outputs = predict(content, x)
+    return float(np.mean(outputs.argmax(axis=1) == np.asarray(y)))
+
+
+def run(ctx, content: bytes, x) -> np.ndarray:
+    """The flatbuffer's (dequantized) float32 outputs for the batch ``x``."""
+    return predict(content, x)
+
+
+def evaluate(ctx, content: bytes, x, y) -> dict:
+    """``{"accuracy", "finite", "shape"}``: accuracy on ``(x, y)`` and whether every output is a number."""
+    outputs = predict(content, x)
+    return {
+        "accuracy": float(np.mean(outputs.argmax(axis=1) == np.asarray(y))),
+        "finite": bool(np.all(np.isfinite(outputs))),
+        "shape": list(outputs.shape),
+    }
+
+
+# ----------------------------------------------------------------------------- inside a flatbuffer
+
+def _type_names() -> dict:
+    from ai_edge_litert import schema_py_generated as schema
+
+    return {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+
+
+def _op_names() -> dict:
+    from ai_edge_litert import schema_py_generated as schema
+
+    return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def inspect(ctx, content: bytes) -> dict:
+    """What a flatbuffer holds, as data.
+
+    ``size``; ``inputs`` / ``outputs``: ``[{"name", "dtype", "shape"}]``;
+    ``ops``: builtin operator names (custom ops as ``CUSTOM:<code>``);
+    ``weights``: ``{dtype: number of elements}`` over constant tensors of rank
+    2 or more (the weight matrices; biases are rank 1); ``activations``:
+    ``{dtype: count}`` over non-constant tensors, ``internal_activations`` the
+    same without the model's own inputs and outputs; ``kind``: one of ``KINDS``,
+    or ``"other"`` (for example int8 weights and activations with float
+    input and output), or ``"unreadable"``.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    content = bytes(content)
+    info: dict = {"size": len(content)}
+    try:
+        model = schema.ModelT.InitFromPackedBuf(content, 0)
+    except Exception as exc:  # noqa: BLE001 - a malformed artifact is a finding, not a crash
+        info.update(kind="unreadable", error=f"{type(exc).__name__}: {exc}"[:300])
+        return info
+    types, op_names = _type_names(), _op_names()
+    subgraphs = model.subgraphs or []
+    info["subgraphs"] = len(subgraphs)
+    if not subgraphs:
+        info.update(kind="unreadable", error="no subgraph")
+        return info
+    graph = subgraphs[0]
+    tensors = graph.tensors or []
+    buffers = model.buffers or []
+
+    def constant(tensor) -> bool:
+        if tensor.buffer is None or tensor.buffer >= len(buffers) or tensor.buffer == 0:
+            return False
+        buffer = buffers[tensor.buffer]
+        return (buffer.data is not None and len(buffer.data) > 0) or bool(buffer.size)
+
+    def describe(index) -> dict:
+        tensor = tensors[int(index)]
+        return {"name": (tensor.name or b"").decode("utf-8", "replace"),
+                "dtype": _NUMPY_TYPES.get(types.get(tensor.type, "?"), types.get(tensor.type, "?").lower()),
+                "shape": [int(d) for d in (tensor.shape if tensor.shape is not None else [])]}
+
+    boundary = {int(i) for i in (graph.inputs if graph.inputs is not None else [])}
+    boundary |= {int(i) for i in (graph.outputs if graph.outputs is not None else [])}
+    weights: dict = {}
+    activations: dict = {}
+    internal: dict = {}
+    for index, tensor in enumerate(tensors):
+        dtype = _NUMPY_TYPES.get(types.get(tensor.type, "?"), types.get(tensor.type, "?").lower())
+        shape = [int(d) for d in (tensor.shape if tensor.shape is not None else [])]
+        if constant(tensor):
+            if len(shape) >= 2:
+                weights[dtype] = weights.get(dtype, 0) + int(np.prod(shape))
+        else:
+            activations[dtype] = activations.get(dtype, 0) + 1
+            if index not in boundary:
+                internal[dtype] = internal.get(dtype, 0) + 1
+    ops = []
+    for operator in graph.operators or []:
+        code = model.operatorCodes[operator.opcodeIndex]
+        number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+        name = op_names.get(number, str(number))
+        if name == "CUSTOM":
+            name = f"CUSTOM:{(code.customCode or b'').decode('utf-8', 'replace')}"
+        ops.append(name)
+    info.update(
+        inputs=[describe(i) for i in (graph.inputs if graph.inputs is not None else [])],
+        outputs=[describe(i) for i in (graph.outputs if graph.outputs is not None else [])],
+        ops=ops, weights=weights, activations=activations, internal_activations=internal,
+    )
+    info["kind"] = _kind(info)
+    return info
+
+
+def weight_share(info: dict, dtype: str) -> float:
+    """The share of weight-matrix elements stored as ``dtype``."""
+    total = sum(info.get("weights", {}).values())
+    return info.get("weights", {}).get(dtype, 0) / total if total else 0.0
+
+
+def _kind(info: dict) -> str:
+    io = {t["dtype"] for t in info["inputs"] + info["outputs"]}
+    if weight_share(info, "float16") >= 0.9 and io == {"float32"}:
+        return "float16"
+    if weight_share(info, "int8") >= 0.9:
+        if io == {"int8"} and not any(op.startswith("DEQUANTIZE") for op in info["ops"]):
+            return "int8"
+        if io == {"float32"} and info["activations"].get("int8", 0) == 0:
+            return "dynamic_range"
+        return "other"
+    if weight_share(info, "float32") == 1.0 and io == {"float32"}:
+        return "float32"
+    return "other"
+
+
+# ----------------------------------------------------------------------------- GraphDefs
+
+def _parse_graph(graph_def: bytes):
+    import tensorflow as tf
+
+    parsed = tf.compat.v1.GraphDef()
+    parsed.ParseFromString(bytes(graph_def))
+    return parsed
+
+
+def graph_summary(ctx, graph_def: bytes) -> dict:
+    """What a serialized GraphDef holds, by op type (never by node name).
+
+    ``{"parsed": bool, "error", "nodes", "ops": {type: count}, "variable_ops": [types],
+    "placeholders": [{"name", "dtype", "shape"}], "functions": number of library functions,
+    "function_variable_ops": variable op types used inside library functions}``.
+    ``shape`` is a list with ``-1`` for an unknown dimension, or None when unknown.
+    """
+    try:
+        parsed = _parse_graph(graph_def)
+    except Exception as exc:  # noqa: BLE001
+        return {"parsed": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    ops: dict = {}
+    placeholders = []
+    for node in parsed.node:
+        ops[node.op] = ops.get(node.op, 0) + 1
+        if node.op == "Placeholder":
+            dtype = node.attr["dtype"].type if "dtype" in node.attr else 0
+            shape = None
+            if "shape" in node.attr and not node.attr["shape"].shape.unknown_rank:
+                shape = [int(d.size) for d in node.attr["shape"].shape.dim]
+            placeholders.append({"name": node.name, "dtype": _dtype_name(dtype), "shape": shape})
+    function_ops = sorted({n.op for f in parsed.library.function for n in f.node_def} & VARIABLE_OPS)
+    return {
+        "parsed": True, "error": None, "nodes": len(parsed.node), "ops": ops,
+        "variable_ops": sorted(set(ops) & VARIABLE_OPS), "placeholders": placeholders,
+        "functions": len(parsed.library.function), "function_variable_ops": function_ops,
+    }
+
+
+def _dtype_name(enum_value: int) -> str:
+    import tensorflow as tf
+
+    try:
+        return tf.dtypes.as_dtype(enum_value).name
+    except Exception:  # noqa: BLE001
+        return f"dtype({enum_value})"
+
+
+def _import(graph_def: bytes):
+    """A wrapped function holding the imported graph (names kept as they are)."""
+    import tensorflow as tf
+
+    parsed = _parse_graph(graph_def)
+
+    def body():
+        tf.compat.v1.import_graph_def(parsed, name="")
+
+    return tf.compat.v1.wrap_function(body, [])
+
+
+def resolve_names(ctx, graph_def: bytes, names) -> dict:
+    """For each tensor name, ``None`` when it names a tensor of the graph, else why not (text)."""
+    try:
+        wrapped = _import(graph_def)
+    except Exception as exc:  # noqa: BLE001
+        return {str(n): f"the graph could not be imported ({type(exc).__name__})" for n in names}
+    found = {}
+    for name in names:
+        name = str(name)
+        try:
+            wrapped.graph.get_tensor_by_name(name)
+            found[name] = None
+        except (ValueError, KeyError, TypeError) as exc:
+            found[name] = str(exc).splitlines()[0][:200]
+    return found
+
+
+def run_graph(ctx, graph_def: bytes, input_name: str, output_name: str, x) -> np.ndarray:
+    """Import the GraphDef and evaluate ``output_name`` with ``x`` fed to ``input_name``."""
+    import tensorflow as tf
+
+    wrapped = _import(graph_def)
+    graph = wrapped.graph
+    function = wrapped.prune(graph.get_tensor_by_name(input_name), graph.get_tensor_by_name(output_name))
+    result = function(tf.constant(np.asarray(x, dtype=np.float32)))
+    return np.asarray(result, dtype=np.float32)
+
+
+def graph_io(ctx, graph_def: bytes) -> dict:
+    """The trusted reading of a frozen graph's interface: float placeholders in, sink tensors out.
+
+    ``{"inputs": ["name:0", ...], "outputs": ["name:0", ...]}``; outputs are
+    the first outputs of nodes no other node reads (``NoOp`` and ``Const``
+    excluded).
+    """
+    parsed = _parse_graph(graph_def)
+    consumed = set()
+    for node in parsed.node:
+        for source in node.input:
+            consumed.add(source.lstrip("^").split(":")[0])
+    inputs = [f"{n.name}:0" for n in parsed.node if n.op == "Placeholder"]
+    outputs = [f"{n.name}:0" for n in parsed.node
+               if n.name not in consumed and n.op not in ("NoOp", "Const", "Placeholder")]
+    return {"inputs": inputs, "outputs": outputs}
+
+
+def freeze_reference(ctx, fixture: str, input_name: str = "x") -> bytes:
+    """The reference frozen GraphDef of fixture ``fixture``, its input placeholder named ``input_name``."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from grader.recipes import keras as fixtures
+
+    model = fixtures.load_model(fixture)
+    function = tf.function(lambda x: model(x, training=False))
+    concrete = function.get_concrete_function(
+        tf.TensorSpec([None, fixtures.n_features(fixture)], tf.float32, name=input_name))
+    frozen = convert_variables_to_constants_v2(concrete)
+    return frozen.graph.as_graph_def().SerializeToString()

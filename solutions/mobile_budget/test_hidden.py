@@ -1,0 +1,164 @@
+"""Hidden tests for mobile_budget: other fixture models, hidden data and budgets.
+
+Three scenarios, each one call of ``optimize_for_device`` (module fixtures):
+
+- ``generous`` (``mlp_b``: every variant keeps accuracy): everything fits,
+  so the smallest variant must come back; full int8 is larger than dynamic
+  range here, so "int8 is the smallest" loses, and so do float32 and float16;
+- ``fragile`` (``fragile_b``: 8-bit variants lose 20+ points): the budget
+  lets float16 in but not float32, the floor rules out dynamic range and
+  int8, so only float16 qualifies: "always quantize", "always the smallest",
+  "always float32" and "accuracy measured on the calibration data" all lose;
+- ``tight`` (``fragile_b``): the budget admits only the 8-bit variants, which
+  miss the floor: infeasible. "Ignore the budget", "ignore the accuracy"
+  and "never raise" lose.
+
+Budgets and floors come from the evaluator's own conversions (batch cache).
+Messages never print budgets, floors, sizes or accuracies of the hidden
+scenarios: only what the returned model does wrong, in the course's terms.
+"""
+import pytest
+
+from grader.recipes.keras import fixture_data
+from grader.testing import LearnerError, build
+
+SLACK = 1.01
+MARGIN = 0.03        # floors sit this far below the accuracy of the variants meant to pass
+SEPARATION = 0.05    # and at least this far above the variants meant to fail
+
+
+def _data(fixture):
+    calibration, _ = fixture_data(fixture, 300, 7401)
+    x_val, y_val = fixture_data(fixture, 300, 7402)   # as many rows as the calibration data, on purpose
+    x_eval, y_eval = fixture_data(fixture, 2000, 7403)
+    return calibration, x_val, y_val, x_eval, y_eval
+
+
+def _variants(evaluator, batch_cache, fixture):
+    calibration, x_val, y_val, _, _ = _data(fixture)
+    return batch_cache(f"hidden-variants-{fixture}-7401-7402",
+                       lambda: evaluator.recipe("tflite.variants", fixture, calibration, x_val, y_val))
+
+
+def _scenario(name, variants):
+    """(fixture, max_bytes, min_accuracy, expected size or None when infeasible)."""
+    if name == "generous":
+        v = variants["mlp_b"]
+        floor = min(x["accuracy"] for x in v.values()) - MARGIN
+        return "mlp_b", v["float32"]["size"], floor, min(x["size"] for x in v.values())
+    v = variants["fragile_b"]
+    floor = v["float16"]["accuracy"] - MARGIN
+    for kind in ("dynamic_range", "int8"):
+        # The fixture must keep its point: 8-bit variants clearly below the floor.
+        assert v[kind]["accuracy"] < floor - SEPARATION, "fixture fragile_b no longer separates the variants"
+    if name == "fragile":
+        return "fragile_b", (v["float16"]["size"] + v["float32"]["size"]) // 2, floor, v["float16"]["size"]
+    largest_8bit = max(v["dynamic_range"]["size"], v["int8"]["size"])
+    return "fragile_b", (largest_8bit + v["float16"]["size"]) // 2, floor, None
+
+
+@pytest.fixture(scope="module")
+def variants(evaluator, batch_cache):
+    return {fixture: _variants(evaluator, batch_cache, fixture) for fixture in ("mlp_b", "fragile_b")}
+
+
+@pytest.fixture(scope="module")
+def outcomes(learner, variants):
+    found = {}
+    for name in ("generous", "fragile", "tight"):
+        fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
+        calibration, x_val, y_val, _, _ = _data(fixture)
+        try:
+            found[name] = (learner.optimize_for_device(build("keras.classifier", fixture), calibration,
+                                                       int(max_bytes), float(min_accuracy), x_val, y_val), None)
+        except LearnerError as exc:
+            found[name] = (None, exc)
+    return found
+
+
+def _returned(name, outcomes):
+    value, error = outcomes[name]
+    if error is not None:
+        if error.type_name == "NotImplementedError":
+            raise AssertionError("optimize_for_device raised NotImplementedError: it is not implemented yet")
+        if error.type_name == "ValueError" and "infeasible" in error.message:
+            raise AssertionError(
+                "optimize_for_device said 'infeasible', but a variant meets both the size budget and the accuracy "
+                "floor: measure each variant's accuracy on the validation data (x_val, y_val), not on the "
+                "calibration data, and its size with len()")
+        raise AssertionError(f"optimize_for_device raised {error.type_name} although a variant qualifies")
+    assert isinstance(value, (bytes, bytearray)), (
+        f"optimize_for_device must return a flatbuffer as bytes, not {type(value).__name__}")
+    return bytes(value)
+
+
+def _fits(name, outcomes, variants, evaluator):
+    fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
+    content = _returned(name, outcomes)
+    assert len(content) <= max_bytes, "the returned model is larger than the size budget (max_bytes)"
+    _, _, _, x_eval, y_eval = _data(fixture)
+    try:
+        result = evaluator.recipe("tflite.evaluate", content, x_eval, y_eval)
+    except LearnerError as exc:
+        raise AssertionError(f"the LiteRT interpreter could not run the returned model ({exc.type_name})") from None
+    assert result["finite"], "the returned model outputs NaN or infinity: it does not really run"
+    assert result["accuracy"] >= min_accuracy - 0.02, (
+        "the returned model's accuracy on a hidden evaluation set is below the floor (less 2 points): "
+        "quantization does not always keep accuracy; measure each variant on (x_val, y_val) and keep only "
+        "those that reach min_accuracy")
+
+
+def _smallest(name, outcomes, variants, evaluator):
+    _, _, _, expected = _scenario(name, variants)
+    content = _returned(name, outcomes)
+    if len(content) > expected * SLACK:
+        kind = evaluator.recipe("tflite.inspect", content)["kind"]
+        raise AssertionError(
+            f"you returned the {kind} variant, but a smaller variant also meets the size budget and the "
+            "accuracy floor: compare the variants' measured sizes (full int8 is not always the smallest)")
+
+
+def _infeasible(name, outcomes, variants):
+    fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
+    value, error = outcomes[name]
+    if error is not None:
+        assert error.type_name == "ValueError", (
+            f"when no variant qualifies, raise ValueError (with 'infeasible' in its message), not {error.type_name}")
+        assert "infeasible" in error.message.lower(), (
+            "when no variant qualifies, the ValueError's message must contain 'infeasible'")
+        return
+    if isinstance(value, (bytes, bytearray)) and len(value) > max_bytes:
+        raise AssertionError("no variant meets both budgets here, yet a model over the size budget was returned: "
+                             "a variant must fit max_bytes; raise ValueError('infeasible: ...') when none qualifies")
+    raise AssertionError("no variant meets both budgets here (those that fit lose too much accuracy), yet "
+                         f"optimize_for_device returned {type(value).__name__}: raise ValueError('infeasible: ...')")
+
+
+@pytest.mark.points(2)
+def test_generous_budget_fits(outcomes, variants, evaluator):
+    """a model within the size budget and the accuracy floor is returned"""
+    _fits("generous", outcomes, variants, evaluator)
+
+
+@pytest.mark.points(2)
+def test_generous_budget_smallest(outcomes, variants, evaluator):
+    """when every variant qualifies, the smallest is returned"""
+    _smallest("generous", outcomes, variants, evaluator)
+
+
+@pytest.mark.points(3)
+def test_quantization_that_hurts_is_rejected(outcomes, variants, evaluator):
+    """variants that lose accuracy are rejected, the model returned meets both budgets"""
+    _fits("fragile", outcomes, variants, evaluator)
+
+
+@pytest.mark.points(2)
+def test_quantization_that_hurts_smallest(outcomes, variants, evaluator):
+    """when 8-bit variants lose accuracy, the smallest accurate variant is returned"""
+    _smallest("fragile", outcomes, variants, evaluator)
+
+
+@pytest.mark.points(3)
+def test_infeasible_raises(outcomes, variants):
+    """when no variant meets both budgets, ValueError('... infeasible ...') is raised"""
+    _infeasible("tight", outcomes, variants)

@@ -1,0 +1,129 @@
+"""mobile_budget graded end to end: reference, starter and the wrong strategies.
+
+The hidden scenarios are built so that each fixed strategy fails one of
+them (see solutions/mobile_budget/test_hidden.py): always float32, ignoring
+the budget, measuring accuracy on the calibration data, never raising.
+Each strategy is one submission (they all live in the same function).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "mobile_budget"
+REFERENCE = ROOT / "solutions" / EXERCISE / "optimize.py"
+STARTER = ROOT / "exercises" / EXERCISE / "optimize.py"
+
+pytestmark = pytest.mark.slow
+
+RAISE = ('    if not qualifying:\n        raise ValueError(f"infeasible: no variant is at most {max_bytes} bytes "\n'
+         '                         f"with an accuracy of at least {min_accuracy}")\n')
+
+
+def _mutate(source: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
+        source = source.replace(old, new)
+    return source
+
+
+def _hidden_failures(result) -> set[str]:
+    return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
+
+
+def _lost(test, *phrases: str) -> None:
+    assert test.score == 0 and test.status == "failed", f"{test.name!r} should lose its points: {test}"
+    for phrase in phrases:
+        assert phrase in test.output, f"{test.name!r} should say {phrase!r}; it said {test.output!r}"
+
+
+def _hidden(result, name):
+    return result.test(f"hidden::{name}::")
+
+
+def _public(result, name):
+    return result.test(f"test_public.py::{name}")
+
+
+def test_reference_earns_full_marks(grade):
+    """The reference solution passes every public and hidden test."""
+    result = grade(EXERCISE, REFERENCE)
+    assert result.refused is None and result.error is None, result.error or result.refused
+    assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
+    assert len([t for t in result.tests if t.visibility == "hidden"]) == 5
+
+
+def test_starter_earns_nothing(grade):
+    """The starter as shipped raises NotImplementedError and earns nothing."""
+    result = grade(EXERCISE, STARTER)
+    assert result.error is None, result.error
+    assert result.score == 0 < result.max_score
+    _lost(_hidden(result, "test_generous_budget_fits"), "not implemented yet")
+
+
+def test_always_float32_loses_points(grade_source):
+    """Always returning the float32 model: not the smallest, over a budget float16 meets, never infeasible."""
+    source = _mutate(REFERENCE.read_text(), (
+        "    qualifying = []\n",
+        '    return convert_variant(model, "float32", calibration_data)\n    qualifying = []\n'))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {
+        "test_generous_budget_smallest", "test_quantization_that_hurts_is_rejected",
+        "test_quantization_that_hurts_smallest", "test_infeasible_raises"}
+    _lost(_hidden(result, "test_generous_budget_smallest"), "you returned the float32 variant", "smaller variant")
+    _lost(_hidden(result, "test_quantization_that_hurts_is_rejected"), "larger than the size budget")
+    _lost(_hidden(result, "test_infeasible_raises"), "over the size budget")
+    _lost(_public(result, "test_smallest_when_every_variant_keeps_accuracy"), "float32 model")
+
+
+def test_ignoring_accuracy_loses_points(grade_source):
+    """Returning the smallest variant that fits the budget, accuracy unmeasured, fails where 8-bit hurts."""
+    source = _mutate(REFERENCE.read_text(), (
+        "if len(content) <= max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:",
+        "if len(content) <= max_bytes:"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_quantization_that_hurts_is_rejected", "test_infeasible_raises"}
+    _lost(_hidden(result, "test_quantization_that_hurts_is_rejected"), "below the floor",
+          "quantization does not always keep accuracy")
+    _lost(_hidden(result, "test_infeasible_raises"), "lose too much accuracy")
+    _lost(_public(result, "test_float16_when_8bit_loses_accuracy"), "below the floor")
+
+
+def test_ignoring_the_budget_loses_points(grade_source):
+    """Choosing on accuracy alone returns a model over the budget where it should say infeasible."""
+    source = _mutate(REFERENCE.read_text(), (
+        "if len(content) <= max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:",
+        "if accuracy(content, x_val, y_val) >= min_accuracy:"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_infeasible_raises"}
+    _lost(_hidden(result, "test_infeasible_raises"), "over the size budget", "must fit max_bytes")
+    _lost(_public(result, "test_infeasible_budget_raises"), "no variant fits 20000 bytes")
+
+
+def test_accuracy_on_calibration_data_loses_points(grade_source):
+    """Measuring accuracy on the (unlabelled) calibration data wrongly declares feasible budgets infeasible."""
+    source = _mutate(REFERENCE.read_text(), (
+        "accuracy(content, x_val, y_val) >= min_accuracy",
+        "accuracy(content, calibration_data, y_val) >= min_accuracy"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {
+        "test_generous_budget_fits", "test_generous_budget_smallest",
+        "test_quantization_that_hurts_is_rejected", "test_quantization_that_hurts_smallest"}
+    for name in _hidden_failures(result):
+        _lost(_hidden(result, name), "said 'infeasible'", "not on the calibration data")
+    assert _hidden(result, "test_infeasible_raises").passed
+
+
+def test_never_raising_loses_points(grade_source):
+    """Returning the smallest variant when none qualifies, instead of raising, loses the infeasible tests."""
+    source = _mutate(REFERENCE.read_text(), (
+        RAISE,
+        "    if not qualifying:  # something is better than nothing\n"
+        "        qualifying = [(len(c), v, c) for v, c in "
+        "((v, convert_variant(model, v, calibration_data)) for v in VARIANTS)]\n"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_infeasible_raises"}
+    _lost(_hidden(result, "test_infeasible_raises"), "lose too much accuracy", "raise ValueError('infeasible")
+    _lost(_public(result, "test_infeasible_budget_raises"), "raise ValueError('infeasible")

@@ -1,0 +1,102 @@
+"""tflite_convert graded end to end: reference, starter and typical mistakes.
+
+Each submission goes through intake, the sandbox (TensorFlow in the
+learner's worker, LiteRT in the evaluator) and the public and hidden tests,
+exactly as an instructor's grading would. Mistakes that different tests
+catch share one submission.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "tflite_convert"
+REFERENCE = ROOT / "solutions" / EXERCISE / "convert.py"
+STARTER = ROOT / "exercises" / EXERCISE / "convert.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _mutate(source: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
+        source = source.replace(old, new)
+    return source
+
+
+def _hidden_failures(result) -> set[str]:
+    return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
+
+
+def _lost(test, *phrases: str) -> None:
+    assert test.score == 0 and test.status == "failed", f"{test.name!r} should lose its points: {test}"
+    for phrase in phrases:
+        assert phrase in test.output, f"{test.name!r} should say {phrase!r}; it said {test.output!r}"
+
+
+def _hidden(result, name):
+    return result.test(f"hidden::{name}::")
+
+
+def _public(result, name):
+    return result.test(f"test_public.py::{name}")
+
+
+def test_reference_earns_full_marks(grade):
+    """The reference solution passes every public and hidden test."""
+    result = grade(EXERCISE, REFERENCE)
+    assert result.refused is None and result.error is None, result.error or result.refused
+    assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
+    assert len([t for t in result.tests if t.visibility == "hidden"]) == 8
+
+
+def test_starter_earns_nothing(grade):
+    """The starter as shipped raises NotImplementedError everywhere and earns nothing."""
+    result = grade(EXERCISE, STARTER)
+    assert result.error is None, result.error
+    assert result.score == 0 < result.max_score
+    assert "NotImplementedError" in _public(result, "test_to_tflite_is_float32").output
+    _lost(_hidden(result, "test_predict_any_batch_size"), "not implemented yet")
+
+
+def test_quantized_conversion_and_float64_output_lose_points(grade_source):
+    """to_tflite that optimizes (quantizes) and predict_tflite returning float64 each lose their own tests."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("    converter = tf.lite.TFLiteConverter.from_keras_model(model)\n    return converter.convert()",
+         "    converter = tf.lite.TFLiteConverter.from_keras_model(model)\n"
+         "    converter.optimizations = [tf.lite.Optimize.DEFAULT]\n    return converter.convert()"),
+        ("return np.asarray(interpreter.get_tensor(target[\"index\"]), dtype=np.float32)",
+         "return np.asarray(interpreter.get_tensor(target[\"index\"]), dtype=float)"),
+    )
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {
+        "test_to_tflite_float32", "test_to_tflite_matches_keras", "test_predict_returns_float32"}
+    _lost(_hidden(result, "test_to_tflite_float32"), "no optimizations", "int8")
+    _lost(_hidden(result, "test_to_tflite_matches_keras"), "does not compute the Keras model's function")
+    _lost(_hidden(result, "test_predict_returns_float32"), "float32", "float64")
+    _lost(_public(result, "test_predict_tflite_batch"), "float32, not float64")
+    assert result.score < result.max_score
+
+
+def test_batch_of_one_only_loses_points(grade_source):
+    """predict_tflite without resizing the input (batch size 1 only) and a quantizing
+    saved_model_to_tflite lose their tests, with a hint about resize_tensor_input."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("    interpreter.resize_tensor_input(source[\"index\"], list(x.shape))\n", ""),
+        ("    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)\n",
+         "    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)\n"
+         "    converter.optimizations = [tf.lite.Optimize.DEFAULT]\n"
+         "    converter.target_spec.supported_types = [tf.float16]\n"),
+    )
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {
+        "test_predict_any_batch_size", "test_predict_returns_float32", "test_predict_matches_keras",
+        "test_predict_casts_float64", "test_saved_model_float32", "test_saved_model_matches_keras"}
+    _lost(_hidden(result, "test_predict_any_batch_size"), "a batch of several rows", "resize_tensor_input")
+    _lost(_hidden(result, "test_saved_model_float32"), "float16")
+    assert _public(result, "test_predict_tflite_single_row_float64").passed  # one row still works
+    _lost(_public(result, "test_predict_tflite_batch"), "Dimension mismatch")

@@ -1,0 +1,80 @@
+"""graph_freeze graded end to end: reference, starter and a graph that is not really frozen.
+
+The GraphDef is judged in the evaluator by op types (never node names),
+imported and run there.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "graph_freeze"
+REFERENCE = ROOT / "solutions" / EXERCISE / "freeze.py"
+STARTER = ROOT / "exercises" / EXERCISE / "freeze.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _mutate(source: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
+        source = source.replace(old, new)
+    return source
+
+
+def _hidden_failures(result) -> set[str]:
+    return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
+
+
+def _lost(test, *phrases: str) -> None:
+    assert test.score == 0 and test.status == "failed", f"{test.name!r} should lose its points: {test}"
+    for phrase in phrases:
+        assert phrase in test.output, f"{test.name!r} should say {phrase!r}; it said {test.output!r}"
+
+
+def _hidden(result, name):
+    return result.test(f"hidden::{name}::")
+
+
+def test_reference_earns_full_marks(grade):
+    """The reference solution passes every public and hidden test."""
+    result = grade(EXERCISE, REFERENCE)
+    assert result.refused is None and result.error is None, result.error or result.refused
+    assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
+    assert len([t for t in result.tests if t.visibility == "hidden"]) == 5
+
+
+def test_starter_earns_nothing(grade):
+    """The starter as shipped raises NotImplementedError everywhere and earns nothing."""
+    result = grade(EXERCISE, STARTER)
+    assert result.error is None, result.error
+    assert result.score == 0 < result.max_score
+    _lost(_hidden(result, "test_no_variable_ops"), "not implemented yet")
+
+
+def test_unfrozen_graph_and_operation_names_lose_points(grade_source):
+    """A "frozen" graph that still reads variables (the concrete function's own graph) and
+    I/O names without the ':0' output index lose their tests; the hidden input name is not shown."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("    frozen = convert_variables_to_constants_v2(concrete)\n    return frozen.graph.as_graph_def()",
+         "    return concrete.graph.as_graph_def()"),
+        ('    inputs = [f"{node.name}:0" for node in graph_def.node if node.op == "Placeholder"]',
+         '    inputs = [node.name for node in graph_def.node if node.op == "Placeholder"]'),
+        ('    outputs = [f"{node.name}:0" for node in graph_def.node',
+         '    outputs = [node.name for node in graph_def.node'),
+    )
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {
+        "test_no_variable_ops", "test_frozen_graph_matches_keras", "test_io_names_of_another_graph",
+        "test_io_names_resolve_in_own_graph"}
+    no_variables = _hidden(result, "test_no_variable_ops")
+    _lost(no_variables, "still reads variables", "ReadVariableOp", "convert_variables_to_constants_v2")
+    _lost(_hidden(result, "test_frozen_graph_matches_keras"), "more than one placeholder")
+    names = _hidden(result, "test_io_names_of_another_graph")
+    _lost(names, "like 'x:0'")
+    assert "sensor_readings" not in names.output
+    _lost(_hidden(result, "test_io_names_resolve_in_own_graph"), "output index")
+    assert _hidden(result, "test_batch_dimension_unknown").passed

@@ -1,0 +1,112 @@
+"""tflite_quantize graded end to end: reference, starter and the classic converter mistakes.
+
+Each mistake is a converter setting left out or wrong. The flatbuffers are
+judged by what is stored inside them (tensor types), their size and their
+accuracy, in the evaluator. Mistakes in different functions share one
+submission; the four full-integer mistakes need a submission each.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "tflite_quantize"
+REFERENCE = ROOT / "solutions" / EXERCISE / "quantize.py"
+STARTER = ROOT / "exercises" / EXERCISE / "quantize.py"
+INT8_TESTS = {"test_full_int8_input_output", "test_full_int8_integer_only", "test_full_int8_size",
+              "test_full_int8_accuracy"}
+
+pytestmark = pytest.mark.slow
+
+
+def _mutate(source: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
+        source = source.replace(old, new)
+    return source
+
+
+def _hidden_failures(result) -> set[str]:
+    return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
+
+
+def _lost(test, *phrases: str) -> None:
+    assert test.score == 0 and test.status == "failed", f"{test.name!r} should lose its points: {test}"
+    for phrase in phrases:
+        assert phrase in test.output, f"{test.name!r} should say {phrase!r}; it said {test.output!r}"
+
+
+def _hidden(result, name):
+    return result.test(f"hidden::{name}::")
+
+
+def _public(result, name):
+    return result.test(f"test_public.py::{name}")
+
+
+def test_reference_earns_full_marks(grade):
+    """The reference solution passes every public and hidden test."""
+    result = grade(EXERCISE, REFERENCE)
+    assert result.refused is None and result.error is None, result.error or result.refused
+    assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
+    assert len([t for t in result.tests if t.visibility == "hidden"]) == 10
+
+
+def test_starter_earns_nothing(grade):
+    """The starter as shipped raises NotImplementedError everywhere and earns nothing."""
+    result = grade(EXERCISE, STARTER)
+    assert result.error is None, result.error
+    assert result.score == 0 < result.max_score
+    _lost(_hidden(result, "test_float16_weights"), "not implemented yet")
+
+
+def test_missing_settings_lose_points(grade_source):
+    """Dynamic range without Optimize.DEFAULT (a float32 model), float16 without
+    supported_types (dynamic range instead), full int8 with float input and
+    output, and full int8 calibrated on random numbers instead of the given data
+    each lose the points of their own tests, with a message naming the setting."""
+    source = _mutate(
+        REFERENCE.read_text(),
+        ("def quantize_dynamic_range(model) -> bytes:\n    return _optimizing_converter(model).convert()",
+         "def quantize_dynamic_range(model) -> bytes:\n    return tf.lite.TFLiteConverter.from_keras_model(model).convert()"),
+        ("    converter.target_spec.supported_types = [tf.float16]\n", ""),
+        ("    converter.inference_input_type = tf.int8\n    converter.inference_output_type = tf.int8\n", ""),
+        ("    samples = np.asarray(representative_data, dtype=np.float32)",
+         "    samples = np.random.default_rng(0).random(np.shape(representative_data), dtype=np.float32)"),
+    )
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {
+        "test_dynamic_range_weights", "test_dynamic_range_size", "test_float16_weights",
+        "test_full_int8_input_output", "test_full_int8_accuracy"}
+    _lost(_hidden(result, "test_full_int8_accuracy"), "loses more than 2 points", "representative data you are given")
+    _lost(_hidden(result, "test_dynamic_range_weights"), "unquantized float32 model", "Optimize.DEFAULT")
+    _lost(_hidden(result, "test_dynamic_range_size"), "at most 40%")
+    _lost(_hidden(result, "test_float16_weights"), "int8 weights", "supported_types = [tf.float16]")
+    _lost(_hidden(result, "test_full_int8_input_output"), "inference_input_type = tf.int8")
+    assert _hidden(result, "test_full_int8_integer_only").passed  # the inside is still integer
+    _lost(_public(result, "test_dynamic_range_types"), "Optimize.DEFAULT")
+
+
+@pytest.mark.parametrize("mistake, edit, phrase", [
+    ("no representative data set",
+     ("    converter.representative_dataset = representative_dataset\n", ""),
+     "needs a representative data set"),
+    ("float64 representative data",
+     ("    samples = np.asarray(representative_data, dtype=np.float32)",
+      "    samples = np.asarray(representative_data, dtype=np.float64)"),
+     "yields float64 arrays"),
+    ("representative data of the wrong shape",
+     ("yield [row[np.newaxis, :]]", "yield [row[:, np.newaxis]]"),
+     "arrays of the wrong shape"),
+])
+def test_representative_data_mistakes_lose_points(grade_source, mistake, edit, phrase):
+    """A full-integer conversion without a representative data set, or with one of the wrong
+    dtype or shape, loses the full-integer tests (and only those) with a message naming it."""
+    result = grade_source(EXERCISE, _mutate(REFERENCE.read_text(), edit))
+    assert _hidden_failures(result) == INT8_TESTS, mistake
+    for name in INT8_TESTS:
+        _lost(_hidden(result, name), "quantize_full_int8 raised", phrase)
+    # Hidden messages never quote the learner's exception (it can print calibration rows).
+    assert "Unsupported value" not in _hidden(result, "test_full_int8_size").output
