@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from grading_helpers import mutate as _mutate, assert_lost, assert_kept
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_basic_pipeline"
@@ -18,23 +19,12 @@ STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
 pytestmark = pytest.mark.slow
 
 
-def _mutate(source: str, *edits: tuple[str, str]) -> str:
-    for old, new in edits:
-        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
-        source = source.replace(old, new)
-    return source
-
-
 def _lost(result, name: str, *phrases: str) -> None:
-    test = result.test(name)
-    assert test.score == 0 and test.status == "failed", f"{name!r} should lose its points: {test}"
-    for phrase in phrases:
-        assert phrase in test.output, f"{name!r} should say {phrase!r}; it said {test.output!r}"
+    assert_lost(result.test(name), *phrases)
 
 
 def _kept(result, name: str) -> None:
-    test = result.test(name)
-    assert test.score == test.max_score, f"{name!r} should keep its points: {test}"
+    assert_kept(result.test(name))
 
 
 def test_reference_earns_full_marks(grade):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from grading_helpers import mutate as _mutate, assert_lost as _lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "mobile_budget"
@@ -22,21 +23,8 @@ RAISE = ('    if not qualifying:\n        raise ValueError(f"infeasible: no vari
          '                         f"with an accuracy of at least {min_accuracy}")\n')
 
 
-def _mutate(source: str, *edits: tuple[str, str]) -> str:
-    for old, new in edits:
-        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
-        source = source.replace(old, new)
-    return source
-
-
 def _hidden_failures(result) -> set[str]:
     return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
-
-
-def _lost(test, *phrases: str) -> None:
-    assert test.score == 0 and test.status == "failed", f"{test.name!r} should lose its points: {test}"
-    for phrase in phrases:
-        assert phrase in test.output, f"{test.name!r} should say {phrase!r}; it said {test.output!r}"
 
 
 def _hidden(result, name):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from grading_helpers import mutate as _mutate, assert_lost as _lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "graph_freeze"
@@ -17,21 +18,8 @@ STARTER = ROOT / "exercises" / EXERCISE / "freeze.py"
 pytestmark = pytest.mark.slow
 
 
-def _mutate(source: str, *edits: tuple[str, str]) -> str:
-    for old, new in edits:
-        assert source.count(old) == 1, f"the reference no longer contains {old!r} exactly once"
-        source = source.replace(old, new)
-    return source
-
-
 def _hidden_failures(result) -> set[str]:
     return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
-
-
-def _lost(test, *phrases: str) -> None:
-    assert test.score == 0 and test.status == "failed", f"{test.name!r} should lose its points: {test}"
-    for phrase in phrases:
-        assert phrase in test.output, f"{test.name!r} should say {phrase!r}; it said {test.output!r}"
 
 
 def _hidden(result, name):
