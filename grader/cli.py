@@ -29,6 +29,11 @@ class LazyGroup(click.Group):
 
 COMMANDS = {
     "grade": "grader.commands.grade:grade",
+    "grade-course": "grader.commands.grade_course:grade_course",
+    "gradebook": "grader.commands.gradebook:gradebook",
+    "report": "grader.commands.report:report",
+    "release": "grader.commands.release:release",
+    "validate": "grader.commands.validate:validate",
     "notebooks": "grader.commands.notebooks:notebooks",
     "list": "grader.commands.list:list_exercises",
     "start": "grader.commands.start:start",

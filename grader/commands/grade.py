@@ -1,38 +1,77 @@
 """``hml grade``: grade submissions of one exercise against public and hidden tests."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+
+INTERRUPTED = 130  # what shells report for Ctrl-C
+
+
+def batch_options(command):
+    """Options ``grade`` and ``grade-course`` share: parallelism, resuming, the gradebook."""
+    options = [
+        click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+                     help="Submissions graded at once (one per core is a good choice)."),
+        click.option("--force", is_flag=True,
+                     help="Regrade everything, even submissions graded before with the same content and tests."),
+        click.option("--retry-errors", is_flag=True,
+                     help="Regrade submissions whose last run failed because of the grader itself."),
+        click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="The SQLite gradebook [default: OUTPUT_DIR/gradebook.sqlite]."),
+        click.option("--quiet", "-q", is_flag=True, help="No line per finished submission; the bar only."),
+        click.option("--unsandboxed", is_flag=True,
+                     help="Run learner code without bubblewrap. Only for code you trust."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def finish(outcome, output_dir: Path) -> None:
+    """The closing lines both batch commands print, and the exit status of an interrupted batch."""
+    from grader.console import console
+
+    console.print(f"graded {outcome.graded}, skipped {outcome.skipped} (unchanged since their last grading) "
+                  f"in {outcome.elapsed:.1f}s; results under [bold]{output_dir}[/bold], "
+                  f"gradebook [bold]{outcome.gradebook}[/bold]", highlight=False)
+    if outcome.interrupted:
+        console.print("[yellow]interrupted:[/yellow] every finished submission is saved; "
+                      "run the same command again to grade the rest.")
+        sys.exit(INTERRUPTED)
 
 
 @click.command()
 @click.option("--exercise", "-e", "exercise_id", required=True, help="The exercise id, e.g. kfp_basic_pipeline.")
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("hml-results"),
               show_default=True, help="Where DIR/<submission>/results.json are written.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Submissions graded at once.")
-@click.option("--unsandboxed", is_flag=True,
-              help="Run learner code without bubblewrap. Only for code you trust.")
+@batch_options
 @click.argument("submissions", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
-def grade(exercise_id: str, output_dir: Path, jobs: int, unsandboxed: bool, submissions: tuple[Path, ...]) -> None:
+def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_errors: bool,
+          gradebook_path: Path | None, quiet: bool, unsandboxed: bool, submissions: tuple[Path, ...]) -> None:
     """Grade SUBMISSIONS (module files, notebooks, directories or zips) of one exercise.
 
-    Exit status 0 when grading ran, whatever the scores.
+    Each submission is recorded in the gradebook as it finishes; running the
+    same command again grades only submissions whose content or tests changed.
+    Exit status 0 when grading ran, whatever the scores; 130 when interrupted.
     """
+    from grader.batch import run_batch
     from grader.commands.common import load_exercise, require_sandbox, summary_table
     from grader.console import console
     from grader.course import Course
-    from grader.run import Job, grade_many, submission_names
+    from grader.gradebook import default_path
+    from grader.run import Job, submission_names
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
     sandboxed = require_sandbox(unsandboxed)
     paths = list(submissions)
     jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
-    with console.status(f"Grading {len(jobs_list)} submission(s) of {exercise.id}…"):
-        results = grade_many(jobs_list, course=course, workers=jobs, sandboxed=sandboxed,
-                             cache_dir=output_dir / ".cache")
-    console.print(summary_table(results))
+    outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
+                        cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
+                        retry_errors=retry_errors, command="grade", quiet=quiet)
+    console.print(summary_table(outcome.results))
     console.print(f"Results written under [bold]{output_dir}[/bold]/<submission>/results.json")
+    finish(outcome, output_dir)

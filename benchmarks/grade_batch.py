@@ -1,0 +1,168 @@
+"""Benchmark batch grading: the reference solutions graded as N learners.
+
+    .venv/bin/python benchmarks/grade_batch.py [--learners 3] [--exercise ID ...] [--markdown FILE]
+
+Prints, per exercise, the time to grade one submission (sandboxed and not:
+the sandbox's overhead, same work), the throughput of the whole batch with
+--jobs 1 and --jobs 2, and where heavy libraries are imported (workers
+started per submission, heavy modules in the trusted pytest process). The
+batch cache is filled once before measuring, so every configuration grades
+in the steady state a real batch reaches after its first submission.
+
+Targets: sandbox overhead under 10%; --jobs 2 at least 1.6 times the
+throughput of --jobs 1 on a 2-core machine; each heavy library imported
+once per worker, and not at all in the trusted process unless a check needs it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.batch import run_batch  # noqa: E402
+from grader.course import Course  # noqa: E402
+from grader.run import Job  # noqa: E402
+from grader.sandbox import can_sandbox  # noqa: E402
+
+PROBE = ("-p", "import_probe")
+
+
+def make_class(course: Course, exercises: list[str], learners: int, root: Path) -> dict[str, list[Path]]:
+    """N copies of each reference, each with its own comment (distinct content, same work)."""
+    found: dict[str, list[Path]] = defaultdict(list)
+    for exercise_id in exercises:
+        exercise = course.exercise(exercise_id)
+        text = exercise.reference.read_text()
+        for i in range(learners):
+            folder = root / f"learner{i:02d}" / exercise_id
+            folder.mkdir(parents=True)
+            (folder / exercise.file).write_text(f"# learner {i}\n{text}")
+            found[exercise_id].append(folder)
+    return found
+
+
+def run(course: Course, submissions: dict[str, list[Path]], *, workers: int, sandboxed: bool, cache_root: Path,
+        out: Path, probe: Path | None = None) -> tuple[float, dict[str, list[float]], list]:
+    """Grade through the path grade-course takes (scheduling, cache warming), without a gradebook."""
+    jobs = []
+    for exercise_id, paths in submissions.items():
+        exercise = course.exercise(exercise_id)
+        for path in paths:
+            jobs.append(Job(exercise, path, f"{path.parent.name}-{exercise_id}", out))
+    if probe is not None:
+        os.environ["HML_PROBE_FILE"] = str(probe)
+    outcome = run_batch(jobs, course=course, gradebook_path=None, cache_root=cache_root, workers=workers,
+                        sandboxed=sandboxed, command="benchmark", quiet=True, show_progress=False,
+                        pytest_args=PROBE if probe is not None else ())
+    os.environ.pop("HML_PROBE_FILE", None)
+    per_exercise: dict[str, list[float]] = defaultdict(list)
+    problems = []
+    for job, result in zip(jobs, outcome.per_job):
+        per_exercise[job.exercise.id].append(result.execution_time)
+        if result.error or result.refused or result.score != result.max_score:
+            problems.append((job.name, result.score, result.max_score, (result.error or result.refused or "")[:200]))
+    return outcome.elapsed, per_exercise, problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=3)
+    parser.add_argument("--exercise", action="append", default=[])
+    parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
+    options = parser.parse_args(argv)
+    if not can_sandbox():
+        print("bubblewrap is not usable here: the benchmark compares sandboxed and unsandboxed grading")
+        return 1
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), os.environ.get("PYTHONPATH")]))
+    course = Course(ROOT)
+    exercises = options.exercise or course.exercise_ids()
+    temporary = Path(tempfile.mkdtemp(prefix="hml-bench-"))
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    try:
+        cache = temporary / "cache"
+        warm = make_class(course, exercises, 1, temporary / "warm")
+        started = time.monotonic()
+        _, first, _ = run(course, warm, workers=2, sandboxed=True, cache_root=cache, out=temporary / "o0")
+        say(f"warm-up (one submission per exercise, fills the batch cache): {time.monotonic() - started:.1f}s")
+        exercises = sorted(exercises, key=lambda e: -first[e][0])  # the tables list the slowest first
+        batch = make_class(course, exercises, options.learners, temporary / "class")
+        batch = {e: batch[e] for e in exercises}
+        load_before = os.getloadavg()[0]
+        probe = temporary / "probe.jsonl"
+        wall_1, sandboxed, problems_1 = run(course, batch, workers=1, sandboxed=True, cache_root=cache,
+                                            out=temporary / "o1", probe=probe)
+        wall_u, unsandboxed, problems_u = run(course, batch, workers=1, sandboxed=False, cache_root=cache,
+                                              out=temporary / "o2")
+        wall_2, parallel, problems_2 = run(course, batch, workers=2, sandboxed=True, cache_root=cache,
+                                           out=temporary / "o3")
+        load_after = os.getloadavg()[0]
+        total = options.learners * len(exercises)
+
+        say()
+        say(f"{options.learners} learners x {len(exercises)} exercises = {total} submissions, "
+            f"{os.cpu_count()} CPUs, load average {load_before:.1f} before, {load_after:.1f} after")
+        say()
+        say("| exercise | seconds per submission (sandboxed) | unsandboxed | sandbox overhead | with --jobs 2 |")
+        say("| --- | ---: | ---: | ---: | ---: |")
+        for exercise_id in exercises:
+            s, u, p = (statistics.mean(d[exercise_id]) for d in (sandboxed, unsandboxed, parallel))
+            say(f"| {exercise_id} | {s:.2f} | {u:.2f} | {100 * (s - u) / u:+.1f}% | {p:.2f} |")
+        all_s = sum(sum(v) for v in sandboxed.values())
+        all_u = sum(sum(v) for v in unsandboxed.values())
+        say(f"| **all** (sum) | {all_s:.1f} | {all_u:.1f} | {100 * (all_s - all_u) / all_u:+.1f}% | "
+            f"{sum(sum(v) for v in parallel.values()):.1f} |")
+        say()
+        say("| configuration | wall time | submissions per minute | speed-up |")
+        say("| --- | ---: | ---: | ---: |")
+        say(f"| --jobs 1, unsandboxed | {wall_u:.1f}s | {60 * total / wall_u:.1f} | |")
+        say(f"| --jobs 1 | {wall_1:.1f}s | {60 * total / wall_1:.1f} | 1.00 |")
+        say(f"| --jobs 2 | {wall_2:.1f}s | {60 * total / wall_2:.1f} | {wall_1 / wall_2:.2f} |")
+        say()
+
+        records = [json.loads(line) for line in probe.read_text().splitlines()] if probe.is_file() else []
+        by_exercise: dict[str, list[dict]] = defaultdict(list)
+        for record in records:
+            by_exercise[record["exercise"]].append(record)
+        say("| exercise | workers started per submission (learner + evaluator) | heavy imports per worker "
+            "| heavy modules in the trusted process |")
+        say("| --- | ---: | --- | --- |")
+        for exercise_id in exercises:
+            own = by_exercise.get(exercise_id, [])
+            if not own:
+                continue
+            counts = [len(r["workers"]) for r in own]
+            kinds = sorted({f"{'learner' if w['learner'] else 'evaluator'}: {', '.join(w['preload']) or '-'}"
+                            for r in own for w in r["workers"]})
+            trusted = sorted({m for r in own for m in r["trusted_heavy"]})
+            say(f"| {exercise_id} | {statistics.mean(counts):.1f} (max {max(counts)}) | {'; '.join(kinds)} "
+                f"| {', '.join(trusted) or 'none'} |")
+        problems = problems_1 + problems_u + problems_2
+        if problems:
+            say()
+            say(f"{len(problems)} grading(s) did not earn full marks (a reference should):")
+            for name, score, maximum, note in problems[:10]:
+                say(f"  {name}: {score:g}/{maximum:g} {note}")
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    if options.markdown:
+        options.markdown.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""A pytest plugin for benchmarks/grade_batch.py: which heavy imports happen where, and how often.
+
+Loaded into the trusted pytest process of each grading (``-p import_probe``,
+with ``benchmarks/`` on ``PYTHONPATH``). It counts the workers the grading
+starts (each imports its ``preload`` libraries once, at start) and lists the
+heavy libraries the trusted process itself imported, then writes one JSON
+line to ``$HML_PROBE_FILE``. Not a test; the grader never loads it otherwise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+HEAVY = ("tensorflow", "keras", "kfp", "google.cloud.aiplatform", "ai_edge_litert")
+_started: list[dict] = []
+
+
+def pytest_configure(config) -> None:
+    from grader import learner
+
+    original = learner.Worker.__init__
+
+    def counting_init(self, spec):
+        _started.append({"preload": list(spec.preload), "learner": spec.module_name is not None})
+        original(self, spec)
+
+    learner.Worker.__init__ = counting_init
+
+
+def pytest_unconfigure(config) -> None:
+    path = os.environ.get("HML_PROBE_FILE")
+    if not path:
+        return
+    with open(config.getoption("--hml-config")) as stream:
+        grading = json.load(stream)
+    record = {"exercise": grading["exercise"], "submission": grading["submission"],
+              "sandboxed": grading["sandboxed"], "workers": _started,
+              "trusted_heavy": sorted(m for m in HEAVY if m in sys.modules)}
+    with open(path, "a") as stream:
+        stream.write(json.dumps(record) + "\n")

@@ -1,0 +1,24 @@
+"""Ben's port of the lab: reverse's outputs come back in the wrong order."""
+from typing import NamedTuple
+
+from kfp import compiler, dsl
+
+
+@dsl.component(base_image="python:3.11")
+def concat(a: str, b: str) -> str:
+    return a + b
+
+
+@dsl.component(base_image="python:3.11")
+def reverse(a: str) -> NamedTuple("outputs", [("before", str), ("after", str)]):
+    return (a[::-1], a)
+
+
+@dsl.pipeline(name="basic-pipeline")
+def basic_pipeline(a: str = "stres", b: str = "sed"):
+    reverse(a=concat(a=a, b=b).output)
+
+
+def compile_pipeline(package_path: str) -> str:
+    compiler.Compiler().compile(pipeline_func=basic_pipeline, package_path=package_path)
+    return package_path

@@ -1,0 +1,77 @@
+"""``hml grade-course``: grade a whole class, ``ROOT/<learner>/<exercise>``, in parallel and resumably."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from grader.commands.grade import batch_options, finish
+
+
+@click.command("grade-course")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("hml-results"),
+              show_default=True, help="Where DIR/<learner>/<exercise>/results.json and the gradebook go.")
+@click.option("--exercise", "-e", "only", multiple=True, metavar="ID",
+              help="Grade only this exercise (repeatable).")
+@batch_options
+def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int, force: bool, retry_errors: bool,
+                 gradebook_path: Path | None, quiet: bool, unsandboxed: bool) -> None:
+    """Grade every submission under ROOT, laid out as ROOT/<learner>/<exercise>.
+
+    A submission is <exercise>.py, <exercise>.ipynb, <exercise>.zip or a folder
+    <exercise>/ holding the module file or a notebook. Each result is saved and
+    recorded in the gradebook as soon as it is graded; Ctrl-C (or a killed
+    grader) loses nothing finished, and running the same command again grades
+    only what changed. Then `hml report` turns the gradebook into a report.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.batch import discover_class, run_batch
+    from grader.commands.common import load_exercise, require_sandbox
+    from grader.console import console, warn
+    from grader.course import Course
+    from grader.gradebook import default_path
+    from grader.run import Job
+
+    course = Course()
+    for exercise_id in only:
+        load_exercise(course, exercise_id)
+    sandboxed = require_sandbox(unsandboxed)
+    found = discover_class(root, course, only)
+    for problem in found.problems:
+        warn(escape(problem))
+    if not found.entries:
+        raise click.ClickException(f"no submissions found under {root} (expected ROOT/<learner>/<exercise>)")
+    jobs_list = [Job(e.exercise, e.path, f"{e.learner}/{e.exercise.id}", output_dir, learner=e.learner,
+                     results_path=output_dir / e.learner / e.exercise.id / "results.json") for e in found.entries]
+    learners = sorted({e.learner for e in found.entries})
+    console.print(f"{len(jobs_list)} submission(s) of {len(learners)} learner(s) under {root}", highlight=False)
+    outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
+                        cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
+                        retry_errors=retry_errors, command="grade-course", quiet=quiet)
+
+    exercises = sorted({e.exercise.id for e in found.entries})
+    table = Table(title="Class summary")
+    table.add_column("learner")
+    for exercise_id in exercises:
+        table.add_column(exercise_id, justify="right")
+    table.add_column("total", justify="right")
+    scores = {(job.who, job.exercise.id): result for job, result in zip(jobs_list, outcome.per_job) if result}
+    maxima = {e: max((r.max_score for (_, ex), r in scores.items() if ex == e), default=0.0) for e in exercises}
+    course_max = sum(maxima.values())
+    for learner in learners:
+        cells, total = [], 0.0
+        for exercise_id in exercises:
+            result = scores.get((learner, exercise_id))
+            if result is None:
+                cells.append("—")
+                continue
+            total += result.score
+            mark = " (refused)" if result.refused else " (error)" if result.error else ""
+            cells.append(f"{result.score:g}/{result.max_score:g}{mark}")
+        table.add_row(escape(learner), *cells, f"{total:g}/{course_max:g}")
+    console.print(table)
+    finish(outcome, output_dir)
+

@@ -1,0 +1,87 @@
+"""``hml gradebook``: export grades, look at a learner's history."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _location(command):
+    command = click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path),
+                           help="The SQLite gradebook [default: OUTPUT_DIR/gradebook.sqlite].")(command)
+    return click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
+                        default=Path("hml-results"), show_default=True,
+                        help="The grading output directory holding the gradebook.")(command)
+
+
+def _open(output_dir: Path, gradebook_path: Path | None):
+    from grader.gradebook import Gradebook, GradebookError, default_path
+
+    path = gradebook_path or default_path(output_dir)
+    if not path.is_file():
+        raise click.ClickException(f"no gradebook at {path}: grade something first (hml grade-course ...)")
+    try:
+        return Gradebook(path)
+    except GradebookError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def gradebook() -> None:
+    """The gradebook: every grading run, with history (SQLite)."""
+
+
+@gradebook.command()
+@_location
+@click.option("--format", "fmt", type=click.Choice(["csv", "nbgrader-csv", "json"]), default="csv",
+              show_default=True,
+              help="csv: one row per learner, a column per exercise and the total (nbgrader's column names "
+                   "where they apply); nbgrader-csv: nbgrader's grades.csv, a row per learner and exercise.")
+@click.option("--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | None) -> None:
+    """Export the current grades (each learner's latest run of each exercise)."""
+    with _open(output_dir, gradebook_path) as book:
+        text = {"csv": book.export_csv, "nbgrader-csv": book.export_nbgrader_csv, "json": book.export_json}[fmt]()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        click.echo(f"wrote {out}")
+
+
+@gradebook.command()
+@_location
+@click.argument("learner", required=False)
+@click.option("--exercise", "-e", help="Only this exercise.")
+def history(output_dir: Path, gradebook_path: Path | None, learner: str | None, exercise: str | None) -> None:
+    """Every grading run, oldest first (of LEARNER, if given)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.console import console
+
+    with _open(output_dir, gradebook_path) as book:
+        runs = book.history(learner, exercise)
+    table = Table(title="Grading history")
+    for column in ("run", "graded at (UTC)", "learner", "exercise", "score", "status", "content", "suite", "time"):
+        table.add_column(column, justify="right" if column in ("run", "score", "time") else "left")
+    for run in runs:
+        table.add_row(str(run.id), run.graded_at, escape(run.learner), run.exercise,
+                      f"{run.score:g}/{run.max_score:g}", run.status, run.content_hash[:10], run.suite_hash[:10],
+                      f"{run.execution_time:.1f}s")
+    console.print(table)
+
+
+@gradebook.command()
+@_location
+def info(output_dir: Path, gradebook_path: Path | None) -> None:
+    """Where the gradebook is, its schema version and what it holds."""
+    from grader.console import console
+
+    with _open(output_dir, gradebook_path) as book:
+        latest = book.latest(tests=False)
+        console.print(f"{book.path}: schema version {book.version}, {book.count_runs()} run(s), "
+                      f"{len({r.learner for r in latest})} learner(s), {len({r.exercise for r in latest})} "
+                      f"exercise(s)", highlight=False)

@@ -1,0 +1,38 @@
+"""``hml release``: the learner bundle, checked for secrets before it is written."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--keep-on-leak", is_flag=True,
+              help="When the check finds a secret, keep the staged bundle (OUT.partial) for inspection.")
+def release(out: Path, keep_on_leak: bool) -> None:
+    """Write what learners receive to OUT: exercises (statements, starters, notebooks, public
+    tests), quizzes and the engine (grader package, pyproject.toml, README.md).
+
+    The bundle is staged, compared with everything under solutions/ (reference
+    solutions, hidden tests: file contents and distinctive lines), and moved to
+    OUT only when nothing secret is found; otherwise the command lists what it
+    found and exits 1.
+    """
+    from rich.markup import escape
+
+    from grader.console import console
+    from grader.course import Course
+    from grader.release import LeakError, release as make_release
+
+    course = Course()
+    try:
+        bundle = make_release(course, out, keep_on_leak=keep_on_leak)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    except LeakError as exc:
+        console.print(f"[red]refused:[/red] {escape(str(exc))}", highlight=False)
+        raise SystemExit(1) from None
+    console.print(f"Learner bundle: [bold]{bundle.root}[/bold] ({len(bundle.files)} files, "
+                  f"{len(bundle.exercises)} exercises); checked: no file, line or test name of "
+                  f"solutions/ in it.", highlight=False)
