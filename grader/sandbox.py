@@ -20,6 +20,9 @@ import grader
 
 SANDBOX_SCRATCH = "/scratch"
 SANDBOX_SUBMISSION = "/submission"
+# Parts of the grader package a learner's worker must not see (grader/evaluators explains why).
+LEARNER_HIDDEN = ("evaluators", "checks")
+
 # When the grader is root, each worker drops to a uid of its own from this
 # range: a process limit counts every process of a uid, so workers sharing
 # one uid (say, nobody) would starve each other under --jobs.
@@ -194,6 +197,10 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
         argv += _parent_dirs(root) + ["--ro-bind", str(root), str(root)]
     if module_dir is not None:
         argv += ["--ro-bind", str(module_dir), SANDBOX_SUBMISSION]
+        for folder in LEARNER_HIDDEN:
+            # Empty folders over the code that computes reference answers: one
+            # import away from a submission otherwise.
+            argv += ["--tmpfs", str(Path(grader.__file__).resolve().parent / folder)]
     argv += ["--chdir", SANDBOX_SCRATCH]
     argv += [python, "-I", "-u", "-B", "-m", "grader.worker", "--scratch", SANDBOX_SCRATCH]
     if module_dir is not None:

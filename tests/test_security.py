@@ -242,3 +242,9 @@ def test_notebook_shell_lines_are_dropped(batch):
     """`!rm` and `%%bash` cells never run: the files they target survive."""
     _zero(batch, "shell_notebook")
     assert (batch["tmp"] / "canary" / "keep.txt").read_text() == "must survive"
+
+
+def test_reference_code_of_the_grader_is_out_of_reach(batch):
+    """Evaluator recipes and trusted checks are not mounted where learner code runs."""
+    result = _zero(batch, "import_grader")
+    assert "ATTACK import_grader NOTHING-REACHED" in _outputs(result)

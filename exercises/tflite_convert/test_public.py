@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from grader.recipes.keras import fixture_data
-from grader.recipes.tflite import KINDS
+from grader.evaluators.tflite import KINDS
 from grader.testing import LearnerError, build
 
 FIXTURE = "mlp"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.recipes.keras import fixture_data
-from grader.recipes.tflite import weight_share
+from grader.evaluators.tflite import weight_share
 from grader.testing import build
 
 FIXTURE = "mlp"

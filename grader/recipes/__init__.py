@@ -4,7 +4,7 @@ A recipe builds a rich object from a description (a Keras model from a
 fixture name), turns a learner's result into data (a PipelineJob into its
 resource dict), or drives the learner's module (a local pipeline run). Tests
 name recipes as ``"<topic>.<function>"``; only functions of modules in this
-package can be named.
+package and in ``grader.evaluators`` can be named.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
+# Recipes next to learner code first; evaluator recipes exist only where no learner code runs.
+PACKAGES = ("grader.recipes", "grader.evaluators")
 _NAME = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 
 
@@ -29,8 +31,14 @@ def resolve(name: str) -> Callable[..., Any]:
     if not match:
         raise LookupError(f"not a recipe name: {name!r} (expected 'topic.function')")
     topic, function = match.groups()
-    module = importlib.import_module(f"{__name__}.{topic}")
-    recipe = getattr(module, function, None)
-    if not callable(recipe):
-        raise LookupError(f"no recipe {function!r} in grader/recipes/{topic}.py")
-    return recipe
+    for package in PACKAGES:
+        try:
+            module = importlib.import_module(f"{package}.{topic}")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"{package}.{topic}", package):
+                raise
+            continue  # not in this package, or hidden from this sandbox
+        recipe = getattr(module, function, None)
+        if callable(recipe):
+            return recipe
+    raise LookupError(f"no recipe {name!r} here (evaluator recipes run only in the evaluator)")

@@ -22,7 +22,8 @@ The data sets:
 
 The numpy helpers (``make_data``, ``fixture_data``) import no TensorFlow, so
 the trusted test process can draw inputs and labels itself. The recipes
-(``classifier``, ``saved_model``, ``predict``) import TensorFlow lazily.
+(``classifier``, ``saved_model``) import TensorFlow lazily; reference outputs live
+in ``grader/evaluators/keras.py``, out of a learner's reach.
 """
 from __future__ import annotations
 
@@ -149,14 +150,3 @@ def saved_model(ctx, name: str, directory: str = "saved_model") -> str:
         shutil.rmtree(target)
     load_model(name).export(str(target), verbose=False)
     return str(target)
-
-
-def predict(ctx, name: str, x) -> np.ndarray:
-    """The fixture model's own (Keras) outputs for ``x``: float32 ``(n, classes)``."""
-    model = load_model(name)
-    return np.asarray(model(np.asarray(x, dtype=np.float32), training=False), dtype=np.float32)
-
-
-def accuracy(ctx, name: str, x, y) -> float:
-    """The Keras model's accuracy on ``(x, y)``."""
-    return float(np.mean(predict(ctx, name, x).argmax(axis=1) == np.asarray(y)))

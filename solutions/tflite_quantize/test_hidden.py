@@ -9,7 +9,7 @@ which can quote the hidden calibration data.
 import pytest
 
 from grader.recipes.keras import fixture_data
-from grader.recipes.tflite import weight_share
+from grader.evaluators.tflite import weight_share
 from grader.testing import LearnerError, build
 
 FIXTURE = "mlp_b"

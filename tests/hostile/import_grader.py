@@ -1,0 +1,13 @@
+# Borrows the grader's own reference code instead of writing any.
+import importlib
+
+
+def place(workload):
+    reached = []
+    for name in ("grader.evaluators.tflite", "grader.evaluators.keras", "grader.checks.kfp_ir"):
+        try:
+            importlib.import_module(name)
+            reached.append(name)
+        except ImportError:
+            pass
+    raise RuntimeError("ATTACK import_grader " + (" ".join(reached) if reached else "NOTHING-REACHED"))
