@@ -22,13 +22,14 @@ system-deps:
 install: system-deps $(STAMP)
 
 demo: install
-	$(HML) grade --exercise kfp_basic_pipeline --output-dir hml-results/demo \
-	  solutions/kfp_basic_pipeline/pipeline.py exercises/kfp_basic_pipeline/pipeline.py \
-	  exercises/kfp_basic_pipeline/pipeline.ipynb
-	@echo "Results: hml-results/demo/<submission>/results.json"
+	$(HML) validate
+	$(HML) grade-course examples/submissions --jobs 2 --output-dir hml-results/demo
+	$(HML) report --output-dir hml-results/demo
+	@echo "Report: $(CURDIR)/hml-results/demo/report/index.html (grades.csv beside it)"
 
 test: install
 	$(VENV)/bin/pytest
+	$(HML) validate
 
 clean:
 	rm -rf $(VENV) hml-results
