@@ -25,7 +25,6 @@ demo: install
 	$(HML) validate
 	$(HML) grade-course examples/submissions --jobs 2 --output-dir hml-results/demo
 	$(HML) report --output-dir hml-results/demo
-	@echo "Report: $(CURDIR)/hml-results/demo/report/index.html (grades.csv beside it)"
 
 test: install
 	$(VENV)/bin/pytest
