@@ -19,3 +19,24 @@ def assert_lost(test, *phrases: str) -> None:
 
 def assert_kept(test) -> None:
     assert test.score == test.max_score, f"{test.name!r} should keep its points: {test}"
+
+
+def hidden_failures(result) -> set[str]:
+    """The function names of the hidden tests a submission failed."""
+    return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
+
+
+def hidden_test(result, name: str):
+    return result.test(f"hidden::{name}::")
+
+
+def public_test(result, name: str):
+    return result.test(f"test_public.py::{name}")
+
+
+def assert_full_marks(result, hidden_tests: int | None = None) -> None:
+    """Graded without refusal or grader error, every point earned (and as many hidden tests as expected)."""
+    assert result.refused is None and result.error is None, result.error or result.refused
+    assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
+    if hidden_tests is not None:
+        assert len([t for t in result.tests if t.visibility == "hidden"]) == hidden_tests

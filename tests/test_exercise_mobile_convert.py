@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading_helpers import mutate as _mutate, assert_lost as _lost
+from grading_helpers import (
+    mutate as _mutate,
+    assert_lost as _lost,
+    hidden_failures as _hidden_failures,
+    hidden_test as _hidden,
+    public_test as _public,
+    assert_full_marks,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "tflite_convert"
@@ -20,24 +27,9 @@ STARTER = ROOT / "exercises" / EXERCISE / "convert.py"
 pytestmark = pytest.mark.slow
 
 
-def _hidden_failures(result) -> set[str]:
-    return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}
-
-
-def _hidden(result, name):
-    return result.test(f"hidden::{name}::")
-
-
-def _public(result, name):
-    return result.test(f"test_public.py::{name}")
-
-
 def test_reference_earns_full_marks(grade):
     """The reference solution passes every public and hidden test."""
-    result = grade(EXERCISE, REFERENCE)
-    assert result.refused is None and result.error is None, result.error or result.refused
-    assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
-    assert len([t for t in result.tests if t.visibility == "hidden"]) == 8
+    assert_full_marks(grade(EXERCISE, REFERENCE), hidden_tests=8)
 
 
 def test_starter_earns_nothing(grade):
