@@ -160,6 +160,18 @@ def _own_task_count() -> int:
     return count
 
 
+# The worker must import the very grader package the trusted side runs (and
+# that the sandbox mounts), whatever the interpreter's site-packages say: an
+# editable install's finder would point at a checkout the sandbox lacks.
+_BOOT = ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
+         "sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith('__editable__')]; "
+         "runpy.run_module('grader.worker', run_name='__main__', alter_sys=True)")
+
+
+def _worker_entry() -> list[str]:
+    return ["-I", "-u", "-B", "-c", _BOOT, str(Path(grader.__file__).resolve().parent.parent)]
+
+
 def _worker_uid() -> int:
     """An unused uid for one worker: random in a range no account uses."""
     return secrets.choice(WORKER_UIDS)
@@ -172,7 +184,7 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     preexec = set_limits(limits, _own_task_count())
     if not sandboxed:
         env = worker_env(str(host_scratch))
-        args = [python, "-I", "-u", "-B", "-m", "grader.worker", "--scratch", str(host_scratch)]
+        args = [python, *_worker_entry(), "--scratch", str(host_scratch)]
         if module_dir is not None:
             args += ["--module-dir", str(module_dir)]
         return Launch(args + worker_args, env, str(host_scratch), preexec, False)
@@ -202,7 +214,7 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
             # import away from a submission otherwise.
             argv += ["--tmpfs", str(Path(grader.__file__).resolve().parent / folder)]
     argv += ["--chdir", SANDBOX_SCRATCH]
-    argv += [python, "-I", "-u", "-B", "-m", "grader.worker", "--scratch", SANDBOX_SCRATCH]
+    argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH]
     if module_dir is not None:
         argv += ["--module-dir", SANDBOX_SUBMISSION]
     if os.geteuid() == 0:
