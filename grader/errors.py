@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 
 
 class GraderError(Exception):
@@ -9,41 +10,63 @@ class GraderError(Exception):
 
 
 class LearnerError(GraderError):
-    """The learner's code raised. ``type_name`` is the exception's class name, as text."""
+    """The learner's code raised.
 
-    def __init__(self, type_name: str, message: str, traceback: str = "", function: str | None = None):
+    ``type_name`` is safe to show anywhere: a built-in exception's name (the
+    nearest built-in base of the learner's class) or ``"Exception"``; a class
+    name the learner made up could spell out hidden inputs. ``raw_type_name``
+    is the class's own name, for visible feedback only.
+    """
+
+    def __init__(self, type_name: str, message: str, traceback: str = "", function: str | None = None,
+                 raw_type_name: str | None = None):
         super().__init__(message)
         self.type_name = type_name
+        self.raw_type_name = raw_type_name or type_name
         self.message = message
         self.traceback = traceback
         self.function = function
 
     def __str__(self) -> str:
         where = f"`{self.function}` raised " if self.function else ""
-        return f"{where}{self.type_name}: {self.message}" if self.message else f"{where}{self.type_name}"
+        kind = self.raw_type_name
+        return f"{where}{kind}: {self.message}" if self.message else f"{where}{kind}"
 
 
 _BUILTIN_ERRORS = {
     name: value for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, Exception) and not name.startswith("_")
+    if isinstance(value, type) and issubclass(value, BaseException) and not name.startswith("_")
 }
+# Names the grader's own code raises in a worker, besides the built-in ones.
+_GRADER_ERRORS = {"WireError"}
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,79}$")
 _classes: dict[str, type] = {}
 
 
-def learner_error(type_name: str, message: str, traceback: str = "", function: str | None = None) -> LearnerError:
+def learner_error(type_name: str, message: str, traceback: str = "", function: str | None = None,
+                  builtin: str | None = None) -> LearnerError:
     """A ``LearnerError`` that is also an instance of the built-in type it names, if any.
 
     Tests can then write ``pytest.raises(ValueError)`` around a proxied call.
+    ``builtin`` is the nearest built-in base the worker reported; like every
+    answer it is checked, never trusted.
     """
+    raw = type_name if _IDENTIFIER.match(type_name or "") else "Exception"
+    if raw in _BUILTIN_ERRORS or raw in _GRADER_ERRORS:
+        type_name = raw
+    elif builtin in _BUILTIN_ERRORS:
+        type_name = builtin
+    else:
+        type_name = "Exception"
     base = _BUILTIN_ERRORS.get(type_name)
-    if base is None:
-        return LearnerError(type_name, message, traceback, function)
+    if base is None or not issubclass(base, Exception):
+        return LearnerError(type_name, message, traceback, function, raw)
     cls = _classes.get(type_name)
     if cls is None:
         cls = type(f"Learner{type_name}", (LearnerError, base), {"__init__": LearnerError.__init__,
                                                                  "__str__": LearnerError.__str__})
         _classes[type_name] = cls
-    return cls(type_name, message, traceback, function)
+    return cls(type_name, message, traceback, function, raw)
 
 
 class ModuleImportFailed(GraderError):

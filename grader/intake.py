@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -173,11 +174,20 @@ def _zip_files(path: Path) -> dict[str, bytes]:
                 continue
             if entry.file_size > MAX_FILE_BYTES:
                 raise SubmissionRefused(f"{path.name}: {name!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
-            data = archive.read(entry)
-            if len(data) > MAX_FILE_BYTES:  # the header lied about the size
-                raise SubmissionRefused(f"{path.name}: {name!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
-            files["/".join(parts)] = data
+            files["/".join(parts)] = _read_entry(archive, entry, path.name)
     return files
+
+
+def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, archive_name: str) -> bytes:
+    """Read at most the size limit: a header may lie, and a small entry may inflate to gigabytes."""
+    try:
+        with archive.open(entry) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
+        raise SubmissionRefused(f"{archive_name}: {entry.filename!r} cannot be unpacked ({exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SubmissionRefused(f"{archive_name}: {entry.filename!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
+    return data
 
 
 def discard(workspace_root: Path) -> None:

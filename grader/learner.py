@@ -50,6 +50,9 @@ class Worker:
         self._output = bytearray()
         self._output_dropped = 0
         self._answers: queue.Queue = queue.Queue()
+        # One frame is read per request (the first for the ready message): a
+        # worker cannot queue answers nobody asked for.
+        self._wanted = threading.Semaphore(1)
         request_read, self._request_write = os.pipe()
         answer_read, answer_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -93,16 +96,18 @@ class Worker:
             wire.write_message(self._requests, message, list(blobs))
         except (BrokenPipeError, OSError):
             raise self._crashed(what) from None
+        self._wanted.release()
         header, answer_blobs = self._next_answer(timeout or self.spec.call_timeout, what)
         try:
             if header.get("ok"):
                 return wire.decode(header.get("value"), answer_blobs)
             error = header.get("error") or {}
-        except Exception as exc:  # noqa: BLE001 - anything malformed is a protocol error
-            raise WorkerProtocolError(f"the worker sent a malformed answer: {exc}") from None
+        except Exception:  # noqa: BLE001 - anything malformed is a protocol error; its text is the learner's
+            self.kill()
+            raise WorkerProtocolError(f"the worker sent a malformed answer during {what}") from None
         function = message.get("name") if message.get("op") == "call" else None  # recipes are ours, not theirs
         raise learner_error(str(error.get("type", "Error")), str(error.get("message", "")),
-                            str(error.get("traceback", "")), function)
+                            str(error.get("traceback", "")), function, str(error.get("builtin", "")))
 
     def _next_answer(self, timeout: float, what: str) -> tuple[dict, list[bytes]]:
         try:
@@ -115,7 +120,7 @@ class Worker:
             if isinstance(item, EOFError):
                 raise self._crashed(what)
             self.kill()  # the channel is out of step: nothing more from this worker can be trusted
-            raise WorkerProtocolError(f"the worker sent a malformed answer during {what}: {item}")
+            raise WorkerProtocolError(f"the worker sent a malformed answer during {what}")
         return item
 
     def _crashed(self, what: str) -> WorkerCrashed:
@@ -137,6 +142,7 @@ class Worker:
     def _read_answers(self, fd: int) -> None:
         with os.fdopen(fd, "rb") as stream:
             while True:
+                self._wanted.acquire()
                 try:
                     self._answers.put(wire.read_message(stream))
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting call

@@ -19,7 +19,9 @@ import pytest
 
 from grader import wire
 from grader.course import Course
-from grader.errors import GraderError, LearnerError, ModuleImportFailed
+from grader.errors import (
+    GraderError, LearnerError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout,
+)
 from grader.explain import Source, rewrite_frames
 from grader.intake import SubmissionRefused, Workspace
 from grader.learner import Learner, WorkerSpec
@@ -191,6 +193,13 @@ class Grading:
         result.write(Path(self.config.results_path))
 
 
+_HIDDEN_WORKER_FAILURES = {
+    WorkerCrashed: "The process running your code stopped during this test (it crashed, was killed, or exited).",
+    WorkerTimeout: "Your code did not finish in time during this test.",
+    WorkerProtocolError: "Your code sent back something that is not plain data during this test.",
+}
+
+
 def feedback(exc: BaseException, hidden: bool, frames: Callable[[str], str] = str) -> str:
     """What a learner is told about a failed test; for hidden tests, nothing of the test itself.
 
@@ -203,6 +212,9 @@ def feedback(exc: BaseException, hidden: bool, frames: Callable[[str], str] = st
             return f"Your function `{exc.function}` raised {exc.type_name}." if exc.function else \
                 f"Your code raised {exc.type_name}."
         return frames(f"{exc}\n{exc.traceback}".strip())
+    if hidden and isinstance(exc, tuple(_HIDDEN_WORKER_FAILURES)):
+        # Exit codes and malformed answers are the learner's to choose: they could carry hidden inputs.
+        return _HIDDEN_WORKER_FAILURES[type(exc)]
     if isinstance(exc, (GraderError, SubmissionRefused, ModuleImportFailed)):
         return str(exc)
     if hidden:

@@ -12,7 +12,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable
 
-MAX_HEADER = 64 * 1024 * 1024
+MAX_HEADER = 8 * 1024 * 1024
+MAX_NODES = 1_000_000  # decoding cost is bounded too: a learner picks the shape of what comes back
 MAX_BLOBS_TOTAL = 512 * 1024 * 1024
 _ALLOWED_DTYPE_KINDS = set("biufc")  # bool, int, uint, float, complex: no objects, no strings
 
@@ -96,13 +97,19 @@ def _encode_numpy(value: Any, blobs: list[bytes]) -> Any:
     return None
 
 
-def decode(tree: Any, blobs: list[bytes], build: Callable[[str, list, dict], Any] | None = None) -> Any:
+def decode(tree: Any, blobs: list[bytes], build: Callable[[str, list, dict], Any] | None = None,
+           _budget: list[int] | None = None) -> Any:
     """Rebuild a value from ``encode``'s output, trusting nothing in it.
 
     ``build`` is given only inside a worker, where ``Build`` arguments become objects.
     """
+    if _budget is None:
+        _budget = [MAX_NODES]
+    _budget[0] -= 1
+    if _budget[0] < 0:
+        raise WireError(f"value has more than {MAX_NODES} parts")
     if isinstance(tree, list):
-        return [decode(v, blobs, build) for v in tree]
+        return [decode(v, blobs, build, _budget) for v in tree]
     if not isinstance(tree, dict):
         return tree
     if "__bytes__" in tree:
@@ -113,16 +120,17 @@ def decode(tree: Any, blobs: list[bytes], build: Callable[[str, list, dict], Any
             raise WireError("malformed float")
         return float(text)
     if "__tuple__" in tree:
-        return tuple(decode(v, blobs, build) for v in tree["__tuple__"])
+        return tuple(decode(v, blobs, build, _budget) for v in tree["__tuple__"])
     if "__dict__" in tree:
-        return {str(k): decode(v, blobs, build) for k, v in tree["__dict__"]}
+        return {str(k): decode(v, blobs, build, _budget) for k, v in tree["__dict__"]}
     if "__ndarray__" in tree:
         return _decode_array(tree, blobs)
     if "__build__" in tree:
         if build is None:
             raise WireError("objects are built only inside a worker")
-        return build(str(tree["__build__"]), decode(tree["args"], blobs, build), decode(tree["kwargs"], blobs, build))
-    return {k: decode(v, blobs, build) for k, v in tree.items()}
+        return build(str(tree["__build__"]), decode(tree["args"], blobs, build, _budget),
+                     decode(tree["kwargs"], blobs, build, _budget))
+    return {k: decode(v, blobs, build, _budget) for k, v in tree.items()}
 
 
 def _blob(blobs: list[bytes], index: Any) -> bytes:

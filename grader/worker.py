@@ -182,8 +182,10 @@ def _describe(exc: BaseException, learner_file: str | None) -> dict:
     message = str(exc)
     if isinstance(exc, SystemExit):
         message = f"exit code {exc.code!r}"
+    builtin = next((c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"), "Exception")
     return {
         "type": type(exc).__name__,
+        "builtin": builtin,
         "message": message[:MAX_MESSAGE],
         "traceback": "".join(lines)[-MAX_MESSAGE:],
         "lineno": getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else (own[-1].lineno if own else None),

@@ -248,3 +248,23 @@ def test_reference_code_of_the_grader_is_out_of_reach(batch):
     """Evaluator recipes and trusted checks are not mounted where learner code runs."""
     result = _zero(batch, "import_grader")
     assert "ATTACK import_grader NOTHING-REACHED" in _outputs(result)
+
+
+def test_raising_on_everything_is_not_validation(batch):
+    """A place() that raises ValueError naming every key earns none of the validation points."""
+    _zero(batch, "always_raise")
+
+
+def test_exception_class_names_do_not_carry_hidden_inputs(batch):
+    """A made-up exception class name never reaches hidden feedback: it reads as a plain Exception."""
+    result = _zero(batch, "leak_type_name")
+    hidden = [t.output for t in result.tests if t.visibility == "hidden"]
+    assert hidden and all("LEAK_" not in o for o in hidden)
+    assert any("raised Exception" in o for o in hidden)
+
+
+def test_exit_codes_do_not_carry_hidden_inputs(batch):
+    """Hidden feedback on a crashed worker is one fixed sentence, without the exit code."""
+    result = _zero(batch, "leak_exit_code")
+    hidden = [t.output for t in result.tests if t.visibility == "hidden"]
+    assert hidden and not any("exit code" in o for o in hidden)

@@ -184,6 +184,13 @@ def _check_serving(learner, rows):
 
 
 def _expect_value_error(learner, workload, key, what):
+    # Rejecting bad workloads only counts from a place() that accepts good ones:
+    # raising on everything is not validation.
+    try:
+        learner.place(dict(BASE))
+    except LearnerError:
+        raise AssertionError(f"{what} is only checked once place() accepts valid workloads, "
+                             "and it raised on a valid one") from None
     try:
         learner.place(workload)
     except LearnerError as exc:
