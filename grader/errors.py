@@ -37,8 +37,10 @@ _BUILTIN_ERRORS = {
     name: value for name, value in vars(builtins).items()
     if isinstance(value, type) and issubclass(value, BaseException) and not name.startswith("_")
 }
-# Names the grader's own code raises in a worker, besides the built-in ones.
-_GRADER_ERRORS = {"WireError"}
+# Names shown as they are besides the built-in ones: the grader's own, and the
+# libraries' errors that feedback explains. Any other name a learner's class
+# has is shown as its nearest built-in base.
+_KNOWN_ERRORS = {"WireError", "DefaultCredentialsError", "GoogleAuthError", "ConverterError"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,79}$")
 _classes: dict[str, type] = {}
 
@@ -52,7 +54,7 @@ def learner_error(type_name: str, message: str, traceback: str = "", function: s
     answer it is checked, never trusted.
     """
     raw = type_name if _IDENTIFIER.match(type_name or "") else "Exception"
-    if raw in _BUILTIN_ERRORS or raw in _GRADER_ERRORS:
+    if raw in _BUILTIN_ERRORS or raw in _KNOWN_ERRORS:
         type_name = raw
     elif builtin in _BUILTIN_ERRORS:
         type_name = builtin

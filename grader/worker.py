@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
@@ -69,6 +70,7 @@ class Server:
         self.scratch = scratch
         self.module = None
         self.module_file: str | None = None
+        self._pristine: _Pristine | None = None
 
     def start(self, preload: str, module_dir: str | None, module_name: str | None) -> dict:
         try:
@@ -78,6 +80,7 @@ class Server:
             return {"ok": False, "stage": "preload", "error": _describe(exc, None)}
         if not module_name:
             return {"ok": True}
+        self._pristine = _Pristine.of_recipes()
         path = Path(module_dir) / f"{module_name}.py"
         self.module_file = str(path)
         try:
@@ -99,6 +102,8 @@ class Server:
 
     def _dispatch(self, request: dict, blobs: list[bytes]) -> Any:
         op = request.get("op")
+        if self._pristine is not None:
+            self._pristine.restore()
         context = recipes.Context(self.module, self.scratch)
         if op in ("call", "recipe"):
             args = wire.decode(request.get("args", []), blobs, build=self._build)
@@ -135,6 +140,34 @@ class Server:
     def _build(self, name: str, args: list, kwargs: dict) -> Any:
         context = recipes.Context(self.module, self.scratch)
         return recipes.resolve(name)(context, *args, **kwargs)
+
+
+class _Pristine:
+    """The recipe modules as they were before learner code ran, put back before every request.
+
+    Learner code shares this process: it can replace a recipe's helpers or their
+    code to report runs that never happened. Restoring the modules' names and
+    their functions' code undoes that; the recipes' results still cross, and are
+    checked, as data.
+    """
+
+    def __init__(self, modules: list):
+        self.names = {module: dict(vars(module)) for module in modules}
+        self.code = {f: f.__code__ for module in modules for f in vars(module).values()
+                     if inspect.isfunction(f) and f.__module__ == module.__name__}
+
+    @classmethod
+    def of_recipes(cls) -> "_Pristine":
+        package = Path(recipes.__file__).parent
+        modules = [recipes] + [importlib.import_module(f"{recipes.__name__}.{p.stem}")
+                               for p in sorted(package.glob("[a-z]*.py"))]
+        return cls(modules + [wire])
+
+    def restore(self) -> None:
+        for module, names in self.names.items():
+            vars(module).update(names)
+        for function, code in self.code.items():
+            function.__code__ = code
 
 
 def _import_learner_module(path: Path, name: str):

@@ -268,3 +268,12 @@ def test_exit_codes_do_not_carry_hidden_inputs(batch):
     result = _zero(batch, "leak_exit_code")
     hidden = [t.output for t in result.tests if t.visibility == "hidden"]
     assert hidden and not any("exit code" in o for o in hidden)
+
+
+def test_patching_the_grader_recipes_earns_nothing_more(grade, sandboxed):
+    """Replacing the local-run recipe from the learner module changes nothing: recipes are restored per call."""
+    folder = Path(__file__).with_name("hostile_kfp")
+    honest = grade("kfp_basic_pipeline", folder / "broken.py")
+    patched = grade("kfp_basic_pipeline", folder / "patched_recipe.py")
+    assert 0 < honest.score < honest.max_score
+    assert patched.score == honest.score, [t.name for t in patched.tests if t.passed]
