@@ -292,11 +292,26 @@ def _dtype_name(enum_value: int) -> str:
         return f"dtype({enum_value})"
 
 
+# Ops that reach files or Python: a learner's graph runs here, next to the code
+# that computes references for the batch, and an inference graph needs none of them.
+UNSAFE_OPS = {
+    "ReadFile", "WriteFile", "MatchingFiles", "Save", "SaveV2", "SaveSlices", "Restore", "RestoreV2",
+    "RestoreSlice", "MergeV2Checkpoints", "ShardedFilename", "ShardedFilespec", "PyFunc",
+    "PyFuncStateless", "EagerPyFunc", "WholeFileReader", "WholeFileReaderV2", "TFRecordReader",
+    "TFRecordReaderV2", "FixedLengthRecordReader", "FixedLengthRecordReaderV2", "TextLineReader",
+    "TextLineReaderV2", "ImmutableConst", "LoadAndRemapMatrix", "WriteAudioSummary", "WriteSummary",
+    "CreateSummaryFileWriter", "DebugIdentity", "DebugIdentityV2",
+}
+
+
 def _import(graph_def: bytes):
     """A wrapped function holding the imported graph (names kept as they are)."""
     import tensorflow as tf
 
     parsed = _parse_graph(graph_def)
+    used = {n.op for n in parsed.node} | {n.op for f in parsed.library.function for n in f.node_def}
+    if used & UNSAFE_OPS:
+        raise ValueError(f"the graph uses ops that read or write files or run Python: {sorted(used & UNSAFE_OPS)}")
 
     def body():
         tf.compat.v1.import_graph_def(parsed, name="")
