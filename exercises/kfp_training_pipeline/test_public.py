@@ -16,21 +16,11 @@ import math
 import pytest
 
 from grader.checks import kfp_ir
-from grader.testing import LearnerError
 
 
 @pytest.fixture(scope="module")
 def package(learner):
-    try:
-        learner.compile_pipeline(learner.path("public-training.yaml"))
-    except LearnerError as exc:
-        raise AssertionError(f"compile_pipeline raised {exc.type_name}: {exc.message}")
-    try:
-        return kfp_ir.load(learner.read_bytes("public-training.yaml"))
-    except LearnerError:
-        raise AssertionError("compile_pipeline wrote no file at the package_path it was given")
-    except kfp_ir.PackageError as exc:
-        raise AssertionError(f"the file compile_pipeline wrote is not a pipeline package: {exc}")
+    return kfp_ir.learner_package(learner, "public-training.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -681,3 +681,19 @@ def compile_learner_package(learner, pipeline: str, filename: str) -> dict:
         else:
             found["package_problem"] = f"{pipeline} could not be compiled: {result.get('error')}"
     return found
+
+
+def learner_package(learner, filename: str) -> "Package":
+    """For public tests: the package the learner's ``compile_pipeline`` writes, or a failed assertion saying why."""
+    from grader.errors import LearnerError
+
+    try:
+        learner.compile_pipeline(learner.path(filename))
+    except LearnerError as exc:
+        raise AssertionError(f"compile_pipeline raised {exc.raw_type_name}: {exc.message}") from None
+    try:
+        return load(learner.read_bytes(filename))
+    except LearnerError:
+        raise AssertionError("compile_pipeline wrote no file at the package_path it was given") from None
+    except PackageError as exc:
+        raise AssertionError(f"the file compile_pipeline wrote is not a pipeline package: {exc}") from None
