@@ -62,7 +62,7 @@ def test_start_then_check_a_module(hml, tmp_path):
     assert out.exit_code == 1, out.output
     assert "✗" in out.text and "0/2" in out.text and "0/6 points" in out.text
     # the author's message, the learner's own frames (by file name) and the hint about the TODO
-    assert "a missing key must raise ValueError, not NotImplementedError" in out.text
+    assert "validation counts once place() accepts a valid workload, but it raised NotImplementedError" in out.text
     assert 'File "placement.py", line' in out.text and "/submission" not in out.text
     assert "grader/" not in out.text
     assert "still a TODO (README, section 'Invalid workloads')" in out.text

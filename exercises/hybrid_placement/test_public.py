@@ -65,9 +65,9 @@ def test_missing_key_is_named(learner):
     workload = {k: v for k, v in CLOUD.items() if k != "connectivity"}
     try:
         learner.place(dict(CLOUD))
-    except LearnerError:
-        raise AssertionError("first make place() accept a valid workload: raising on every workload "
-                             "is not validation") from None
+    except LearnerError as exc:
+        raise AssertionError(f"validation counts once place() accepts a valid workload, but it raised "
+                             f"{exc.raw_type_name} on one (raising on every workload is not validation)") from None
     try:
         learner.place(workload)
     except LearnerError as exc:
