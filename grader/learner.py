@@ -13,7 +13,6 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -71,7 +70,6 @@ class Worker:
         self._requests = os.fdopen(self._request_write, "wb")
         threading.Thread(target=self._read_answers, args=(answer_read,), daemon=True).start()
         threading.Thread(target=self._read_output, args=(output_read,), daemon=True).start()
-        self.started = time.monotonic()
 
     def _worker_args(self) -> list[str]:
         args = ["--preload", ",".join(self.spec.preload)]

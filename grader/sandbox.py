@@ -15,6 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import grader
 
@@ -50,7 +51,7 @@ class Launch:
     argv: list[str]
     env: dict[str, str]
     scratch: str  # the scratch directory as the worker sees it
-    preexec: object
+    preexec: Callable[[], None]
     sandboxed: bool
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading_helpers import mutate as _mutate, assert_lost, assert_kept
+from grading_helpers import mutate as _mutate, assert_lost, assert_kept, assert_full_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_sweep"
@@ -25,8 +25,7 @@ def _kept(result, name: str) -> None:
 def test_reference_earns_full_marks_quickly(grade):
     """The reference passes every test; grading one sweep stays well under a minute."""
     result = grade(EXERCISE, REFERENCE)
-    assert result.refused is None and result.error is None, result
-    assert result.failed() == [], [(t.name, t.output) for t in result.failed()]
+    assert_full_marks(result)
     assert result.max_score >= 20 and result.score == result.max_score
     assert result.execution_time < 30, f"grading took {result.execution_time:.1f}s"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading_helpers import mutate as _mutate, assert_lost, assert_kept
+from grading_helpers import mutate as _mutate, assert_lost, assert_kept, assert_full_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_training_pipeline"
@@ -47,8 +47,7 @@ SEQUENTIAL_MISTAKE = '''        g1 = sum((prob(w1, w2, b, x1, x2) - y) * x1 for 
 def test_reference_earns_full_marks(grade):
     """The reference solution passes every public and hidden test."""
     result = grade(EXERCISE, REFERENCE)
-    assert result.refused is None and result.error is None, result
-    assert result.failed() == [], [(t.name, t.output) for t in result.failed()]
+    assert_full_marks(result)
     assert result.max_score >= 30 and result.score == result.max_score
 
 

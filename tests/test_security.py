@@ -270,10 +270,14 @@ def test_exit_codes_do_not_carry_hidden_inputs(batch):
     assert hidden and not any("exit code" in o for o in hidden)
 
 
-def test_patching_the_grader_recipes_earns_nothing_more(grade, sandboxed):
+def test_patching_the_grader_recipes_earns_nothing_more(grade, sandboxed, tmp_path):
     """Replacing the local-run recipe from the learner module changes nothing: recipes are restored per call."""
     folder = Path(__file__).with_name("hostile_kfp")
+    broken = (folder / "broken.py").read_text()
+    patched_path = tmp_path / "patched" / "pipeline.py"
+    patched_path.parent.mkdir()
+    patched_path.write_text(broken + "\n" + (folder / "recipe_patch.py").read_text())
     honest = grade("kfp_basic_pipeline", folder / "broken.py")
-    patched = grade("kfp_basic_pipeline", folder / "patched_recipe.py")
+    patched = grade("kfp_basic_pipeline", patched_path)
     assert 0 < honest.score < honest.max_score
     assert patched.score == honest.score, [t.name for t in patched.tests if t.passed]
