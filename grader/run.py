@@ -84,8 +84,11 @@ class Job:
 
 
 def submission_names(paths: list[Path]) -> list[str]:
-    """File stem or directory name; parents' names are added where two would clash."""
+    """File stem or directory name; where two would clash, the file's suffix, then parents' names."""
     names = [p.stem if p.is_file() else p.name for p in paths]
+    files = [p.name for p in paths]
+    names = [f if names.count(n) > 1 and files.count(f) == 1 and p.is_file() else n
+             for p, n, f in zip(paths, names, files)]
     parents = [p.resolve().parent for p in paths]
     for _ in range(8):
         clashing = {n for n in names if names.count(n) > 1}

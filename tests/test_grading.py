@@ -177,3 +177,18 @@ def test_notebook_tracebacks_name_the_cell(grade, course, tmp_path):
     outputs = [t.output for t in grade("hybrid_placement", path).tests if t.visibility == "visible"]
     assert any('File "placement.ipynb", cell' in o for o in outputs), outputs[0]
     assert not any("/submission/" in o for o in outputs)
+
+
+def test_submission_names_stay_short_and_distinct(tmp_path):
+    """A module and its notebook keep their suffixes; same-named files get their folder's name."""
+    from grader.run import submission_names
+
+    for folder in ("ada", "ben"):
+        (tmp_path / folder).mkdir()
+        for name in ("pipeline.py", "pipeline.ipynb"):
+            (tmp_path / folder / name).write_text("")
+    (tmp_path / "solo.py").write_text("")
+    paths = [tmp_path / "ada" / "pipeline.py", tmp_path / "ada" / "pipeline.ipynb", tmp_path / "solo.py"]
+    assert submission_names(paths) == ["pipeline.py", "pipeline.ipynb", "solo"]
+    assert submission_names([tmp_path / "ada" / "pipeline.py", tmp_path / "ben" / "pipeline.py"]) == [
+        "ada-pipeline", "ben-pipeline"]
