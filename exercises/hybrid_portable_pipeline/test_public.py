@@ -3,7 +3,8 @@
 The package is compiled from ``lab_pipeline.py`` (next to this file) by kfp's
 compiler in the evaluator and written into your worker's scratch directory.
 Your ``vertex_job`` is called offline with anonymous credentials; the job it
-builds is turned into data (its resource as a dict) before the test reads it.
+builds is read as data in your worker (its resource as protobuf bytes, where
+it would be created, its credentials) and judged in the evaluator.
 """
 import hashlib
 from pathlib import Path
@@ -25,11 +26,15 @@ def lab_package(evaluator, batch_cache, learner):
     return learner.write_bytes("lab_pipeline.yaml", data)
 
 
-def _job(learner, path, values):
-    job = learner.call("vertex_job", path, PROJECT, LOCATION, ROOT, values,
-                       credentials=build("aiplatform.anonymous_credentials"),
-                       then="aiplatform.job_resource")
-    assert job["is_pipeline_job"], f"vertex_job must return an aiplatform.PipelineJob, not {job['type']}"
+def _job(learner, evaluator, path, values):
+    """The learner's job as the evaluator judged it from the raw facts the worker read."""
+    facts = learner.call("vertex_job", path, PROJECT, LOCATION, ROOT, values,
+                         credentials=build("aiplatform.anonymous_credentials"),
+                         then="aiplatform.job_resource")
+    job = evaluator.recipe("vertex.pipeline_job", facts)
+    assert job["is_pipeline_job"], ("vertex_job must return an aiplatform.PipelineJob itself "
+                                    "(not a subclass or a stand-in)")
+    assert job["resource"] is not None, "the PipelineJob holds no resource: build it with aiplatform.PipelineJob(...)"
     return job
 
 
@@ -42,9 +47,9 @@ def test_lab_parameters(learner, lab_package):
 
 
 @pytest.mark.points(2)
-def test_lab_vertex_job(learner, lab_package):
+def test_lab_vertex_job(learner, evaluator, lab_package):
     """vertex_job builds the lab's job: name, project, location, root, values, caching, labels"""
-    job = _job(learner, lab_package, {"a": "des", "b": "serts"})
+    job = _job(learner, evaluator, lab_package, {"a": "des", "b": "serts"})
     resource = job["resource"]
     assert resource.get("displayName") == "basic-pipeline", (
         f"display name: expected the pipeline's name 'basic-pipeline', got {resource.get('displayName')!r}")

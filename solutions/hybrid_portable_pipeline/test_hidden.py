@@ -5,11 +5,16 @@ next to this file: the lab's basic pipeline, a pipeline with parameters of
 every type, a pipeline without parameters) by kfp's compiler in the evaluator,
 once per batch, and written into the learner's scratch directory. The learner's
 ``vertex_job`` builds a real ``aiplatform.PipelineJob`` offline with anonymous
-credentials; the job crosses back as data (its resource as a dict, see
-``grader/recipes/aiplatform.py``) and is checked here.
+credentials; the job never crosses: ``grader/recipes/aiplatform.py`` reads its
+raw facts (the resource's protobuf bytes, its parent, clients and credentials)
+without running any code of the job, and ``grader/evaluators/vertex.py`` turns
+them into the resource dict and placement checked here, in a process that
+never imported learner code.
 
-Messages name the problem in the course's terms; they print neither the
-hidden values nor the learner's own error messages (only their type).
+Messages are fixed sentences that name the rule broken in the course's terms:
+nothing the learner's code returned, raised or named reaches them (no type
+names of theirs, no counts, no keys, no messages), and neither do the hidden
+values; only built-in exception names do.
 """
 import copy
 import hashlib
@@ -109,23 +114,38 @@ def _parameters(learner, path):
         result = learner.pipeline_parameters(path)
     except LearnerError as exc:
         raise AssertionError(_failure_text(exc, "pipeline_parameters")) from None
-    assert isinstance(result, dict), f"pipeline_parameters must return a dict, not {type(result).__name__}"
+    assert isinstance(result, dict), "pipeline_parameters must return a dict"
     return result
 
 
-def _job(learner, path, values, project=PROJECT, location=LOCATION, root=ROOT):
-    try:
-        data = learner.call("vertex_job", path, project, location, root, dict(values),
-                            credentials=build("aiplatform.anonymous_credentials"),
-                            then="aiplatform.job_resource")
-    except LearnerError as exc:
-        raise AssertionError(_failure_text(exc, "vertex_job")) from None
-    kind = str(data.get("type"))
-    kind = kind if kind.isidentifier() and len(kind) <= 40 else "something else"
-    assert data.get("is_pipeline_job"), (
-        f"vertex_job must return a google.cloud.aiplatform.PipelineJob (built, not submitted), "
-        f"not {kind}")
-    return data
+@pytest.fixture
+def vertex(learner, evaluator):
+    """Build a job with the learner's vertex_job; the job as judged in the evaluator.
+
+    ``{"resource": dict, "project", "location", "credentials": {"is_given"}}``:
+    the worker only reads the job's raw facts, the evaluator decides.
+    """
+    def job(path, values, project=PROJECT, location=LOCATION, root=ROOT):
+        try:
+            facts = learner.call("vertex_job", path, project, location, root, dict(values),
+                                 credentials=build("aiplatform.anonymous_credentials"),
+                                 then="aiplatform.job_resource")
+        except LearnerError as exc:
+            raise AssertionError(_failure_text(exc, "vertex_job")) from None
+        try:
+            judged = evaluator.recipe("vertex.pipeline_job", facts)
+        except LearnerError:  # crafted facts can only fail the evaluator, never pass it
+            raise AssertionError("the PipelineJob could not be read: build it with "
+                                 "aiplatform.PipelineJob(...) and return it as it is") from None
+        assert judged["is_pipeline_job"], (
+            "vertex_job must return a google.cloud.aiplatform.PipelineJob itself (built, not "
+            "submitted): not a subclass, a stand-in or anything else")
+        assert judged["resource"] is not None, (
+            "the PipelineJob holds no resource the grader can read: build it with "
+            "aiplatform.PipelineJob(...) and leave its parts as the library made them")
+        return judged
+
+    return job
 
 
 def _onprem(learner, path, values, experiment=EXPERIMENT):
@@ -133,7 +153,7 @@ def _onprem(learner, path, values, experiment=EXPERIMENT):
         result = learner.onprem_run_request(path, experiment, dict(values))
     except LearnerError as exc:
         raise AssertionError(_failure_text(exc, "onprem_run_request")) from None
-    assert isinstance(result, dict), f"onprem_run_request must return a dict, not {type(result).__name__}"
+    assert isinstance(result, dict), "onprem_run_request must return a dict"
     return result
 
 
@@ -183,15 +203,15 @@ def test_every_parameter_type(learner, package):
     got = _parameters(learner, path)
     missing = sorted(set(RETRAIN_TYPES) - set(got))
     extra = sorted(set(got) - set(RETRAIN_TYPES))
-    assert not missing, (f"pipeline_parameters left out {len(missing)} of the pipeline's input "
-                         "parameters: every entry of root.inputDefinitions.parameters belongs in the result")
+    assert not missing, ("pipeline_parameters left out some of the pipeline's input parameters: "
+                         "every entry of root.inputDefinitions.parameters belongs in the result")
     assert not extra, ("pipeline_parameters returned names that are not input parameters of the "
                        "pipeline (only root.inputDefinitions.parameters count, not component inputs)")
     for name, kind in RETRAIN_TYPES.items():
         entry = got[name]
         assert isinstance(entry, dict), "each parameter's entry must be a dict with 'type' and maybe 'default'"
         assert entry.get("type") == kind, (
-            f"a {kind} parameter has the wrong type: use the IR's parameterType names (STRING, "
+            "a parameter has the wrong type: use the IR's parameterType names (STRING, "
             "NUMBER_INTEGER, NUMBER_DOUBLE, BOOLEAN, LIST, STRUCT), not Python's")
 
 
@@ -202,15 +222,14 @@ def test_default_only_when_declared(learner, package):
     got = _parameters(learner, path)
     for name in RETRAIN_TYPES:
         entry = got.get(name)
-        kind = RETRAIN_TYPES[name]
-        assert isinstance(entry, dict), f"pipeline_parameters left out a {kind} parameter"
+        assert isinstance(entry, dict), "pipeline_parameters left out an input parameter"
         if name in RETRAIN_DEFAULTS:
             assert "default" in entry, (
-                f"a {kind} parameter has a default in the package but none in your result: a "
+                "a parameter has a default in the package but none in your result: a "
                 "default of False, 0, 0.0, '' or [] is still a default (test 'in', not truth)")
         else:
             assert "default" not in entry, (
-                f"a {kind} parameter has no default in the package: omit 'default' instead of "
+                "a parameter has no default in the package: omit 'default' instead of "
                 "writing None or an empty value")
 
 
@@ -224,8 +243,8 @@ def test_default_values(learner, package):
         if not isinstance(entry, dict) or "default" not in entry:
             continue  # reported by test_default_only_when_declared
         assert _same(entry["default"], default), (
-            f"the default of a {RETRAIN_TYPES[name]} parameter is not the package's "
-            "defaultValue (keep numbers numbers, booleans booleans, lists and dicts as parsed)")
+            "the default of a parameter is not the package's defaultValue (keep numbers "
+            "numbers, booleans booleans, lists and dicts as parsed)")
 
 
 @pytest.mark.points(1)
@@ -244,73 +263,76 @@ def test_pipeline_without_parameters(learner, package):
 # --------------------------------------------------------------------------- vertex_job
 
 @pytest.mark.points(2)
-def test_vertex_project_and_location(learner, package):
+def test_vertex_project_and_location(vertex, package):
     """vertex_job builds the job in the given project and location"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     assert job["project"] == PROJECT, (
         "the job is not in the project you were given: pass project to PipelineJob "
-        "(or to aiplatform.init inside the call)")
+        "(or to aiplatform.init inside the call); the job's parent, its project and "
+        "location and its API endpoint must all agree")
     assert job["location"] == LOCATION, (
         "the job is not in the location you were given: pass location to PipelineJob "
         "(without it the library falls back to us-central1)")
 
 
 @pytest.mark.points(1)
-def test_vertex_pipeline_root(learner, package):
+def test_vertex_pipeline_root(vertex, package):
     """vertex_job writes the run's artifacts under the given pipeline root"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     root = job["resource"].get("runtimeConfig", {}).get("gcsOutputDirectory")
     assert root == ROOT, "the job's runtime config does not use the pipeline_root you were given"
 
 
 @pytest.mark.points(1)
-def test_vertex_display_name(learner, package):
+def test_vertex_display_name(vertex, package):
     """vertex_job names the job after the package's pipeline"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     assert job["resource"].get("displayName") == RETRAIN[2], (
         "the job's display_name must be the package's pipeline name (pipelineInfo.name), "
         "not the file name, the Python function's name or a name of your own")
 
 
 @pytest.mark.points(2)
-def test_vertex_caching_off_everywhere(learner, package):
+def test_vertex_caching_off_everywhere(vertex, package):
     """vertex_job switches caching off in every task, sub-DAGs included"""
-    path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    path, data = package(RETRAIN)
+    job = vertex(path, RETRAIN_VALUES)
     spec = job["resource"].get("pipelineSpec") or {}
-    tasks = list(_tasks(spec))
-    assert tasks, "the job carries no pipeline spec with tasks"
-    cached = [name for name, task in tasks if (task.get("cachingOptions") or {}).get("enableCache")]
+    # Caching is judged on the package's own tasks: a job from another spec proves nothing.
+    assert _numbers_close(_without_caching(spec), _without_caching(yaml.safe_load(data))), (
+        "caching is judged on the tasks of the package you were given, and the job's pipeline "
+        "spec is not that package: build the job from template_path")
+    cached = [name for name, task in _tasks(spec) if (task.get("cachingOptions") or {}).get("enableCache")]
     assert not cached, (
-        f"{len(cached)} of the job's {len(tasks)} tasks still have caching on (tasks inside a "
-        "condition or a loop included): build the job with enable_caching=False")
+        "some of the job's tasks still have caching on (tasks inside a condition or a loop "
+        "included): build the job with enable_caching=False")
 
 
 @pytest.mark.points(1)
-def test_vertex_labels(learner, package):
+def test_vertex_labels(vertex, package):
     """vertex_job labels the job target=vertex"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     labels = job["resource"].get("labels") or {}
     assert labels.get("target") == "vertex", "the job's labels must include {'target': 'vertex'}"
 
 
 @pytest.mark.points(2)
-def test_vertex_typed_parameter_values(learner, package):
+def test_vertex_typed_parameter_values(vertex, package):
     """vertex_job passes every parameter value with its type"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     values = job["resource"].get("runtimeConfig", {}).get("parameterValues") or {}
     for name, value in RETRAIN_VALUES.items():
         assert name in values, (
-            f"the job's runtime config lacks a {RETRAIN_TYPES[name]} parameter you were given (a "
-            "value of False, 0 or '' is still a value): pass parameter_values through unchanged")
+            "the job's runtime config lacks a parameter you were given (a value of False, 0 "
+            "or '' is still a value): pass parameter_values through unchanged")
         assert _same(values[name], value), (
-            f"the job's value of a {RETRAIN_TYPES[name]} parameter is not the one given, "
-            "with its type: pass the values as they are, not converted to text")
+            "the job's value of a parameter is not the one given, with its type: pass the "
+            "values as they are, not converted to text")
     for name, value in values.items():
         if name not in RETRAIN_VALUES:
             assert name in RETRAIN_DEFAULTS and _same(value, RETRAIN_DEFAULTS[name]), (
@@ -319,20 +341,20 @@ def test_vertex_typed_parameter_values(learner, package):
 
 
 @pytest.mark.points(1)
-def test_vertex_credentials_passed_through(learner, package):
+def test_vertex_credentials_passed_through(vertex, package):
     """vertex_job hands the given credentials to the job"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     assert job["credentials"]["is_given"], (
         "the job does not carry the credentials object you were given: pass credentials "
         "through to PipelineJob instead of making your own")
 
 
 @pytest.mark.points(1)
-def test_vertex_carries_the_package(learner, package):
+def test_vertex_carries_the_package(vertex, package):
     """vertex_job builds the job from the package itself, unchanged apart from caching"""
     path, data = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     spec = job["resource"].get("pipelineSpec") or {}
     original = yaml.safe_load(data)
     assert _numbers_close(_without_caching(spec), _without_caching(original)), (
@@ -341,10 +363,10 @@ def test_vertex_carries_the_package(learner, package):
 
 
 @pytest.mark.points(1)
-def test_vertex_lab_with_defaults(learner, package):
+def test_vertex_lab_with_defaults(vertex, package):
     """vertex_job builds the lab's job with no parameter values (defaults apply)"""
     path, _ = package(LAB)
-    job = _job(learner, path, {})
+    job = vertex(path, {})
     resource = job["resource"]
     assert resource.get("displayName") == LAB[2], (
         "the lab's job must be named after its pipeline, basic-pipeline")
@@ -355,12 +377,12 @@ def test_vertex_lab_with_defaults(learner, package):
 
 
 @pytest.mark.points(1)
-def test_vertex_no_state_between_calls(learner, package):
+def test_vertex_no_state_between_calls(vertex, package):
     """vertex_job builds each job from its own call's arguments, whatever earlier calls did"""
     path, _ = package(RETRAIN)
     first = dict(RETRAIN_VALUES, region="us-east1", epochs=3)
-    _job(learner, path, first, project="hml-first-project", location="us-east1", root="gs://first/root")
-    job = _job(learner, path, RETRAIN_VALUES)
+    vertex(path, first, project="hml-first-project", location="us-east1", root="gs://first/root")
+    job = vertex(path, RETRAIN_VALUES)
     runtime = job["resource"].get("runtimeConfig", {})
     values = runtime.get("parameterValues") or {}
     earlier = (job["project"] == "hml-first-project", job["location"] == "us-east1")
@@ -430,10 +452,10 @@ def test_onprem_rejects_unknown_parameter(learner, package):
 
 
 @pytest.mark.points(1)
-def test_both_targets_same_package_and_arguments(learner, package):
+def test_both_targets_same_package_and_arguments(learner, vertex, package):
     """Both targets carry the same package, run name and arguments"""
     path, _ = package(RETRAIN)
-    job = _job(learner, path, RETRAIN_VALUES)
+    job = vertex(path, RETRAIN_VALUES)
     request = _onprem(learner, path, RETRAIN_VALUES)
     runtime = job["resource"].get("runtimeConfig", {}).get("parameterValues") or {}
     arguments = request.get("arguments") or {}
