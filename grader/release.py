@@ -2,9 +2,10 @@
 
 ``build_bundle`` copies the exercises (statements, starters, notebooks,
 public tests, metadata), the quiz banks and the engine (the ``grader``
-package, ``pyproject.toml``, ``README.md``, ``docs/learners.md``). ``find_leaks`` then compares the
-bundle with everything secret (every file under ``solutions/``: reference
-solutions, hidden tests and their helpers):
+package without its reference conversions, ``ENGINE_LEFT_OUT``; ``pyproject.toml``,
+``README.md``, ``docs/learners.md``). ``find_leaks`` then compares the bundle with
+everything secret (every file under ``solutions/``: reference solutions, hidden tests and
+their helpers):
 
 * a bundle file with the same content as a secret file (byte for byte, or
   equal once whitespace is ignored);
@@ -35,6 +36,9 @@ from grader.course import Course
 MIN_LINE = 30
 ENGINE_FILES = ("pyproject.toml", "README.md", "LICENSE", "LICENSE.md", "LICENSE.txt",
                 "docs/learners.md")  # copied when present; instructor documentation stays behind
+# Files of the grader package that stay behind: code that computes the graded artifacts (the
+# reference conversions are a worked solution of the mobile exercises) and the script that uses it.
+ENGINE_LEFT_OUT = ("evaluators/conversion.py", "fixtures/make_fixtures.py")
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".git"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".tmp")
 _TEXT_LIMIT = 2 * 1024 * 1024  # larger secret files are compared by content only
@@ -68,10 +72,10 @@ def _copyable(path: Path) -> bool:
     return not (set(path.parts) & _SKIP_DIRS) and not path.name.endswith(_SKIP_SUFFIXES)
 
 
-def _copy_tree(source: Path, target: Path, files: list[str], root: Path) -> None:
+def _copy_tree(source: Path, target: Path, files: list[str], root: Path, left_out: tuple[str, ...] = ()) -> None:
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
-        if path.is_symlink() or not path.is_file() or not _copyable(relative):
+        if path.is_symlink() or not path.is_file() or not _copyable(relative) or relative.as_posix() in left_out:
             continue
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +97,7 @@ def build_bundle(course: Course, out: Path) -> Bundle:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(course.root / name, out / name)
             bundle.files.append(name)
-    _copy_tree(Path(grader.__file__).resolve().parent, out / "grader", bundle.files, out)
+    _copy_tree(Path(grader.__file__).resolve().parent, out / "grader", bundle.files, out, ENGINE_LEFT_OUT)
     for exercise in course.exercises():
         _copy_tree(exercise.directory, out / "exercises" / exercise.id, bundle.files, out)
         bundle.exercises.append(exercise.id)

@@ -34,7 +34,7 @@ def variants(evaluator):
     for name in fixtures.FIXTURES:
         calibration, _ = fixtures.fixture_data(name, 300, 11)
         x_val, y_val = fixtures.fixture_data(name, 2000, 12)
-        found[name] = evaluator.recipe("tflite.variants", name, calibration, x_val, y_val)
+        found[name] = evaluator.recipe("conversion.variants", name, calibration, x_val, y_val)
     return found
 
 
@@ -79,3 +79,38 @@ def test_fragile_models_lose_accuracy_in_8bit_only(variants):
         for kind in ("dynamic_range", "int8"):
             assert v[kind]["accuracy"] <= v["float16"]["accuracy"] - 0.10, (name, kind, v)
         assert v["float32"]["accuracy"] >= 0.85, (name, v)
+
+
+def test_public_references_match_the_reference_conversions(evaluator):
+    """The results stored for the public tests (the learner bundle holds no conversion code to compute them)
+    are what the reference conversions compute now, so a retrained fixture or a new TensorFlow cannot leave
+    them stale: rerun ``make_fixtures.py --references`` when this fails."""
+    quantize = fixtures.public_reference("tflite_quantize")
+    content = evaluator.recipe("conversion.reference", quantize["fixture"], "float32")
+    x, y = fixtures.fixture_data(quantize["fixture"], *quantize["evaluation"])
+    measured = {"size": len(content), "accuracy": evaluator.recipe("tflite.evaluate", content, x, y)["accuracy"]}
+    assert measured == quantize["float32"]
+
+    convert = fixtures.public_reference("tflite_convert")
+    stored = fixtures.fixture_file(convert["float32_flatbuffer"])
+    content = evaluator.recipe("conversion.reference", convert["fixture"], "float32")
+    x, _ = fixtures.fixture_data(convert["fixture"], 64, 13)
+    assert len(stored) == len(content)
+    assert np.array_equal(evaluator.recipe("tflite.run", stored, x), evaluator.recipe("tflite.run", content, x))
+
+    budget = fixtures.public_reference("mobile_budget")
+    for name in budget["fixtures"]:
+        calibration, _ = fixtures.fixture_data(name, *budget["calibration"])
+        x_val, y_val = fixtures.fixture_data(name, *budget["validation"])
+        assert evaluator.recipe("conversion.variants", name, calibration, x_val, y_val) == budget["variants"][name]
+
+    # A frozen graph's bytes differ from run to run (generated function names): compare what it is and does.
+    freeze = fixtures.public_reference("graph_freeze")
+    stored = fixtures.fixture_file(freeze["frozen_graph"])
+    frozen = evaluator.recipe("conversion.freeze_reference", freeze["fixture"], freeze["input_name"])
+    names = evaluator.recipe("tflite.graph_io", stored)
+    assert names == evaluator.recipe("tflite.graph_io", frozen) == {"inputs": ["x:0"], "outputs": ["Identity:0"]}
+    assert evaluator.recipe("tflite.graph_summary", stored) == evaluator.recipe("tflite.graph_summary", frozen)
+    x, _ = fixtures.fixture_data(freeze["fixture"], 8, 14)
+    assert np.array_equal(evaluator.recipe("tflite.run_graph", stored, "x:0", "Identity:0", x),
+                          evaluator.recipe("tflite.run_graph", frozen, "x:0", "Identity:0", x))

@@ -81,6 +81,19 @@ def test_bundle_holds_no_file_or_line_of_solutions(bundle, course):
     assert checked_lines > 500, "too few distinctive lines for the comparison to mean anything"
 
 
+def test_bundle_holds_no_conversion_code(bundle):
+    """The engine in the bundle cannot compute the mobile exercises' graded artifacts: no file under grader/
+    sets a quantization (the reference conversions stay behind), while the statements may still show it."""
+    files = _bundle_files(bundle)
+    engine = {name: data for name, data in files.items() if name.startswith("grader/")}
+    assert "grader/evaluators/tflite.py" in engine  # the artifact readers ship: public tests use them
+    assert "grader/fixtures/public_references.json" in engine
+    for word in (b"supported_types", b"inference_input_type", b"convert_variables_to_constants"):
+        holders = sorted(name for name, data in engine.items() if word in data)
+        assert not holders, f"{word.decode()} in {holders}"
+    assert b"supported_types" in files["exercises/tflite_quantize/README.md"]
+
+
 def test_bundle_is_usable_by_a_learner(bundle, tmp_path, sandboxed):
     """With the bundle as the course, a starter is graded on the public tests alone."""
     out = tmp_path / "out"
@@ -92,6 +105,18 @@ def test_bundle_is_usable_by_a_learner(bundle, tmp_path, sandboxed):
     # The bundle's own engine ran the starter: its TODOs raised, no worker failed to start.
     outputs = [t["output"] for t in data["tests"]]
     assert all("NotImplementedError" in o for o in outputs), outputs
+
+
+def test_mobile_public_tests_run_without_conversion_code(bundle, tmp_path, sandboxed):
+    """In the bundle, which holds no reference conversion, a correct tflite_quantize submission still earns
+    every public point: the public tests read the stored reference results instead of converting."""
+    out = tmp_path / "out"
+    result = _hml("grade", "-e", "tflite_quantize", "-o", str(out),
+                  str(ROOT / "solutions" / "tflite_quantize" / "quantize.py"), root=bundle)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((out / "quantize" / "results.json").read_text())
+    assert data["tests"] and all(t["visibility"] == "visible" for t in data["tests"])
+    assert all(t["score"] == t["max_score"] for t in data["tests"]), [t["output"] for t in data["tests"]]
 
 
 @pytest.fixture

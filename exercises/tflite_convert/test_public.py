@@ -7,7 +7,7 @@ outputs. The hidden tests do the same with another model and hidden inputs.
 import numpy as np
 import pytest
 
-from grader.recipes.keras import fixture_data
+from grader.recipes.keras import fixture_data, fixture_file, public_reference
 from grader.evaluators.tflite import KINDS
 from grader.testing import LearnerError, build
 
@@ -28,8 +28,11 @@ def keras_outputs(evaluator, batch_cache, inputs):
 
 
 @pytest.fixture(scope="module")
-def reference_model(evaluator, batch_cache):
-    return batch_cache(f"reference-{FIXTURE}-float32", lambda: evaluator.recipe("tflite.reference", FIXTURE, "float32"))
+def reference_model():
+    """The grader's float32 conversion of the fixture, stored with the course (a flatbuffer, as bytes)."""
+    stored = public_reference("tflite_convert")
+    assert stored["fixture"] == FIXTURE
+    return fixture_file(stored["float32_flatbuffer"])
 
 
 def _flatbuffer(value, function):

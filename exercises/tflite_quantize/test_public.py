@@ -9,7 +9,7 @@ same with another model and hidden data.
 import numpy as np
 import pytest
 
-from grader.recipes.keras import fixture_data
+from grader.recipes.keras import fixture_data, public_reference
 from grader.evaluators.tflite import weight_share
 from grader.testing import build
 
@@ -17,20 +17,18 @@ FIXTURE = "mlp"
 SIZE_LIMIT = {"dynamic_range": 0.40, "float16": 0.60, "int8": 0.40}
 
 
+STORED = public_reference("tflite_quantize")  # the grader's float32 conversion: its size and accuracy
+
+
 @pytest.fixture(scope="module")
 def evaluation_set():
-    return fixture_data(FIXTURE, 1000, 102)
+    assert STORED["fixture"] == FIXTURE
+    return fixture_data(FIXTURE, *STORED["evaluation"])
 
 
 @pytest.fixture(scope="module")
-def float_reference(evaluator, batch_cache, evaluation_set):
-    x, y = evaluation_set
-
-    def compute():
-        content = evaluator.recipe("tflite.reference", FIXTURE, "float32")
-        return {"size": len(content), "accuracy": evaluator.recipe("tflite.evaluate", content, x, y)["accuracy"]}
-
-    return batch_cache(f"public-float-{FIXTURE}-1000-102", compute)
+def float_reference():
+    return STORED["float32"]
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,10 @@
 
 The evaluator is a sandboxed worker that holds no learner code. Flatbuffers
 and GraphDefs a learner produced are parsed and run only here (a crafted
-artifact can crash this process, nothing else), and the reference artifacts
-every submission is compared with are made here too, from the fixture
-models of ``grader/recipes/keras.py``.
+artifact can crash this process, nothing else). The reference artifacts
+every submission is compared with are made in the evaluator too, by
+``grader/evaluators/conversion.py``, which the learner bundle leaves out:
+nothing in this module can produce a graded artifact.
 
 Flatbuffers are read twice over: with the LiteRT interpreter
 (``ai_edge_litert.interpreter.Interpreter``) to run them, and with the
@@ -27,52 +28,6 @@ VARIABLE_OPS = frozenset({
     "AssignAddVariableOp", "AssignSubVariableOp", "VarIsInitializedOp", "VariableV2", "Variable",
     "TemporaryVariable", "DestroyResourceOp", "ResourceApplyGradientDescent",
 })
-
-
-# ----------------------------------------------------------------------------- conversion (trusted)
-
-def convert_model(model, kind: str, calibration=None) -> bytes:
-    """The course's reference conversion of a Keras model to one of ``KINDS``."""
-    import tensorflow as tf
-
-    if kind not in KINDS:
-        raise ValueError(f"unknown variant {kind!r}; expected one of {KINDS}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if kind != "float32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if kind == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    if kind == "int8":
-        samples = np.asarray(calibration, dtype=np.float32)
-
-        def representative_data():
-            for row in samples:
-                yield [row[np.newaxis, :]]
-
-        converter.representative_dataset = representative_data
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
-
-
-def reference(ctx, fixture: str, kind: str, calibration=None) -> bytes:
-    """The reference flatbuffer of fixture model ``fixture`` as variant ``kind``."""
-    from grader.recipes import keras as fixtures
-
-    return convert_model(fixtures.load_model(fixture), kind, calibration)
-
-
-def variants(ctx, fixture: str, calibration, x_val, y_val) -> dict:
-    """Every variant of ``fixture``: ``{kind: {"size": bytes, "accuracy": on (x_val, y_val)}}``."""
-    from grader.recipes import keras as fixtures
-
-    model = fixtures.load_model(fixture)
-    found = {}
-    for kind in KINDS:
-        content = convert_model(model, kind, calibration)
-        found[kind] = {"size": len(content), "accuracy": accuracy_of(content, x_val, y_val)}
-    return found
 
 
 # ----------------------------------------------------------------------------- running flatbuffers
@@ -363,18 +318,3 @@ def graph_io(ctx, graph_def: bytes) -> dict:
     outputs = [f"{n.name}:0" for n in parsed.node
                if n.name not in consumed and n.op not in ("NoOp", "Const", "Placeholder")]
     return {"inputs": inputs, "outputs": outputs}
-
-
-def freeze_reference(ctx, fixture: str, input_name: str = "x") -> bytes:
-    """The reference frozen GraphDef of fixture ``fixture``, its input placeholder named ``input_name``."""
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-    from grader.recipes import keras as fixtures
-
-    model = fixtures.load_model(fixture)
-    function = tf.function(lambda x: model(x, training=False))
-    concrete = function.get_concrete_function(
-        tf.TensorSpec([None, fixtures.n_features(fixture)], tf.float32, name=input_name))
-    frozen = convert_variables_to_constants_v2(concrete)
-    return frozen.graph.as_graph_def().SerializeToString()

@@ -24,15 +24,23 @@ The numpy helpers (``make_data``, ``fixture_data``) import no TensorFlow, so
 the trusted test process can draw inputs and labels itself. The recipes
 (``classifier``, ``saved_model``) import TensorFlow lazily; reference outputs live
 in ``grader/evaluators/keras.py``, out of a learner's reach.
+
+Public tests need a few reference results for the public fixtures (the
+float32 conversion's size and accuracy, the variants table, a converted and
+a frozen model). The code that computes them stays out of the learner
+bundle, so they are stored as data (``public_reference``, ``fixture_file``),
+written by ``grader/fixtures/make_fixtures.py --references``.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+PUBLIC_REFERENCES = FIXTURE_DIR / "public_references.json"
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,19 @@ def n_classes(name: str) -> int:
 
 def weights_path(name: str) -> Path:
     return FIXTURE_DIR / f"{name}.npz"
+
+
+def public_reference(exercise: str) -> dict:
+    """The stored reference results a public test of ``exercise`` compares with (plain JSON data)."""
+    return json.loads(PUBLIC_REFERENCES.read_text())[exercise]
+
+
+def fixture_file(name: str) -> bytes:
+    """A stored reference artifact named in the public references (a flatbuffer, a GraphDef)."""
+    path = FIXTURE_DIR / name
+    if path.parent != FIXTURE_DIR or not path.is_file():
+        raise LookupError(f"no stored fixture file {name!r}")
+    return path.read_bytes()
 
 
 # ----------------------------------------------------------------------------- models (TensorFlow)

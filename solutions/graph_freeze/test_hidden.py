@@ -117,7 +117,7 @@ def _check_names(names, function="frozen_io_names"):
 def test_io_names_of_another_graph(learner, evaluator, batch_cache):
     """frozen_io_names reads the inputs and outputs of a frozen graph"""
     reference = batch_cache(f"reference-frozen-{FIXTURE}-{INPUT_NAME}",
-                            lambda: evaluator.recipe("tflite.freeze_reference", FIXTURE, INPUT_NAME))
+                            lambda: evaluator.recipe("conversion.freeze_reference", FIXTURE, INPUT_NAME))
     try:
         names = learner.frozen_io_names(reference)
     except LearnerError as exc:

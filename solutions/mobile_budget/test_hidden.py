@@ -37,7 +37,7 @@ def _data(fixture):
 def _variants(evaluator, batch_cache, fixture):
     calibration, x_val, y_val, _, _ = _data(fixture)
     return batch_cache(f"hidden-variants-{fixture}-7401-7402",
-                       lambda: evaluator.recipe("tflite.variants", fixture, calibration, x_val, y_val))
+                       lambda: evaluator.recipe("conversion.variants", fixture, calibration, x_val, y_val))
 
 
 def _scenario(name, variants):

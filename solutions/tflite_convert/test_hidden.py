@@ -29,7 +29,7 @@ def keras_outputs(evaluator, batch_cache, inputs):
 
 @pytest.fixture(scope="module")
 def reference_model(evaluator, batch_cache):
-    return batch_cache(f"reference-{FIXTURE}-float32", lambda: evaluator.recipe("tflite.reference", FIXTURE, "float32"))
+    return batch_cache(f"reference-{FIXTURE}-float32", lambda: evaluator.recipe("conversion.reference", FIXTURE, "float32"))
 
 
 def _attempt(function, *args):

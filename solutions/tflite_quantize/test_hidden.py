@@ -27,7 +27,7 @@ def float_reference(evaluator, batch_cache, evaluation_set):
     x, y = evaluation_set
 
     def compute():
-        content = evaluator.recipe("tflite.reference", FIXTURE, "float32")
+        content = evaluator.recipe("conversion.reference", FIXTURE, "float32")
         return {"size": len(content), "accuracy": evaluator.recipe("tflite.evaluate", content, x, y)["accuracy"]}
 
     return batch_cache(f"hidden-float-{FIXTURE}-2000-7202", compute)
