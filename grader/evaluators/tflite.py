@@ -102,17 +102,54 @@ def _op_names() -> dict:
     return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
 
+_ITEM_BYTES = {"float32": 4, "float16": 2, "int8": 1, "uint8": 1, "int32": 4, "int64": 8, "int16": 2,
+               "float64": 8, "bool": 1}
+
+
+def _live_operators(graph) -> list:
+    """The operators the graph's outputs depend on, in graph order.
+
+    Only what an operator reads can shape the model's answers, so only those
+    tensors are counted: a constant no live operator reads (or one read by an
+    operator whose result goes nowhere) is decoration, and could otherwise be
+    sized to flip the weight shares.
+    """
+    operators = list(graph.operators or [])
+    needed = {int(i) for i in (graph.outputs if graph.outputs is not None else [])}
+    live = []
+    for operator in reversed(operators):  # operators are stored in execution order
+        outputs = {int(i) for i in (operator.outputs if operator.outputs is not None else [])}
+        if outputs & needed:
+            live.append(operator)
+            needed |= {int(i) for i in (operator.inputs if operator.inputs is not None else []) if int(i) >= 0}
+    return live[::-1]
+
+
+def _stored_elements(tensor, buffer, dtype: str) -> int:
+    """Elements a constant really stores: its shape's product, but never more than its buffer holds.
+
+    A sparse tensor's buffer holds only its non-zero values, and a lying shape
+    claims more than its bytes: either would otherwise inflate a weight share.
+    """
+    claimed = int(np.prod([int(d) for d in (tensor.shape if tensor.shape is not None else [])]))
+    stored = len(buffer.data) if buffer.data is not None and len(buffer.data) else int(buffer.size or 0)
+    return min(claimed, stored // _ITEM_BYTES.get(dtype, 1))
+
+
 def inspect(ctx, content: bytes) -> dict:
-    """What a flatbuffer holds, as data.
+    """What a flatbuffer holds, as data, read from what its operators use.
 
     ``size``; ``inputs`` / ``outputs``: ``[{"name", "dtype", "shape"}]``;
-    ``ops``: builtin operator names (custom ops as ``CUSTOM:<code>``);
+    ``ops``: builtin operator names (custom ops as ``CUSTOM:<code>``) of the
+    live operators (those the outputs depend on), ``dead_ops`` how many others;
     ``weights``: ``{dtype: number of elements}`` over constant tensors of rank
-    2 or more (the weight matrices; biases are rank 1); ``activations``:
-    ``{dtype: count}`` over non-constant tensors, ``internal_activations`` the
-    same without the model's own inputs and outputs; ``kind``: one of ``KINDS``,
-    or ``"other"`` (for example int8 weights and activations with float
-    input and output), or ``"unreadable"``.
+    2 or more that live operators read (the weight matrices; biases are rank 1),
+    each counted by the elements its buffer really stores; ``sparse``: how many
+    of them are stored sparse; ``activations``: ``{dtype: count}`` over
+    non-constant tensors live operators use, ``internal_activations`` the same
+    without the model's own inputs and outputs; ``kind``: one of ``KINDS``, or
+    ``"other"`` (for example int8 weights and activations with float input and
+    output), or ``"unreadable"``.
     """
     from ai_edge_litert import schema_py_generated as schema
 
@@ -133,35 +170,45 @@ def inspect(ctx, content: bytes) -> dict:
     tensors = graph.tensors or []
     buffers = model.buffers or []
 
-    def constant(tensor) -> bool:
+    def dtype_of(tensor) -> str:
+        return _NUMPY_TYPES.get(types.get(tensor.type, "?"), types.get(tensor.type, "?").lower())
+
+    def buffer_of(tensor):
         if tensor.buffer is None or tensor.buffer >= len(buffers) or tensor.buffer == 0:
-            return False
+            return None
         buffer = buffers[tensor.buffer]
-        return (buffer.data is not None and len(buffer.data) > 0) or bool(buffer.size)
+        return buffer if (buffer.data is not None and len(buffer.data) > 0) or buffer.size else None
 
     def describe(index) -> dict:
         tensor = tensors[int(index)]
-        return {"name": (tensor.name or b"").decode("utf-8", "replace"),
-                "dtype": _NUMPY_TYPES.get(types.get(tensor.type, "?"), types.get(tensor.type, "?").lower()),
+        return {"name": (tensor.name or b"").decode("utf-8", "replace"), "dtype": dtype_of(tensor),
                 "shape": [int(d) for d in (tensor.shape if tensor.shape is not None else [])]}
 
-    boundary = {int(i) for i in (graph.inputs if graph.inputs is not None else [])}
-    boundary |= {int(i) for i in (graph.outputs if graph.outputs is not None else [])}
+    graph_inputs = [int(i) for i in (graph.inputs if graph.inputs is not None else [])]
+    graph_outputs = [int(i) for i in (graph.outputs if graph.outputs is not None else [])]
+    live = _live_operators(graph)
+    used = set(graph_inputs) | set(graph_outputs)
+    for operator in live:
+        used |= {int(i) for i in list(operator.inputs if operator.inputs is not None else [])
+                 + list(operator.outputs if operator.outputs is not None else []) if 0 <= int(i) < len(tensors)}
+    boundary = set(graph_inputs) | set(graph_outputs)
     weights: dict = {}
     activations: dict = {}
     internal: dict = {}
-    for index, tensor in enumerate(tensors):
-        dtype = _NUMPY_TYPES.get(types.get(tensor.type, "?"), types.get(tensor.type, "?").lower())
-        shape = [int(d) for d in (tensor.shape if tensor.shape is not None else [])]
-        if constant(tensor):
-            if len(shape) >= 2:
-                weights[dtype] = weights.get(dtype, 0) + int(np.prod(shape))
+    sparse = 0
+    for index in sorted(i for i in used if i < len(tensors)):
+        tensor, dtype = tensors[index], dtype_of(tensors[index])
+        buffer = buffer_of(tensor)
+        if buffer is not None:
+            if len(tensor.shape if tensor.shape is not None else []) >= 2:
+                weights[dtype] = weights.get(dtype, 0) + _stored_elements(tensor, buffer, dtype)
+                sparse += tensor.sparsity is not None
         else:
             activations[dtype] = activations.get(dtype, 0) + 1
             if index not in boundary:
                 internal[dtype] = internal.get(dtype, 0) + 1
     ops = []
-    for operator in graph.operators or []:
+    for operator in live:
         code = model.operatorCodes[operator.opcodeIndex]
         number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         name = op_names.get(number, str(number))
@@ -169,9 +216,9 @@ def inspect(ctx, content: bytes) -> dict:
             name = f"CUSTOM:{(code.customCode or b'').decode('utf-8', 'replace')}"
         ops.append(name)
     info.update(
-        inputs=[describe(i) for i in (graph.inputs if graph.inputs is not None else [])],
-        outputs=[describe(i) for i in (graph.outputs if graph.outputs is not None else [])],
-        ops=ops, weights=weights, activations=activations, internal_activations=internal,
+        inputs=[describe(i) for i in graph_inputs], outputs=[describe(i) for i in graph_outputs],
+        ops=ops, dead_ops=len(graph.operators or []) - len(live), weights=weights, sparse=sparse,
+        activations=activations, internal_activations=internal,
     )
     info["kind"] = _kind(info)
     return info
