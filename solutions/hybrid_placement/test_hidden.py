@@ -1,10 +1,11 @@
 """Hidden tests for hybrid_placement: every rule of the statement at its boundaries.
 
-Each row of the table is one workload, placed once. Failure messages name the
-input that decided the placement and the rule of the statement that applies;
-they never print a whole workload or the expected answer, and they echo the
-learner's own answer only when it is one of the contract's values (so a
-crafted answer cannot smuggle a hidden input into the feedback).
+Each row of the table is one workload, placed once. A failing check says the
+rule of the statement it checks, in a fixed sentence: no workload value, no
+expected answer and nothing of the learner's answers (values, reasons, keys,
+types, error messages, which case failed) reaches the feedback, so a crafted
+answer cannot carry the hidden workloads it was given into it. Only contract
+key names and built-in exception names appear.
 """
 import pytest
 
@@ -12,10 +13,6 @@ from grader.testing import LearnerError
 
 KEYS = ("connectivity", "latency_budget_ms", "data_residency",
         "model_size_mb", "device_memory_mb", "distinct_inputs")
-TRAINING = ("cloud", "on_prem", "federated")
-INFERENCE = ("cloud", "on_prem", "edge", "edge_quantized", "infeasible")
-ON_DEVICE = ("edge", "edge_quantized", "infeasible")
-SERVING = ("static", "dynamic")
 
 BASE = {"connectivity": "always", "latency_budget_ms": 250, "data_residency": "cloud_ok",
         "model_size_mb": 40, "device_memory_mb": 512, "distinct_inputs": 5_000_000}
@@ -100,15 +97,38 @@ REASON_ROWS = [
 
 
 # --------------------------------------------------------------------------- helpers
+# What each check says when it fails: the rule of the statement, in fixed words.
 
-def _place(learner, workload, index):
+RULE_1 = ("place() chose the wrong training (rule 1: training follows the data: federated for "
+          "data_residency 'on_device_only', on-prem for 'on_prem_only', else the cloud)")
+RULE_2_CONNECTIVITY = ("without constant connectivity (connectivity 'intermittent' or 'none') the model "
+                       "must run on the device (rule 2: inference, device required)")
+RULE_2_LATENCY = ("a latency budget under 100 ms requires the device, a budget of exactly 100 ms "
+                  "(not under 100 ms) does not, and then rule 4 decides (rule 2: inference, device required)")
+RULE_2_DATA = ("with data_residency 'on_device_only' the model must run on the device, sized by rule 3 "
+               "(rule 2: inference, device required)")
+RULE_3_QUARTER = ("rule 3: a model of at most a quarter of device memory runs on the device as it is "
+                  "(model_size_mb <= device_memory_mb / 4; exactly a quarter fits)")
+RULE_3_QUANTIZED = ("rule 3: a model larger than a quarter of device memory runs quantized to a quarter of "
+                    "its size if that fits the same quarter (exactly a quarter fits), and otherwise "
+                    "the placement is infeasible")
+RULE_3_NO_DEVICE = ("rule 3: with device_memory_mb 0 there is no device, so a model that must run on "
+                    "the device has nowhere to run")
+RULE_4 = ("rule 4: when nothing requires the device, inference is on a server: on-prem for "
+          "data_residency 'on_prem_only', else the cloud")
+RULE_5_STATIC = ("rule 5: static serving only for a model on a server with at most 1,000,000 distinct "
+                 "inputs, exactly 1,000,000 included; otherwise dynamic")
+RULE_5_DEVICE = ("rule 5: a model on the device (or with nowhere to run) serves dynamically: static "
+                 "serving is for a model on a server only")
+
+
+def _place(learner, workload):
     """The learner's answer for a valid workload, or a failure naming what went wrong."""
     try:
         result = learner.place(dict(workload))
     except LearnerError as exc:
-        raise AssertionError(f"place() raised {exc.type_name} on a valid workload "
-                             f"(case {index + 1} of this check)") from None
-    assert isinstance(result, dict), f"place() must return a dict, not {type(result).__name__}"
+        raise AssertionError(f"place() raised {exc.type_name} on a valid workload") from None
+    assert isinstance(result, dict), "place() must return a dict"
     return result
 
 
@@ -117,70 +137,11 @@ def _text(value):
     return value if isinstance(value, str) else None
 
 
-def _shown(value, allowed):
-    """The learner's value if it is one of the contract's values, else a neutral phrase."""
-    return repr(value) if isinstance(value, str) and value in allowed else "a value outside the contract"
-
-
-def _device_triggers(workload):
-    triggers = []
-    if workload["connectivity"] != "always":
-        triggers.append(f"connectivity {workload['connectivity']!r}")
-    if workload["latency_budget_ms"] < 100:
-        triggers.append(f"a latency budget of {workload['latency_budget_ms']} ms")
-    if workload["data_residency"] == "on_device_only":
-        triggers.append("data_residency 'on_device_only'")
-    return triggers
-
-
-def _inference_problem(workload, expected, got):
-    """Why the learner's inference is wrong, in the statement's terms (None if right)."""
-    if got == expected:
-        return None
-    shown = _shown(got, INFERENCE)
-    triggers = _device_triggers(workload)
-    if expected in ON_DEVICE:
-        if got not in ON_DEVICE:
-            return (f"with {' and '.join(triggers)} the model must run on the device "
-                    f"(rule 2: inference, device required), but place() chose {shown}")
-        if workload["device_memory_mb"] == 0:
-            return ("with device_memory_mb 0 there is no device to run on (rule 3: inference "
-                    f"on the device, no device), but place() chose {shown}")
-        return (f"with model_size_mb {workload['model_size_mb']} and device_memory_mb "
-                f"{workload['device_memory_mb']} place() chose {shown} (rule 3: the model may use "
-                "a quarter of device memory, as is or quantized to a quarter of its size; "
-                "exactly a quarter fits)")
-    if got in ON_DEVICE:
-        latency = workload["latency_budget_ms"]
-        return (f"with connectivity 'always', a latency budget of {latency} ms (not under 100 ms) "
-                f"and data_residency {workload['data_residency']!r} nothing requires the device "
-                f"(rule 2), but place() chose {shown}; rule 4 applies")
-    return (f"with data_residency {workload['data_residency']!r} and the model on a server, "
-            f"place() chose {shown} (rule 4: inference on a server)")
-
-
-def _check_inference(learner, rows):
-    problems = []
-    for index, (workload, expected) in enumerate(rows):
-        got = _text(_place(learner, workload, index).get("inference"))
-        problem = _inference_problem(workload, expected, got)
-        if problem:
-            problems.append(problem)
-    assert not problems, "; ".join(list(dict.fromkeys(problems))[:2])
-
-
-def _check_serving(learner, rows):
-    problems = []
-    for index, (workload, expected) in enumerate(rows):
-        got = _text(_place(learner, workload, index).get("serving"))
-        if got == expected:
-            continue
-        where = "on the device" if _device_triggers(workload) else "on a server"
-        problems.append(
-            f"with distinct_inputs {workload['distinct_inputs']} and the model {where}, "
-            f"place() chose serving {_shown(got, SERVING)} (rule 5: static only for a model on a "
-            "server with at most 1,000,000 distinct inputs, exactly 1,000,000 included)")
-    assert not problems, "; ".join(list(dict.fromkeys(problems))[:2])
+def _check(learner, rows, field, rule):
+    """Every row's ``field`` is as expected; else the rule, and nothing of the rows or answers."""
+    wrong = [workload for workload, expected in rows
+             if _text(_place(learner, workload).get(field)) != expected]
+    assert not wrong, rule
 
 
 def _expect_value_error(learner, workload, key, what):
@@ -206,74 +167,68 @@ def _expect_value_error(learner, workload, key, what):
 @pytest.mark.points(2)
 def test_training_follows_the_data(learner):
     """Rule 1: training is federated, on-prem or cloud according to data residency"""
-    problems = []
-    for index, (workload, expected) in enumerate(TRAINING_ROWS):
-        got = _text(_place(learner, workload, index).get("training"))
-        if got != expected:
-            problems.append(f"with data_residency {workload['data_residency']!r} place() trained "
-                            f"{_shown(got, TRAINING)} (rule 1: training follows the data)")
-    assert not problems, "; ".join(list(dict.fromkeys(problems))[:2])
+    _check(learner, TRAINING_ROWS, "training", RULE_1)
 
 
 @pytest.mark.points(2)
 def test_connectivity_requires_the_device(learner):
     """Rule 2: without constant connectivity the model runs on the device"""
-    _check_inference(learner, CONNECTIVITY_ROWS)
+    _check(learner, CONNECTIVITY_ROWS, "inference", RULE_2_CONNECTIVITY)
 
 
 @pytest.mark.points(2)
 def test_latency_budget_boundary(learner):
     """Rule 2: a latency budget under 100 ms (not exactly 100 ms) requires the device"""
-    _check_inference(learner, LATENCY_ROWS)
+    _check(learner, LATENCY_ROWS, "inference", RULE_2_LATENCY)
 
 
 @pytest.mark.points(2)
 def test_on_device_data_requires_the_device(learner):
     """Rule 2: on-device-only data is served on the device"""
-    _check_inference(learner, DEVICE_DATA_ROWS)
+    _check(learner, DEVICE_DATA_ROWS, "inference", RULE_2_DATA)
 
 
 @pytest.mark.points(2)
 def test_quarter_of_device_memory(learner):
     """Rule 3: a model of at most a quarter of device memory runs as is"""
-    _check_inference(learner, QUARTER_ROWS)
+    _check(learner, QUARTER_ROWS, "inference", RULE_3_QUARTER)
 
 
 @pytest.mark.points(2)
 def test_quantized_or_infeasible(learner):
     """Rule 3: quantization to a quarter of the size, else infeasible"""
-    _check_inference(learner, QUANTIZED_ROWS)
+    _check(learner, QUANTIZED_ROWS, "inference", RULE_3_QUANTIZED)
 
 
 @pytest.mark.points(2)
 def test_no_device_is_infeasible(learner):
     """Rule 3: a model that must run on the device has nowhere to run without one"""
-    _check_inference(learner, NO_DEVICE_ROWS)
+    _check(learner, NO_DEVICE_ROWS, "inference", RULE_3_NO_DEVICE)
 
 
 @pytest.mark.points(1)
 def test_server_side_inference(learner):
     """Rule 4: on a server, inference is on-prem for on-prem data, else cloud"""
-    _check_inference(learner, SERVER_ROWS)
+    _check(learner, SERVER_ROWS, "inference", RULE_4)
 
 
 @pytest.mark.points(2)
 def test_static_serving_boundary(learner):
     """Rule 5: at most 1,000,000 distinct inputs on a server are served static"""
-    _check_serving(learner, STATIC_ROWS)
+    _check(learner, STATIC_ROWS, "serving", RULE_5_STATIC)
 
 
 @pytest.mark.points(1)
 def test_on_device_serving_is_dynamic(learner):
     """Rule 5: a model on the device (or nowhere) serves dynamically"""
-    _check_serving(learner, DEVICE_SERVING_ROWS)
+    _check(learner, DEVICE_SERVING_ROWS, "serving", RULE_5_DEVICE)
 
 
 @pytest.mark.points(1)
 def test_reasons_are_given(learner):
     """reasons is a non-empty list of strings"""
-    for index, workload in enumerate(REASON_ROWS):
-        reasons = _place(learner, workload, index).get("reasons")
+    for workload in REASON_ROWS:
+        reasons = _place(learner, workload).get("reasons")
         assert isinstance(reasons, list) and reasons, (
             "reasons must be a non-empty list explaining the choices")
         assert all(isinstance(r, str) and r.strip() for r in reasons), (
