@@ -68,6 +68,23 @@ def predict(content: bytes, x) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
+# How far a conversion's outputs may stray from the Keras model it converts, by variant: the mean
+# absolute difference of the output probabilities on probe inputs (``grader.recipes.keras.probe_inputs``:
+# off the data's clusters, inside the calibration range). Measured on mlp_b and fragile_b: honest
+# float16 <= 0.0003, dynamic range <= 0.0017, int8 <= 0.0034 (fragile's 8-bit variants aside: they are
+# built to fail); another model trained on the same data, of the same or a smaller architecture and
+# converted to any variant, >= 0.10. The limits sit 6x or more above the first and 3x below the second.
+AGREEMENT = {"float32": 1e-5, "float16": 0.01, "dynamic_range": 0.02, "int8": 0.03}
+
+
+def deviation(outputs, expected) -> float:
+    """Mean absolute difference of two output batches; infinite when shapes differ or outputs are not numbers."""
+    outputs, expected = np.asarray(outputs, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if outputs.shape != expected.shape or not np.all(np.isfinite(outputs)):
+        return float("inf")
+    return float(np.mean(np.abs(outputs - expected)))
+
+
 def accuracy_of(content: bytes, x, y) -> float:
     outputs = predict(content, x)
     return float(np.mean(outputs.argmax(axis=1) == np.asarray(y)))

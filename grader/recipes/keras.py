@@ -102,6 +102,19 @@ def fixture_data(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return make_data(FIXTURES[name].data, n, seed)
 
 
+def probe_inputs(calibration, n: int, seed: int) -> np.ndarray:
+    """``n`` inputs drawn uniformly in the box the calibration data spans, float32.
+
+    Off the data's clusters, where two classifiers trained on the same data
+    disagree (so a conversion of the given model and a stand-in trained on the
+    data are told apart), yet inside the range an int8 model was calibrated
+    for, so clipping its quantized input spoils nothing.
+    """
+    calibration = np.asarray(calibration, dtype=np.float32)
+    low, high = calibration.min(axis=0), calibration.max(axis=0)
+    return (low + (high - low) * np.random.default_rng(seed).random((int(n), calibration.shape[1]))).astype(np.float32)
+
+
 def n_features(name: str) -> int:
     return DATASETS[FIXTURES[name].data].n_features
 
