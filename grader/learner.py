@@ -38,6 +38,7 @@ class WorkerSpec:
     start_timeout: float = 120.0
     call_timeout: float = 60.0
     locate: Callable[[int], str] | None = None  # notebooks: a module line in the notebook's terms
+    runs_learner_code: bool | None = None  # the pipeline runner: no learner module, but the learner's components
 
 
 class Worker:
@@ -57,7 +58,7 @@ class Worker:
         output_read, output_write = os.pipe()
         channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
         plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandboxed,
-                      self._host_scratch)
+                      self._host_scratch, spec.runs_learner_code)
         self.scratch = plan.scratch
         self.sandboxed = plan.sandboxed
         self.process = subprocess.Popen(

@@ -29,6 +29,9 @@ from grader.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox import Limits
 
 
+PIPELINE_RUNNER_PRELOAD = ("kfp", "kfp.dsl", "kfp.local", "kfp.components", "grader.recipes.kfp_local")
+
+
 @dataclass
 class GradingConfig:
     exercise: str
@@ -104,6 +107,16 @@ class Grading:
         spec = WorkerSpec(preload=list(self._exercise.evaluator_preload), sandboxed=self.config.sandboxed,
                           limits=Limits(memory_mb=max(self._exercise.memory_mb, 4096)),
                           call_timeout=max(self._exercise.call_timeout, 120))
+        proxy = Learner(spec)
+        yield proxy
+        proxy.close()
+
+    @pytest.fixture(scope="session")
+    def pipeline_runner(self):
+        """A worker that runs compiled KFP packages and never imports the learner's module."""
+        spec = WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=self.config.sandboxed,
+                          limits=Limits(memory_mb=self._exercise.memory_mb),
+                          call_timeout=max(self._exercise.call_timeout, 120), runs_learner_code=True)
         proxy = Learner(spec)
         yield proxy
         proxy.close()

@@ -179,8 +179,15 @@ def _worker_uid() -> int:
 
 
 def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandboxed: bool,
-           host_scratch: Path) -> Launch:
-    """Build the command that starts ``python -m grader.worker`` with ``worker_args``."""
+           host_scratch: Path, runs_learner_code: bool | None = None) -> Launch:
+    """Build the command that starts ``python -m grader.worker`` with ``worker_args``.
+
+    ``runs_learner_code`` (by default: whether a learner module is mounted)
+    hides the grader's reference code; the pipeline runner holds no learner
+    module but starts the learner's components.
+    """
+    if runs_learner_code is None:
+        runs_learner_code = module_dir is not None
     python = sys.executable
     preexec = set_limits(limits, _own_task_count())
     if not sandboxed:
@@ -210,12 +217,13 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
         argv += _parent_dirs(root) + ["--ro-bind", str(root), str(root)]
     if module_dir is not None:
         argv += ["--ro-bind", str(module_dir), SANDBOX_SUBMISSION]
+    if runs_learner_code:
         for folder in LEARNER_HIDDEN:
             # Empty folders over the code that computes reference answers: one
             # import away from a submission otherwise.
             argv += ["--tmpfs", str(Path(grader.__file__).resolve().parent / folder)]
     argv += ["--chdir", SANDBOX_SCRATCH]
-    argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH]
+    argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH, "--sandboxed"]
     if module_dir is not None:
         argv += ["--module-dir", SANDBOX_SUBMISSION]
     if os.geteuid() == 0:

@@ -27,10 +27,15 @@ def main(argv: list[str] | None = None) -> None:
     options = _parse(argv)
     if options.drop_to is not None:
         drop_privileges(options.drop_to, [options.scratch, "/tmp"])
+    if not options.module_name:
+        # A worker without learner code may still start learner code (the
+        # pipeline runner's tasks): under the same uid, those must not reach
+        # this process's memory or descriptors through ptrace or /proc.
+        make_non_dumpable()
     requests = os.fdopen(options.request_fd, "rb")
     answers = os.fdopen(options.answer_fd, "wb")
     os.chdir(options.scratch)
-    server = Server(Path(options.scratch))
+    server = Server(Path(options.scratch), options.sandboxed)
     ready = server.start(options.preload, options.module_dir, options.module_name)
     wire.write_message(answers, ready)
     if not ready["ok"]:
@@ -51,9 +56,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--module-name")
     parser.add_argument("--preload", default="")
     parser.add_argument("--drop-to", type=int)
+    parser.add_argument("--sandboxed", action="store_true")
     parser.add_argument("--request-fd", type=int, required=True)
     parser.add_argument("--answer-fd", type=int, required=True)
     return parser.parse_args(argv)
+
+
+def make_non_dumpable() -> None:
+    import ctypes
+
+    PR_SET_DUMPABLE = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 def drop_privileges(uid: int, writable: list[str]) -> None:
@@ -66,8 +80,9 @@ def drop_privileges(uid: int, writable: list[str]) -> None:
 
 
 class Server:
-    def __init__(self, scratch: Path):
+    def __init__(self, scratch: Path, sandboxed: bool = False):
         self.scratch = scratch
+        self.sandboxed = sandboxed
         self.module = None
         self.module_file: str | None = None
         self._pristine: _Pristine | None = None
@@ -104,7 +119,7 @@ class Server:
         op = request.get("op")
         if self._pristine is not None:
             self._pristine.restore()
-        context = recipes.Context(self.module, self.scratch)
+        context = recipes.Context(self.module, self.scratch, self.sandboxed)
         if op in ("call", "recipe"):
             args = wire.decode(request.get("args", []), blobs, build=self._build)
             kwargs = wire.decode(request.get("kwargs", {}), blobs, build=self._build)
@@ -138,7 +153,7 @@ class Server:
         return function
 
     def _build(self, name: str, args: list, kwargs: dict) -> Any:
-        context = recipes.Context(self.module, self.scratch)
+        context = recipes.Context(self.module, self.scratch, self.sandboxed)
         return recipes.resolve(name)(context, *args, **kwargs)
 
 

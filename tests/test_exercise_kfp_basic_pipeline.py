@@ -56,11 +56,11 @@ def test_several_mistakes_each_lose_their_own_points(grade_source):
         ('b: str = "sed"', 'b: str = "seed"'),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "concat run on its own", "NameError", "inside the component's function body")
+    _lost(result, "concat run on its own", "uses `operator` without importing", "inside the component's function body")
     _lost(result, "reverse run on its own", "wrong order")
     _lost(result, "The pipeline is named basic-pipeline", "'basic-pipeline'")
     _lost(result, "defaulting to the lab's", "default to 'sed'")
-    _lost(result, "mirror of a + b", "NameError")
+    _lost(result, "mirror of a + b", "the task concat failed", "`operator`")
     for name in ("writes the package to package_path", "exactly two tasks", "contract's inputs and outputs",
                  "reverse reads concat's output"):
         _kept(result, name)

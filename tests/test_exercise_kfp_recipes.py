@@ -1,12 +1,15 @@
-"""grader.recipes.kfp, driven directly (no sandbox): what the hidden tests get back from local runs.
+"""The pipeline runner's recipe (grader.recipes.kfp_local), driven directly: what hidden tests get back from runs.
 
-The module under test here is a tiny pipeline written by this test (trusted
-code); the end-to-end tests grade real submissions through the sandbox.
+The components here are written by this test and compiled in this process;
+the packages are then run as the pipeline runner runs them (without its
+sandbox). End-to-end and hostile tests grade real submissions through it.
 """
 import importlib.util
+import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -40,41 +43,114 @@ SOURCE = textwrap.dedent('''
     def shout(x: str) -> str:
         print("Output: a printed value is not an output")
         return x.upper()
+
+    @dsl.component(base_image="python:3.11")
+    def leave_a_daemon(x: str) -> str:
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            time.sleep(30)
+            os._exit(0)
+        return x
+
+    @dsl.component(base_image="python:3.11")
+    def reads_environment(name: str) -> str:
+        import os
+        return os.environ.get(name, "<unset>")
 ''')
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
+def packages(tmp_path_factory):
+    """Each component compiled alone, as the learner's worker compiles it: name -> YAML bytes."""
+    from kfp import compiler
+
     folder = tmp_path_factory.mktemp("kfp-recipe")
     (folder / "kfp_recipe_probe.py").write_text(SOURCE)
     spec = importlib.util.spec_from_file_location("kfp_recipe_probe", folder / "kfp_recipe_probe.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["kfp_recipe_probe"] = module  # components are found by module, as in the worker
+    sys.modules["kfp_recipe_probe"] = module
     spec.loader.exec_module(module)
-    scratch = folder / "scratch"
-    scratch.mkdir()
-    yield Context(module, scratch)
+    found = {}
+    for name in ("spin", "uses_module_import", "chatty", "shout", "leave_a_daemon", "reads_environment"):
+        compiler.Compiler().compile(getattr(module, name), str(folder / f"{name}.yaml"))
+        found[name] = (folder / f"{name}.yaml").read_bytes()
     sys.modules.pop("kfp_recipe_probe", None)
+    return found
 
 
-def test_watchdog_stops_an_endless_task_and_the_batch_goes_on(ctx):
+@pytest.fixture
+def run(packages, tmp_path):
+    ctx = Context(None, tmp_path, sandboxed=False)
+
+    def go(*jobs):
+        return resolve("kfp_local.run")(ctx, [dict(job, package=packages[job.pop("name")]) for job in jobs])
+
+    return go
+
+
+def test_a_stuck_task_is_stopped_and_the_next_job_still_runs(run):
     """A task running past its job's limit is killed and reported as timed out; the next job still runs."""
     started = time.monotonic()
-    slow, failing, fine = resolve("kfp.run")(ctx, [
-        {"component": "spin", "arguments": {"seconds": 120.0}, "timeout": 3},
-        {"component": "uses_module_import", "arguments": {"x": "a"}},
-        {"component": "shout", "arguments": {"x": "quiet"}},
-    ])
+    slow, fine = run({"name": "spin", "arguments": {"seconds": 120.0}, "timeout": 3},
+                     {"name": "shout", "arguments": {"x": "quiet"}})
     assert time.monotonic() - started < 60
     assert slow["timed_out"] and not slow["ok"] and "TimeoutError" in slow["error"]
+    assert fine["ok"] and fine["tasks"] == {"shout": {"parameters": {"Output": "QUIET"}, "artifacts": {},
+                                                     "malformed": False}}
+
+
+def test_a_component_that_is_not_self_contained_is_diagnosed_from_its_source(run):
+    """The missing module-level import is found in the compiled source, not in what the task printed."""
+    failing, = run({"name": "uses_module_import", "arguments": {"x": "a"}})
+    assert not failing["ok"] and failing["failed_tasks"] == ["uses-module-import"]
+    assert failing["diagnoses"]["uses-module-import"]["undefined"] == ["json"]
     assert failing["task_errors"] == {"uses-module-import": "NameError: name 'json' is not defined"}
-    assert not failing["timed_out"]
-    assert fine["ok"] and fine["tasks"]["shout"]["parameters"] == {"Output": "QUIET"}
-    assert fine["files"] == ["shout/executor_output.json"]
 
 
-def test_a_flood_of_printed_lines_is_not_kept(ctx):
-    """Printed text is scanned for feedback, never kept whole: a chatty task cannot fill the worker's memory."""
-    run, = resolve("kfp.run")(ctx, [{"component": "chatty", "arguments": {"lines": 300_000}}])
-    assert run["ok"] and run["tasks"]["chatty"]["parameters"] == {"Output": 300000}
-    assert len(run["errors"]) <= 5
+def test_a_flood_of_printed_lines_is_not_kept(run):
+    """Printed text is read, never kept whole: a chatty task cannot fill the runner's memory."""
+    chatty, = run({"name": "chatty", "arguments": {"lines": 300_000}})
+    assert chatty["ok"] and chatty["tasks"]["chatty"]["parameters"] == {"Output": 300000}
+
+
+def test_a_daemon_left_by_a_task_is_killed_when_the_task_ends(packages, tmp_path):
+    """A process a task leaves behind (even in a session of its own) cannot act after the task.
+
+    Run in a child process: the runner makes itself a subreaper, which this test process must not become.
+    """
+    (tmp_path / "daemon.yaml").write_bytes(packages["leave_a_daemon"])
+    script = textwrap.dedent(f"""
+        import os, pathlib, signal
+        from grader.recipes import Context, resolve
+        from grader.recipes import kfp_local
+        package = pathlib.Path({str(tmp_path / "daemon.yaml")!r}).read_bytes()
+        report, = resolve("kfp_local.run")(Context(None, pathlib.Path({str(tmp_path)!r}), sandboxed=False),
+                                           [{{"package": package, "arguments": {{"x": "kept"}}}}])
+        print("OK" if report["ok"] else "FAILED")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=str(Path(__file__).resolve().parents[1]))
+    assert done.stdout.split() == ["OK"], done.stdout + done.stderr
+    assert not _processes_mentioning(str(tmp_path))
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_tasks_get_the_runners_environment_only(run, monkeypatch):
+    """Nothing set in the runner's environment (say, by a learner's PYTHONPATH) reaches a task."""
+    monkeypatch.setenv("PYTHONPATH", "/planted")
+    monkeypatch.setenv("HML_PLANTED", "yes")
+    planted, safe_path = run({"name": "reads_environment", "arguments": {"name": "HML_PLANTED"}},
+                             {"name": "reads_environment", "arguments": {"name": "PYTHONSAFEPATH"}})
+    assert planted["tasks"]["reads-environment"]["parameters"] == {"Output": "<unset>"}
+    assert safe_path["tasks"]["reads-environment"]["parameters"] == {"Output": "1"}

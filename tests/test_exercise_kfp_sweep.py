@@ -69,8 +69,8 @@ def test_module_level_import_fails_the_component_alone(grade_source):
         ("    import math\n\n    return round(", "    return round("),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "train_candidate run on its own", "NameError", "math", "inside the component's function body")
-    _lost(result, "every candidate is scored", "NameError")
+    _lost(result, "train_candidate run on its own", "uses `math` without importing", "inside the component's function body")
+    _lost(result, "every candidate is scored", "`math`")
     for name in ("pick_best run on its own", "announce run on its own", "at most 2 candidates", "collected scores",
                  "exit task still runs"):
         _kept(result, name)

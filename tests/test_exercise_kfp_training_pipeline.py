@@ -93,7 +93,7 @@ def test_module_level_import_and_strict_gate(grade_source):
         ('train_task.outputs["Output"] >= accuracy_threshold', 'train_task.outputs["Output"] > accuracy_threshold'),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "deploy_model run on its own", "NameError", "hashlib", "inside the component's function body")
+    _lost(result, "deploy_model run on its own", "uses `hashlib` without importing", "inside the component's function body")
     _lost(result, "deploy_model runs only inside dsl.If", "strict comparison", ">=")
     _lost(result, "meets the threshold exactly: the model deploys", "did not run")
     for name in ("prepare_data run on its own", "train_model run on its own", "weights and bias match",

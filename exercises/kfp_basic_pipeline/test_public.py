@@ -26,8 +26,8 @@ def compiled(learner):
 
 
 @pytest.fixture(scope="module")
-def lab_run(learner):
-    return learner.recipe("kfp.run_pipeline", "basic_pipeline", {})
+def lab_run(learner, pipeline_runner):
+    return kfp_ir.run_pipeline(learner, pipeline_runner, "basic_pipeline")
 
 
 @pytest.mark.points(1)

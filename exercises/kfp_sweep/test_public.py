@@ -16,8 +16,8 @@ def package(learner):
 
 
 @pytest.fixture(scope="module")
-def default_run(learner):
-    return learner.recipe("kfp.run_pipeline", "sweep_pipeline", {}, timeout=120)
+def default_run(learner, pipeline_runner):
+    return kfp_ir.run_pipeline(learner, pipeline_runner, "sweep_pipeline")
 
 
 @pytest.mark.points(1)

@@ -24,8 +24,8 @@ def package(learner):
 
 
 @pytest.fixture(scope="module")
-def default_run(learner):
-    return learner.recipe("kfp.run_pipeline", "training_pipeline", {}, timeout=120)
+def default_run(learner, pipeline_runner):
+    return kfp_ir.run_pipeline(learner, pipeline_runner, "training_pipeline")
 
 
 @pytest.mark.points(1)

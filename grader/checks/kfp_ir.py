@@ -74,7 +74,7 @@ def load(data: bytes | str) -> "Package":
     except RecursionError as exc:
         raise PackageError("the package is nested too deeply to be a pipeline package") from exc
     except yaml.YAMLError as exc:
-        raise PackageError(f"the package is not valid YAML ({_first_line(exc)})") from exc
+        raise PackageError(f"the package is not valid YAML ({type(exc).__name__})") from exc
     if not isinstance(document, dict):
         raise PackageError("the package's first YAML document is not a mapping: not a KFP pipeline package")
     if "pipelineInfo" not in document or "root" not in document:
@@ -85,7 +85,7 @@ def load(data: bytes | str) -> "Package":
     try:
         json_format.ParseDict(document, spec, ignore_unknown_fields=True)
     except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
-        raise PackageError(f"the package does not follow the KFP pipeline spec ({_first_line(exc)})") from exc
+        raise PackageError(f"the package does not follow the KFP pipeline spec ({type(exc).__name__})") from exc
     return Package(spec, document)
 
 
@@ -276,7 +276,7 @@ class Package:
             json_format.ParseDict(json_format.MessageToDict(executors.struct_value.fields[label]), executor,
                                   ignore_unknown_fields=True)
         except json_format.ParseError as exc:
-            raise PackageError(f"the executor {label} does not follow the KFP spec ({_first_line(exc)})") from exc
+            raise PackageError(f"the executor {label} does not follow the KFP spec ({type(exc).__name__})") from exc
         return executor.container if executor.WhichOneof("spec") == "container" else None
 
     def resources(self, name: str) -> dict:
@@ -554,8 +554,46 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-# --------------------------------------------------------------------------- local-run results
-# ``grader.recipes.kfp.run`` reports each run as data; these read those reports.
+# --------------------------------------------------------------------------- local runs
+# The learner's worker compiles (``grader.recipes.kfp.compile_objects``); the
+# pipeline runner, which never imports the learner's module, runs the packages
+# (``grader.recipes.kfp_local.run``). These start runs and read their reports.
+
+def run_jobs(learner, runner, jobs: list[dict], timeout: float) -> list[dict]:
+    """Compile what each job names in the learner's worker, then run the packages in ``runner``.
+
+    A job: ``{"pipeline" or "component": name, "arguments": {...}, "timeout": s,
+    "artifacts": {input: {"content": bytes, "type": "Dataset"}}}``. One report
+    per job (see ``grader.recipes.kfp_local.run``); a job whose object does
+    not compile gets a report that says so (``"stage": "compile"``).
+    """
+    names = list(dict.fromkeys(job.get("pipeline") or job.get("component") for job in jobs))
+    compiled = learner.recipe("kfp.compile_objects", names, timeout=timeout)
+    compiled = compiled if isinstance(compiled, dict) else {}
+    reports: list[dict | None] = [None] * len(jobs)
+    runnable = []
+    for index, job in enumerate(jobs):
+        name = job.get("pipeline") or job.get("component")
+        entry = compiled.get(name) if isinstance(compiled.get(name), dict) else {}
+        if entry.get("ok") and isinstance(entry.get("package"), bytes):
+            runnable.append((index, {"package": entry["package"], "arguments": job.get("arguments") or {},
+                                     "timeout": job.get("timeout"), "artifacts": job.get("artifacts") or {}}))
+        else:
+            reports[index] = {"ok": False, "stage": "compile", "name": name, "missing": entry.get("missing") is True,
+                              "error": str(entry.get("error") or "nothing came back"), "failed_tasks": [],
+                              "task_errors": {}, "diagnoses": {}, "tasks": {}, "timed_out": False}
+    if runnable:
+        ran = runner.recipe("kfp_local.run", [job for _, job in runnable], timeout=timeout)
+        for (index, _), report in zip(runnable, ran):
+            reports[index] = report
+    return reports
+
+
+def run_pipeline(learner, runner, pipeline: str, arguments: dict | None = None, timeout: float = 60) -> dict:
+    """For public tests: one local run of the learner's pipeline ``pipeline``."""
+    job = {"pipeline": pipeline, "arguments": arguments or {}, "timeout": timeout}
+    return run_jobs(learner, runner, [job], timeout + 60)[0]
+
 
 def run_task(run: dict, task: str) -> dict | None:
     """The outputs of ``task`` in a run report (``{"parameters", "artifacts"}``), or None.
@@ -597,47 +635,62 @@ def artifact_bytes(run: dict, task: str, name: str) -> bytes | None:
 def run_failure(run: dict, what: str, *, hidden: bool = True) -> str:
     """Why a run produced no usable outputs, in the course's terms.
 
-    For hidden tests only exception *types* are named (a message could echo a
-    hidden input), except ``NameError``, whose message names the learner's own
-    missing name: the classic "import outside the component" mistake.
+    Hidden feedback is made of this function's own sentences, the names of
+    the objects and tasks (from the test and the compiled IR), what the
+    compiled source shows (``diagnoses``) and built-in exception names: never
+    a message or a printed line, which the learner's code chose. Public
+    feedback adds the learner's own text.
     """
     run = run or {}
-    error = run.get("error") or ""
-    task_errors = run.get("task_errors") or {}
-    errors = list(task_errors.values()) + [e for e in run.get("errors") or [] if e not in task_errors.values()]
-    failed = run.get("failed_tasks") or []
+    error = str(run.get("error") or "")
+    if run.get("stage") == "compile":
+        return _compile_failure(run, what, error, hidden)
     if run.get("timed_out"):
         return (f"{what}: the run took too long and its tasks were stopped "
                 "(an endless loop, or far more work than the specification asks for?).")
-    if "NotImplementedError" in error or any(e.startswith("NotImplementedError") for e in errors):
-        return f"{what}: your code still raises NotImplementedError; fill in the TODO."
-    if error.startswith("AttributeError: your module does not define"):
-        return f"{what}: {error.split(': ', 1)[1]}."
-    lines = []
-    name_errors = [(t, e) for t, e in task_errors.items() if e.startswith("NameError")] + \
-        [(None, e) for e in errors if e.startswith("NameError")]
-    if name_errors:
-        task, message = name_errors[0]
-        message = re.sub(r"\.?\s*Did you mean: .*$", "", message).rstrip(".")
-        which = f"the task {task}" if task else "a task"
-        lines.append(
-            f"{what}: {which} failed with {message}. A component runs alone, from its own source: "
-            "every import, helper and constant it uses must be inside the component's function body.")
-    elif failed or errors:
-        where = f" (task {', '.join(failed)})" if failed else ""
-        if errors:
-            shown = errors[0] if not hidden else errors[0].split(":", 1)[0]
-            lines.append(f"{what}: the run failed{where} with {shown}.")
-        else:
-            lines.append(f"{what}: the run failed{where}.")
-    elif error:
-        shown = error if not hidden else error.split(":", 1)[0]
-        lines.append(f"{what}: running it raised {shown}.")
-    else:
-        lines.append(f"{what}: the run left no outputs.")
-    if "TypeError" in error and "keyword arguments" in error:
-        lines.append("Components must be called with keyword arguments: concat(a=a, b=b).")
-    return " ".join(lines)
+    failed = [t for t in run.get("failed_tasks") or [] if isinstance(t, str)]
+    diagnoses = run.get("diagnoses") or {}
+    for task in failed:
+        found = diagnoses.get(task) or {}
+        if found.get("not_implemented"):
+            return f"{what}: the task {task} still raises NotImplementedError; fill in the TODO."
+    for task in failed:
+        names = [n for n in (diagnoses.get(task) or {}).get("undefined") or [] if str(n).isidentifier()]
+        if names:
+            listed = ", ".join(f"`{n}`" for n in names[:5])
+            return (f"{what}: the task {task} failed: its component uses {listed} without importing or "
+                    "defining it inside the function. A component runs alone, from its own source: every "
+                    "import, helper and constant it uses must be inside the component's function body.")
+    if failed:
+        line = f"{what}: the run failed (task {', '.join(failed)})."
+        printed = [str(v) for v in (run.get("task_errors") or {}).values()]
+        if printed and not hidden:
+            line += f" It printed: {printed[0]}"
+        return line
+    if error:
+        return f"{what}: running it raised {_error_name(error) if hidden else error}."
+    return f"{what}: the run left no outputs."
+
+
+def _compile_failure(run: dict, what: str, error: str, hidden: bool) -> str:
+    name = run.get("name")
+    if run.get("missing"):
+        return f"{what}: your module does not define `{name}`."
+    if "Unsupported pipeline_func type" in error:
+        return f"{what}: {name} is not a pipeline yet: decorate it with @dsl.pipeline."
+    line = f"{what}: kfp's compiler could not compile `{name}` ({_error_name(error) if hidden else error})."
+    if "keyword arguments" in error:
+        line += " Components must be called with keyword arguments: concat(a=a, b=b)."
+    return line
+
+
+def _error_name(error: str) -> str:
+    """The exception's type name when it is a built-in one; otherwise just "an error"."""
+    import builtins
+
+    name = error.split(":", 1)[0].strip()
+    found = getattr(builtins, name, None)
+    return name if isinstance(found, type) and issubclass(found, BaseException) else "an error"
 
 
 # --------------------------------------------------------------------------- the learner's package
@@ -679,7 +732,7 @@ def compile_learner_package(learner, pipeline: str, filename: str) -> dict:
         elif "Unsupported pipeline_func type" in (result.get("error") or ""):
             found["package_problem"] = f"{pipeline} is not a pipeline yet: decorate it with @dsl.pipeline"
         else:
-            found["package_problem"] = f"{pipeline} could not be compiled: {result.get('error')}"
+            found["package_problem"] = f"{pipeline} could not be compiled ({_error_name(result.get('error') or '')})"
     return found
 
 

@@ -24,6 +24,7 @@ _NAME = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 class Context:
     module: ModuleType | None  # the learner's module; None in an evaluator
     scratch: Path
+    sandboxed: bool = True  # whether this worker has a PID namespace of its own
 
 
 def resolve(name: str) -> Callable[..., Any]:

@@ -36,14 +36,14 @@ def package(compiled):
 
 
 @pytest.fixture(scope="module")
-def runs(learner):
+def runs(learner, pipeline_runner):
     pipeline, component = {"timeout": PIPELINE_SECONDS}, {"timeout": COMPONENT_SECONDS}
     jobs = [
         dict(pipeline, pipeline="basic_pipeline", arguments=PIPELINE_INPUTS),
         dict(component, component="concat", arguments=CONCAT_INPUTS),
         dict(component, component="reverse", arguments={"a": REVERSE_INPUT}),
     ]
-    pipeline_run, concat_run, reverse_run = learner.recipe("kfp.run", jobs, timeout=_budget(jobs))
+    pipeline_run, concat_run, reverse_run = kfp_ir.run_jobs(learner, pipeline_runner, jobs, _budget(jobs))
     return {"pipeline": pipeline_run, "concat": concat_run, "reverse": reverse_run}
 
 

@@ -58,7 +58,7 @@ def package(compiled):
 
 
 @pytest.fixture(scope="module")
-def runs(learner):
+def runs(learner, pipeline_runner):
     pipeline, component = {"timeout": PIPELINE_SECONDS}, {"timeout": COMPONENT_SECONDS}
     jobs = [
         dict(pipeline, pipeline="sweep_pipeline", arguments={"learning_rates": TIE_SWEEP}),
@@ -67,7 +67,7 @@ def runs(learner):
         dict(component, component="pick_best", arguments=PICK_ALONE),
         dict(component, component="announce", arguments={"message": MESSAGE_ALONE}),
     ]
-    tie, failing, candidate, pick, announce = learner.recipe("kfp.run", jobs, timeout=_budget(jobs))
+    tie, failing, candidate, pick, announce = kfp_ir.run_jobs(learner, pipeline_runner, jobs, _budget(jobs))
     return {"tie": tie, "failing": failing, "candidate": candidate, "pick": pick, "announce": announce}
 
 

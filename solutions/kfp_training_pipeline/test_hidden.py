@@ -192,9 +192,7 @@ def thresholds():
 
 
 @pytest.fixture(scope="module")
-def runs(learner, thresholds):
-    learner.write_bytes("hidden-train.csv", train_alone_csv())
-    learner.write_bytes("hidden-model.json", MODEL_BYTES)
+def runs(learner, pipeline_runner, thresholds):
     pipeline, component = {"timeout": PIPELINE_SECONDS}, {"timeout": COMPONENT_SECONDS}
     jobs = [
         dict(pipeline, pipeline="training_pipeline",
@@ -203,11 +201,11 @@ def runs(learner, thresholds):
              arguments=dict(GATE_NOT_MET, accuracy_threshold=thresholds["not_met"])),
         dict(component, component="prepare_data", arguments=PREPARE_ALONE),
         dict(component, component="train_model", arguments=TRAIN_ALONE,
-             artifacts={"dataset": {"file": "hidden-train.csv", "type": "Dataset"}}),
+             artifacts={"dataset": {"content": train_alone_csv(), "type": "Dataset"}}),
         dict(component, component="deploy_model", arguments=DEPLOY_ALONE,
-             artifacts={"model": {"file": "hidden-model.json", "type": "Model"}}),
+             artifacts={"model": {"content": MODEL_BYTES, "type": "Model"}}),
     ]
-    met, not_met, prepare, train, deploy = learner.recipe("kfp.run", jobs, timeout=_budget(jobs))
+    met, not_met, prepare, train, deploy = kfp_ir.run_jobs(learner, pipeline_runner, jobs, _budget(jobs))
     return {"met": met, "not_met": not_met, "prepare": prepare, "train": train, "deploy": deploy}
 
 
