@@ -14,17 +14,25 @@ Three scenarios, each one call of ``optimize_for_device`` (module fixtures):
   and "never raise" lose.
 
 Budgets and floors come from the evaluator's own conversions (batch cache).
+A returned model must also be one of those conversions of the given model:
+on hidden probe inputs its outputs must match one reference variant's within
+that variant's tolerance (``AGREEMENT``), so a stand-in trained on the data
+earns nothing for fitting a budget.
 Messages never print budgets, floors, sizes or accuracies of the hidden
-scenarios: only what the returned model does wrong, in the course's terms.
+scenarios, nor anything measured on the returned model: only what it does
+wrong, in the course's fixed terms.
 """
 import pytest
 
-from grader.recipes.keras import fixture_data
+from grader.evaluators.tflite import AGREEMENT, deviation
+from grader.recipes.keras import fixture_data, probe_inputs
 from grader.testing import LearnerError, build
 
 SLACK = 1.01
 MARGIN = 0.03        # floors sit this far below the accuracy of the variants meant to pass
 SEPARATION = 0.05    # and at least this far above the variants meant to fail
+NAMED = {"float32": "the float32 variant", "float16": "the float16 variant",
+         "dynamic_range": "the dynamic range variant", "int8": "the full int8 variant"}
 
 
 def _data(fixture):
@@ -34,10 +42,17 @@ def _data(fixture):
     return calibration, x_val, y_val, x_eval, y_eval
 
 
+def _probes(fixture):
+    calibration, _, _, _, _ = _data(fixture)
+    return probe_inputs(calibration, 300, 7404)
+
+
 def _variants(evaluator, batch_cache, fixture):
+    """The reference variants' sizes, accuracies on (x_val, y_val) and outputs on the probe inputs."""
     calibration, x_val, y_val, _, _ = _data(fixture)
-    return batch_cache(f"hidden-variants-{fixture}-7401-7402",
-                       lambda: evaluator.recipe("conversion.variants", fixture, calibration, x_val, y_val))
+    return batch_cache(f"hidden-variants-{fixture}-7401-7402-probes-7404",
+                       lambda: evaluator.recipe("conversion.variants", fixture, calibration, x_val, y_val,
+                                                _probes(fixture)))
 
 
 def _scenario(name, variants):
@@ -87,15 +102,30 @@ def _returned(name, outcomes):
                 "floor: measure each variant's accuracy on the validation data (x_val, y_val), not on the "
                 "calibration data, and its size with len()")
         raise AssertionError(f"optimize_for_device raised {error.type_name} although a variant qualifies")
-    assert isinstance(value, (bytes, bytearray)), (
-        f"optimize_for_device must return a flatbuffer as bytes, not {type(value).__name__}")
+    assert isinstance(value, (bytes, bytearray)), "optimize_for_device must return a flatbuffer as bytes"
     return bytes(value)
+
+
+def _is_a_conversion(name, outcomes, variants, evaluator):
+    """The returned model computes what one of the reference variants of the given model computes."""
+    fixture, _, _, _ = _scenario(name, variants)
+    content = _returned(name, outcomes)
+    try:
+        outputs = evaluator.recipe("tflite.run", content, _probes(fixture))
+    except LearnerError:
+        raise AssertionError("the LiteRT interpreter could not run the returned model") from None
+    assert any(deviation(outputs, variant["outputs"]) <= AGREEMENT[kind]
+               for kind, variant in variants[fixture].items()), (
+        "the returned model does not compute the function of the model it was given: on hidden inputs its "
+        "outputs match none of that model's TFLite variants. Convert the model you are given")
+    return content
 
 
 def _fits(name, outcomes, variants, evaluator):
     fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
     content = _returned(name, outcomes)
     assert len(content) <= max_bytes, "the returned model is larger than the size budget (max_bytes)"
+    _is_a_conversion(name, outcomes, variants, evaluator)
     _, _, _, x_eval, y_eval = _data(fixture)
     try:
         result = evaluator.recipe("tflite.evaluate", content, x_eval, y_eval)
@@ -110,11 +140,12 @@ def _fits(name, outcomes, variants, evaluator):
 
 def _smallest(name, outcomes, variants, evaluator):
     _, _, _, expected = _scenario(name, variants)
-    content = _returned(name, outcomes)
+    content = _is_a_conversion(name, outcomes, variants, evaluator)
     if len(content) > expected * SLACK:
-        kind = evaluator.recipe("tflite.inspect", content)["kind"]
+        # Only a name from the course's fixed list reaches the message, never what the artifact says.
+        kind = NAMED.get(evaluator.recipe("tflite.inspect", content)["kind"], "a variant")
         raise AssertionError(
-            f"you returned the {kind} variant, but a smaller variant also meets the size budget and the "
+            f"you returned {kind}, but a smaller variant also meets the size budget and the "
             "accuracy floor: compare the variants' measured sizes (full int8 is not always the smallest)")
 
 
@@ -131,7 +162,7 @@ def _infeasible(name, outcomes, variants):
         raise AssertionError("no variant meets both budgets here, yet a model over the size budget was returned: "
                              "a variant must fit max_bytes; raise ValueError('infeasible: ...') when none qualifies")
     raise AssertionError("no variant meets both budgets here (those that fit lose too much accuracy), yet "
-                         f"optimize_for_device returned {type(value).__name__}: raise ValueError('infeasible: ...')")
+                         "optimize_for_device returned instead of raising: raise ValueError('infeasible: ...')")
 
 
 @pytest.mark.points(2)
