@@ -4,7 +4,8 @@
 and run only in the evaluator, and judged by op types, never by node names
 (a frozen graph keeps Identity nodes named ``.../ReadVariableOp``).
 Messages never print the hidden inputs, the hidden input name or the
-expected outputs.
+expected outputs, nor a count or name read from the learner's graph other
+than the variable op types of the grader's own fixed list.
 """
 import numpy as np
 import pytest
@@ -31,8 +32,7 @@ def _graph(frozen):
     if error is not None:
         hint = ": it is not implemented yet" if error.type_name == "NotImplementedError" else ""
         raise AssertionError(f"freeze raised {error.type_name} on another Keras model{hint}")
-    assert isinstance(content, (bytes, bytearray)), (
-        f"freeze must return the serialized GraphDef as bytes, not {type(content).__name__}")
+    assert isinstance(content, (bytes, bytearray)), "freeze must return the serialized GraphDef as bytes"
     return bytes(content)
 
 
@@ -56,8 +56,8 @@ def test_no_variable_ops(frozen, summary):
     found = _summary(frozen, summary)
     left = sorted(set(found["variable_ops"]) | set(found["function_variable_ops"]))
     assert not left, (
-        f"the graph still reads variables (op types: {', '.join(left)}): it is not frozen; fold the variables "
-        "into constants with convert_variables_to_constants_v2")
+        "the graph still reads variables (variable ops such as VarHandleOp or ReadVariableOp): it is not "
+        "frozen; fold the variables into constants with convert_variables_to_constants_v2")
     resources = [p for p in found["placeholders"] if p["dtype"] == "resource"]
     assert not resources, (
         "the graph still has resource placeholders (variable handles): it is not frozen; fold the variables "
@@ -69,7 +69,7 @@ def test_batch_dimension_unknown(frozen, summary):
     """the frozen graph's input has an unknown batch dimension"""
     found = _summary(frozen, summary)
     inputs = [p for p in found["placeholders"] if p["dtype"] == "float32"]
-    assert len(inputs) == 1, f"expected one float32 input placeholder, found {len(inputs)}"
+    assert len(inputs) == 1, "expected exactly one float32 input placeholder"
     shape = inputs[0]["shape"]
     assert shape is not None and len(shape) == 2 and shape[0] == -1, (
         "the input placeholder must have shape (None, n_features): trace the function with "
