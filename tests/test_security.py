@@ -270,6 +270,95 @@ def test_exit_codes_do_not_carry_hidden_inputs(batch):
     assert hidden and not any("exit code" in o for o in hidden)
 
 
+# --------------------------------------------------------------------------- local KFP runs
+
+KFP_HOSTILE = Path(__file__).with_name("hostile_kfp")
+KFP_INPUTS = ("Kube", "flow on Vertex", "hybrid ", "ML systems", "portable, composable")  # the hidden inputs
+
+
+def _honest_part(text: str) -> str:
+    """A hostile submission without its attack: the lines between ATTACK START and ATTACK END removed."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if "# ATTACK START" in line:
+            skipping = True
+        elif "# ATTACK END" in line:
+            skipping = False
+        elif not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
+def _earned(result) -> list[str]:
+    return sorted(t.name for t in result.tests if t.passed)
+
+
+def test_faking_local_runs_from_the_learner_module_earns_nothing_more(grade_source):
+    """Swapped component classes, a planted PYTHONPATH and a replaced recipe change nothing: runs happen elsewhere."""
+    broken = (KFP_HOSTILE / "broken.py").read_text()
+    honest = grade_source("kfp_basic_pipeline", broken)
+    assert 0 < honest.score < honest.max_score
+    for attack in ("class_swap", "pythonpath", "recipe_patch"):
+        patched = grade_source("kfp_basic_pipeline", broken + "\n" + (KFP_HOSTILE / f"{attack}.py").read_text())
+        assert _earned(patched) == _earned(honest), f"{attack} earned more: {_earned(patched)}"
+
+
+@pytest.mark.parametrize("attack", ["planting", "forging_tasks"])
+def test_tasks_cannot_help_or_forge_one_another(grade_source, attack):
+    """A task that plants code for later tasks, rewrites another task's outputs or leaves a daemon gains nothing."""
+    text = (KFP_HOSTILE / f"{attack}.py").read_text()
+    honest = grade_source("kfp_basic_pipeline", _honest_part(text))
+    hostile = grade_source("kfp_basic_pipeline", text)
+    assert honest.score < honest.max_score and honest.error is None
+    assert _earned(hostile) == _earned(honest), f"{attack} earned more: {_earned(hostile)}"
+
+
+def test_printed_lines_of_tasks_never_reach_hidden_feedback(grade_source):
+    """Lines a failing component prints (fake exceptions, fake task names echoing its inputs) stay out of hidden messages."""
+    result = grade_source("kfp_basic_pipeline", (KFP_HOSTILE / "printed_lies.py").read_text())
+    hidden = [t.output for t in result.tests if t.visibility == "hidden" and not t.passed]
+    assert hidden and result.error is None
+    for text in hidden:
+        assert "LEAK" not in text and not any(value in text for value in KFP_INPUTS), text
+
+
+def test_a_task_cannot_reach_the_runner_or_the_graders_secrets(sandboxed, tmp_path):
+    """In the real sandboxed runner: the runner's memory, descriptors and environment are closed to tasks,
+    the grader's reference code is hidden, the pip shim is read-only and the solutions are not there."""
+    import importlib.util
+    import sys
+
+    from kfp import compiler
+
+    import grader
+    from grader.learner import Learner, WorkerSpec
+    from grader.plugin import PIPELINE_RUNNER_PRELOAD
+
+    spec = importlib.util.spec_from_file_location("probe_runner", KFP_HOSTILE / "probe_runner.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["probe_runner"] = module
+    try:
+        spec.loader.exec_module(module)
+        compiler.Compiler().compile(module.probe, str(tmp_path / "probe.yaml"))
+    finally:
+        sys.modules.pop("probe_runner", None)
+    runner = Learner(WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=sandboxed, runs_learner_code=True))
+    grader_dir = str(Path(grader.__file__).resolve().parent)
+    try:
+        report, = runner.recipe("kfp_local.run", [{
+            "package": (tmp_path / "probe.yaml").read_bytes(),
+            "arguments": {"grader_dir": grader_dir, "solutions_dir": str(ROOT / "solutions")}}], timeout=120)
+    finally:
+        runner.close()
+    assert report["ok"], report
+    seen = json.loads(report["tasks"]["probe"]["parameters"]["Output"])
+    assert seen["runner_found"], seen
+    for key in ("runner_mem", "runner_fds", "runner_environ"):
+        assert seen[key] and "OPEN" not in seen[key], (key, seen[key])
+    assert seen["hidden_listed"] == {"evaluators": [], "checks": []}
+    assert not seen["shim_written"] and not seen["solutions"]
+
+
 def test_patching_the_grader_recipes_earns_nothing_more(grade, sandboxed, tmp_path):
     """Replacing the local-run recipe from the learner module changes nothing: recipes are restored per call."""
     folder = Path(__file__).with_name("hostile_kfp")

@@ -1,0 +1,40 @@
+# Compiled by tests/test_security.py in the trusted process and run in the real pipeline runner:
+# a component that reports what a task can reach of the runner and the grader.
+from kfp import dsl
+
+
+@dsl.component(base_image="python:3.11")
+def probe(grader_dir: str, solutions_dir: str) -> str:
+    import json
+    import os
+    seen = {"runner_found": False, "runner_mem": [], "runner_fds": [], "runner_environ": [],
+            "hidden_listed": {}, "solutions": os.path.exists(solutions_dir), "shim_written": False}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                line = cmd.read()
+        except OSError:
+            continue
+        if b"grader.worker" not in line or b"def probe(" in line:  # the task's own shells quote this source
+            continue
+        seen["runner_found"] = True
+        for key, action in (("runner_mem", lambda: open(f"/proc/{entry}/mem", "rb").read(1)),
+                            ("runner_fds", lambda: os.listdir(f"/proc/{entry}/fd")),
+                            ("runner_environ", lambda: open(f"/proc/{entry}/environ", "rb").read())):
+            try:
+                action()
+                seen[key].append("OPEN")
+            except OSError as exc:
+                seen[key].append(type(exc).__name__)
+    for folder in ("evaluators", "checks"):
+        path = os.path.join(grader_dir, folder)
+        seen["hidden_listed"][folder] = sorted(os.listdir(path)) if os.path.isdir(path) else None
+    try:
+        with open(os.path.join(grader_dir, "recipes", "pip_shim", "pip", "planted.py"), "w") as out:
+            out.write("planted")
+        seen["shim_written"] = True
+    except OSError:
+        pass
+    return json.dumps(seen)
