@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grading_helpers import hidden_failures
+from grading_helpers import hidden_failures, hidden_test
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ def vertex_job(template_path, project, location, pipeline_root, parameter_values
     return bad
 ''',
     "a subclass whose attributes are the right job's": '''
-class _Lying(aiplatform.PipelineJob):
+class _Lying(aiplatform.PipelineJob, experiment_loggable_schemas=()):
     def __getattribute__(self, name):
         good = object.__getattribute__(self, "__dict__").get("_lie")
         return object.__getattribute__(good if good is not None else self, name)
@@ -205,10 +205,6 @@ def vertex_job(template_path, project, location, pipeline_root, parameter_values
 ''',
 }
 
-# What the hidden tests check of a vertex_job and the honest wrong job fails: all of it.
-HONEST_VERTEX_FAILURES = VERTEX_TESTS
-
-
 @pytest.fixture(scope="module")
 def honest_wrong_job(request):
     """The wrong job without any trick, graded once: what every trick is compared with."""
@@ -243,6 +239,8 @@ def test_lying_vertex_job_earns_no_more_than_its_honest_part(grade_source, hones
     assert result.error is None, result.error
     assert result.score <= honest.score, [(t.name, t.score) for t in result.tests if t.score]
     assert VERTEX_TESTS <= hidden_failures(result)
+    # A trick that broke the whole submission would prove nothing: its honest part still counts.
+    assert hidden_test(result, "test_vertex_rejects_unknown_parameter").score > 0
 
 
 TAMPER_RECIPE = '''
