@@ -167,3 +167,25 @@ def test_init_state_does_not_carry_over(grade_source):
     assert "aiplatform.init" in hidden(result, "test_vertex_no_state_between_calls").output
     assert result.test("test_lab_vertex_job").status == "passed"  # its first job is right
     assert result.score < result.max_score
+
+
+def test_caching_is_judged_on_the_given_package(grade_source):
+    """A job built, caching off, from a package other than the one given (here its copy with
+    the sdkVersion changed) loses the caching points as well as the package's: caching off is
+    only worth something on the package's own tasks."""
+    source = mutate(
+        REFERENCE.read_text(),
+        ("import yaml\n", "import tempfile\n\nimport yaml\n"),
+        ("        template_path=template_path,\n", "        template_path=_copy(spec),\n"),
+        ("# %%\ndef onprem_run_request",
+         "def _copy(spec):\n"
+         '    spec = dict(spec, sdkVersion="kfp-0.0.0")\n'
+         '    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as out:\n'
+         "        yaml.safe_dump(spec, out)\n"
+         "    return out.name\n\n\n"
+         "# %%\ndef onprem_run_request"),
+    )
+    result = grade_source(EXERCISE, source)
+    assert hidden_failures(result) == {"test_vertex_carries_the_package", "test_vertex_caching_off_everywhere"}
+    caching = hidden(result, "test_vertex_caching_off_everywhere").output
+    assert "not that package" in caching and "template_path" in caching
