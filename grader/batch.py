@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from grader.course import Course, Exercise
+from grader.special_files import special_kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.gradebook import Gradebook
@@ -105,16 +106,24 @@ def suite_hash(exercise: Exercise, course: Course) -> str:
 
 
 def content_hash(submission: Path) -> str:
-    """The digest of a submission as sent: a file's bytes, or a folder's names and bytes."""
-    if submission.is_symlink():
-        return hashlib.sha256(b"link:" + os.readlink(submission).encode()).hexdigest()
+    """The digest of a submission as sent: a file's bytes, or a folder's names and bytes.
+
+    Links, pipes, sockets and devices are named, never opened (a FIFO would
+    block the batch here); intake then refuses them with a message.
+    """
+    if not os.path.lexists(submission):
+        return hashlib.sha256(b"missing").hexdigest()
+    kind = special_kind(submission)
+    if kind is not None:
+        return hashlib.sha256(f"special {kind}".encode()).hexdigest()
     if submission.is_file():
         return _file_digest(submission)
     digest = hashlib.sha256(b"hml-folder\n")
     for path in _files_below(submission):
         relative = path.relative_to(submission).as_posix()
-        if path.is_symlink():
-            digest.update(f"link {relative} {os.readlink(path)}\n".encode())
+        kind = special_kind(path)
+        if kind is not None:
+            digest.update(f"special {relative} {kind}\n".encode())
         else:
             digest.update(f"file {relative} {_file_digest(path)}\n".encode())
     return digest.hexdigest()
@@ -421,6 +430,15 @@ class BatchOutcome:
     elapsed: float
 
 
+def recording_failed(result: "GradeResult", exc: Exception) -> "GradeResult":
+    """What is recorded for a submission whose own result could not be written."""
+    from grader.results import GradeResult
+
+    return GradeResult(submission=result.submission, exercise=result.exercise, execution_time=result.execution_time,
+                       error=f"the grader could not record this result ({type(exc).__name__}); grade it again",
+                       sandboxed=result.sandboxed)
+
+
 def run_batch(jobs: list["Job"], *, course: Course, gradebook_path: Path | None, cache_root: Path,
               workers: int = 1, sandboxed: bool = True, force: bool = False, retry_errors: bool = False,
               command: str = "grade", console=None, quiet: bool = False, show_progress: bool = True,
@@ -444,13 +462,24 @@ def run_batch(jobs: list["Job"], *, course: Course, gradebook_path: Path | None,
         estimator = Estimator([item.job for item in todo], workers, history)
         progress = BatchProgress(len(todo), len(planned) - len(todo), estimator, console=console, quiet=quiet)
 
-        def done(job: "Job", result: "GradeResult") -> None:
+        def record(job: "Job", result: "GradeResult") -> None:
             item = by_job[id(job)]
             if book is not None:
                 book.record(job.who, result, submission=str(job.submission), content_hash=item.content_hash,
                             suite_hash=item.suite_hash, results_path=job.results_file, batch_id=batch_id)
             results[id(job)] = result
             progress.finished(job, result)
+
+        def done(job: "Job", result: "GradeResult") -> None:
+            # One submission that cannot be recorded must not stop the batch: it is recorded as a grader error.
+            try:
+                record(job, result)
+            except Exception as exc:  # noqa: BLE001 - the batch goes on
+                failed = recording_failed(result, exc)
+                try:
+                    record(job, failed)
+                except Exception:  # noqa: BLE001 - not even that: kept for the summary only
+                    results[id(job)] = failed
 
         interrupted = False
         restore = _stop_on_signals()

@@ -281,7 +281,7 @@ def missing_library(module: str, before_your_code: bool) -> Hint:
 
 # --- learner tracebacks ---------------------------------------------------------------
 
-_FRAME = re.compile(r'File "(?P<path>[^"]*)", line (?P<line>\d+)')
+_FRAME = re.compile(r'File "(?P<path>[^"]*)", line (?P<line>\d{1,9})\b')
 
 
 def rewrite_frames(text: str, source: Source, module_file: str) -> str:

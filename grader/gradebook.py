@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
+from grader.learner_text import clean
 from grader.results import GradeResult, TestResult
 
 DEFAULT_NAME = "gradebook.sqlite"
@@ -225,6 +226,7 @@ class Gradebook:
     def record(self, learner: str, result: GradeResult, *, submission: str, content_hash: str, suite_hash: str,
                results_path: Path | None = None, batch_id: int | None = None) -> int:
         """Add one run and its tests, in one transaction: a killed grader leaves whole runs only."""
+        learner, submission = clean(learner, 200), clean(submission, 1000)  # folder names are the learner's too
         self.db.execute("BEGIN IMMEDIATE")
         try:
             cursor = self.db.execute(
@@ -272,7 +274,7 @@ class Gradebook:
                           "ORDER BY learner, exercise", tests=tests)
 
     def latest_run(self, learner: str, exercise: str) -> Run | None:
-        runs = self._runs("WHERE learner = ? AND exercise = ? ORDER BY id DESC LIMIT 1", (learner, exercise))
+        runs = self._runs("WHERE learner = ? AND exercise = ? ORDER BY id DESC LIMIT 1", (clean(learner, 200), exercise))
         return runs[0] if runs else None
 
     def history(self, learner: str | None = None, exercise: str | None = None, tests: bool = False) -> list[Run]:
@@ -280,7 +282,7 @@ class Gradebook:
         clauses, params = [], []
         if learner is not None:
             clauses.append("learner = ?")
-            params.append(learner)
+            params.append(clean(learner, 200))
         if exercise is not None:
             clauses.append("exercise = ?")
             params.append(exercise)

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError
 from grader.notebooks import ConvertedNotebook, NotebookError, notebook_to_module
+from grader.special_files import NotRegular, read_regular, special_kind
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
@@ -60,10 +61,11 @@ def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
     module_dir = dest / "module"
     module_dir.mkdir(exist_ok=True)
     target = module_dir / module_filename
-    if submission.is_symlink():
-        raise SubmissionRefused(f"{submission.name} is a symbolic link; send the file itself")
-    if not submission.exists():
+    if not os.path.lexists(submission):
         raise SubmissionRefused(f"{submission} does not exist")
+    kind = special_kind(submission)
+    if kind is not None:
+        raise SubmissionRefused(f"{submission.name} is {kind}; send the file itself")
     if submission.is_dir():
         workspace = _from_files(_directory_files(submission), target, "directory")
     elif submission.suffix == ".zip":
@@ -82,10 +84,13 @@ def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
 
 
 def _read_limited(path: Path) -> bytes:
-    size = path.stat().st_size
+    size = path.lstat().st_size
     if size > MAX_FILE_BYTES:
         raise SubmissionRefused(f"{path.name} is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB")
-    return path.read_bytes()
+    try:
+        return read_regular(path, MAX_FILE_BYTES)
+    except NotRegular:
+        raise SubmissionRefused(f"{path.name} changed while it was read, or is not a plain file") from None
 
 
 def _write_module(target: Path, data: bytes) -> None:
@@ -129,8 +134,9 @@ def _directory_files(root: Path) -> dict[str, bytes]:
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         for name in dirnames + filenames:
             path = Path(directory) / name
-            if path.is_symlink():
-                raise SubmissionRefused(f"{path.relative_to(root)} is a symbolic link; links are not accepted")
+            kind = special_kind(path)
+            if kind is not None:
+                raise SubmissionRefused(f"{path.relative_to(root)} is {kind}; send only plain files and folders")
         dirnames[:] = [d for d in dirnames if d not in ("__pycache__", ".git", ".ipynb_checkpoints")]
         for name in filenames:
             path = Path(directory) / name
@@ -168,8 +174,11 @@ def _zip_files(path: Path) -> dict[str, bytes]:
             parts = PurePosixPath(name.replace("\\", "/")).parts
             if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
                 raise SubmissionRefused(f"{path.name}: the entry {name!r} points outside the archive's folder")
-            if stat.S_ISLNK(entry.external_attr >> 16):
+            mode = entry.external_attr >> 16
+            if stat.S_ISLNK(mode):
                 raise SubmissionRefused(f"{path.name}: the entry {name!r} is a symbolic link; links are not accepted")
+            if mode and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise SubmissionRefused(f"{path.name}: the entry {name!r} is not a plain file")
             if entry.is_dir() or not name.endswith((".py", ".ipynb")) or "__MACOSX" in parts:
                 continue
             if entry.file_size > MAX_FILE_BYTES:

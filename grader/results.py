@@ -5,6 +5,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.learner_text import clean
+
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -18,6 +20,11 @@ class TestResult:
     visibility: str
     output: str = ""
     duration: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Names, node ids and feedback can carry the learner's text: made safe once, here.
+        self.name, self.nodeid = clean(self.name, 300), clean(self.nodeid, 500)
+        self.output = clean(self.output)
 
     @property
     def passed(self) -> bool:
@@ -33,6 +40,11 @@ class GradeResult:
     refused: str | None = None  # why the submission could not be graded, if it could not
     error: str | None = None  # a failure of the grader itself, recorded instead of crashing a batch
     sandboxed: bool = True
+
+    def __post_init__(self) -> None:
+        self.submission, self.exercise = clean(self.submission, 300), clean(self.exercise, 100)
+        self.refused = None if self.refused is None else clean(self.refused, 2000)
+        self.error = None if self.error is None else clean(self.error, 2000)
 
     @property
     def score(self) -> float:

@@ -87,6 +87,31 @@ def test_directory_symlink_is_refused(tmp_path):
     assert "symbolic link" in _refusal(tmp_path, folder)
 
 
+@pytest.mark.parametrize("where", ["submission", "inside a folder"])
+def test_fifos_and_sockets_are_refused_without_being_opened(tmp_path, where):
+    """A named pipe or a socket is refused from lstat: opening a FIFO would block the grader for good."""
+    import socket
+
+    from grader.batch import content_hash
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "placement.py").write_text(GOOD)
+    fifo = folder / "placement.ipynb" if where == "inside a folder" else tmp_path / "placement.py.fifo"
+    os.mkfifo(fifo)
+    target = folder if where == "inside a folder" else fifo
+    content_hash(target)  # returns at once: nothing was opened
+    assert "named pipe (FIFO)" in _refusal(tmp_path, target)
+    fifo.unlink()
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "placement.sock"))
+    try:
+        content_hash(folder)
+        assert "a socket" in _refusal(tmp_path, folder)
+    finally:
+        server.close()
+
+
 def test_oversized_file_is_refused(tmp_path):
     """A module over the size limit is refused with the limit named."""
     path = tmp_path / "big.py"

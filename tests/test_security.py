@@ -8,6 +8,7 @@ can read what the attacker saw from inside the sandbox.
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import re
 import subprocess
@@ -370,3 +371,58 @@ def test_patching_the_grader_recipes_earns_nothing_more(grade, sandboxed, tmp_pa
     patched = grade("kfp_basic_pipeline", patched_path)
     assert 0 < honest.score < honest.max_score
     assert patched.score == honest.score, [t.name for t in patched.tests if t.passed]
+
+
+# --------------------------------------------------------------------------- learner text downstream, special files
+
+SURROGATE_MESSAGE = 'def place(workload):\n    raise ValueError("broken \\ud800 text \\x1b[31m red")\n'
+HUGE_LINE_NUMBER = ('def place(workload):\n    raise ValueError(\'File "/submission/placement.py", line '
+                    + "9" * 5000 + '\')\n')
+
+
+def test_hostile_text_and_special_files_never_stop_a_batch(course, sandboxed, tmp_path):
+    """A lone surrogate, a 5000-digit line number, a learner name that is not UTF-8 and a folder holding a FIFO
+    are each recorded for their own submission; the reference graded after them in the same batch earns full marks."""
+    from grader.batch import run_batch
+    from grader.gradebook import Gradebook
+
+    exercise = course.exercise(EXERCISE)
+    folders = {}
+    for name, source in (("surrogate", SURROGATE_MESSAGE), ("huge_number", HUGE_LINE_NUMBER)):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        (folders[name] / "placement.py").write_text(source)
+    folders["fifo"] = tmp_path / "fifo"
+    folders["fifo"].mkdir()
+    (folders["fifo"] / "placement.py").write_text("def place(workload):\n    return {}\n")
+    os.mkfifo(folders["fifo"] / "notes.py")
+    folders["not_utf8_name"] = folders["surrogate"]
+    folders["reference"] = exercise.reference
+    learners = {"not_utf8_name": "learner-\udcff-\ud800"}
+    output = tmp_path / "out"
+    jobs = [Job(exercise, path, name, output, learner=learners.get(name)) for name, path in folders.items()]
+    outcome = run_batch(jobs, course=course, gradebook_path=output / "gradebook.sqlite", cache_root=tmp_path / "cache",
+                        workers=2, sandboxed=sandboxed, show_progress=False, quiet=True)
+    by_name = dict(zip(folders, outcome.per_job))
+    assert all(r is not None for r in outcome.per_job), by_name
+    assert by_name["reference"].score == by_name["reference"].max_score > 0
+    assert "named pipe" in (by_name["fifo"].refused or "")
+    surrogate_text = "\n".join(t.output for t in by_name["surrogate"].tests)
+    assert "broken" in surrogate_text and "\x1b" not in surrogate_text
+    surrogate_text.encode("utf-8")  # encodable: the gradebook, reports and CSV can take it
+    huge = by_name["huge_number"]
+    assert huge.error is None and huge.score == 0 and huge.tests
+    assert all(len(t.output) < 9000 and "9" * 100 not in t.output for t in huge.tests)
+    with Gradebook(output / "gradebook.sqlite") as book:
+        recorded = {(run.learner, run.exercise) for run in book.latest(tests=False)}
+    assert len(recorded) == len(folders)
+
+
+def test_a_huge_line_number_in_a_traceback_is_left_alone():
+    """Frame rewriting reads line numbers of at most nine digits: a 5000-digit one cannot crash the pytest hook."""
+    from grader.explain import Source, rewrite_frames
+
+    text = 'Traceback:\n  File "/submission/placement.py", line ' + "7" * 5000 + "\n"
+    assert rewrite_frames(text, Source(Path("placement.py"), "", []), "placement.py") == text
+    assert "line 12" in rewrite_frames('  File "/submission/placement.py", line 12\n',
+                                       Source(Path("placement.py"), "", []), "placement.py")

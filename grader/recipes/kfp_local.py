@@ -418,18 +418,12 @@ def _artifact(uri: Any, metadata: dict, task_dir: Path) -> dict:
 
 
 def _read_bounded(path: Path, task_dir: Path) -> bytes:
-    """A regular file inside ``task_dir``, at most ``MAX_ARTIFACT_BYTES``; never a link, FIFO or device."""
+    """A plain file inside ``task_dir``, at most ``MAX_ARTIFACT_BYTES``; never a link, FIFO or device."""
+    from grader.special_files import read_regular
+
     if path.is_symlink() or not path.resolve().is_relative_to(task_dir.resolve()):
         raise OSError(f"{path.name} is not a file of the task")
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as stream:
-        if not os.path.stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        data = stream.read(MAX_ARTIFACT_BYTES + 1)
-    if len(data) > MAX_ARTIFACT_BYTES:
-        raise OSError(f"{path.name} is larger than {MAX_ARTIFACT_BYTES} bytes")
-    return data
+    return read_regular(path, MAX_ARTIFACT_BYTES)
 
 
 # --------------------------------------------------------------------------- what the source shows
