@@ -3,12 +3,16 @@
 The budgets are set from the grader's own conversions of the same model
 (stored with the course): their sizes and their accuracies on the
 validation set you are given. The model you return is
-then measured there too: its size, and its accuracy on an evaluation set
-it has not seen. The hidden tests do the same with other models and budgets.
+then measured there too: its size, its accuracy on an evaluation set it
+has not seen, and its outputs on probe inputs, which must stay as close to
+the given Keras model's as its kind of quantization allows (it must be a
+conversion of the model you are given). The hidden tests do the same with
+other models and budgets.
 """
 import pytest
 
-from grader.recipes.keras import fixture_data, public_reference
+from grader.evaluators.tflite import AGREEMENT, deviation
+from grader.recipes.keras import fixture_data, probe_inputs, public_reference
 from grader.testing import LearnerError, build
 
 SLACK = 1.01  # "the smallest" allows 1% for conversion details
@@ -36,6 +40,16 @@ def _optimize(learner, fixture, max_bytes, min_accuracy):
                                        x_val, y_val)
 
 
+def _is_a_conversion(evaluator, fixture, content, kind):
+    calibration, _, _, _, _ = _data(fixture)
+    x = probe_inputs(calibration, 300, 108)
+    gap = deviation(evaluator.recipe("tflite.run", content, x), evaluator.recipe("keras.predict", fixture, x))
+    allowed = AGREEMENT.get(kind, max(AGREEMENT.values()))
+    assert gap <= allowed, (
+        f"the returned model is not a conversion of the model it was given: on probe inputs its outputs differ "
+        f"from the Keras model's by {gap:.4f} on average, more than a {kind} model may ({allowed})")
+
+
 def _check(evaluator, fixture, content, variants, max_bytes, min_accuracy):
     assert isinstance(content, (bytes, bytearray)), (
         f"optimize_for_device must return a flatbuffer as bytes, not {type(content).__name__}")
@@ -50,6 +64,7 @@ def _check(evaluator, fixture, content, variants, max_bytes, min_accuracy):
     qualifying = {k: v["size"] for k, v in variants.items() if v["size"] <= max_bytes and v["accuracy"] >= min_accuracy}
     smallest = min(qualifying.values())
     kind = evaluator.recipe("tflite.inspect", content)["kind"]
+    _is_a_conversion(evaluator, fixture, content, kind)
     assert len(content) <= smallest * SLACK, (
         f"you returned a {kind} model of {len(content)} bytes, but a qualifying variant has {smallest} bytes "
         f"(qualifying variants and sizes: {qualifying})")

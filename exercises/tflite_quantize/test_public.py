@@ -3,14 +3,16 @@
 Every flatbuffer you return is opened by the grader in a separate process:
 the tensor types stored inside it are read from the file, its size is
 compared with the plain float32 conversion of the same model, and it is run
-with the LiteRT interpreter on an evaluation set. The hidden tests do the
-same with another model and hidden data.
+with the LiteRT interpreter on an evaluation set and on probe inputs, where
+its outputs must stay as close to the Keras model's as the quantization
+allows: it must be a conversion of the model you are given. The hidden tests
+do the same with another model and hidden data.
 """
 import numpy as np
 import pytest
 
-from grader.recipes.keras import fixture_data, public_reference
-from grader.evaluators.tflite import weight_share
+from grader.recipes.keras import fixture_data, probe_inputs, public_reference
+from grader.evaluators.tflite import AGREEMENT, deviation, weight_share
 from grader.testing import build
 
 FIXTURE = "mlp"
@@ -35,6 +37,13 @@ def float_reference():
 def calibration():
     x, _ = fixture_data(FIXTURE, 200, 103)
     return x
+
+
+@pytest.fixture(scope="module")
+def probes(evaluator, batch_cache, calibration):
+    """Inputs off the data's clusters, inside the calibration range, and the Keras model's outputs on them."""
+    x = probe_inputs(calibration, 300, 108)
+    return x, batch_cache(f"public-keras-{FIXTURE}-probes-103-108", lambda: evaluator.recipe("keras.predict", FIXTURE, x))
 
 
 # Each function is called once; its flatbuffer serves both of its tests.
@@ -65,6 +74,15 @@ def _io(info):
     return [t["dtype"] for t in info["inputs"]], [t["dtype"] for t in info["outputs"]]
 
 
+def _is_a_conversion(evaluator, content, kind, function, probes):
+    x, expected = probes
+    gap = deviation(evaluator.recipe("tflite.run", bytes(content), x), expected)
+    assert gap <= AGREEMENT[kind], (
+        f"{function}'s model is not a conversion of the model it was given: on probe inputs its outputs "
+        f"differ from the Keras model's by {gap:.4f} on average, more than {kind} quantization allows "
+        f"({AGREEMENT[kind]})")
+
+
 def _size_and_accuracy(evaluator, content, info, kind, function, float_reference, evaluation_set):
     share = info["size"] / float_reference["size"]
     assert share <= SIZE_LIMIT[kind], (
@@ -90,10 +108,11 @@ def test_dynamic_range_types(dynamic_range, evaluator):
 
 
 @pytest.mark.points(2)
-def test_dynamic_range_size_and_accuracy(dynamic_range, evaluator, float_reference, evaluation_set):
+def test_dynamic_range_size_and_accuracy(dynamic_range, evaluator, float_reference, evaluation_set, probes):
     """quantize_dynamic_range: at most 40% of the size, accuracy kept"""
     content = dynamic_range
     info = _inspect(evaluator, content, "quantize_dynamic_range")
+    _is_a_conversion(evaluator, content, "dynamic_range", "quantize_dynamic_range", probes)
     _size_and_accuracy(evaluator, content, info, "dynamic_range", "quantize_dynamic_range",
                        float_reference, evaluation_set)
 
@@ -109,10 +128,11 @@ def test_float16_types(float16, evaluator):
 
 
 @pytest.mark.points(2)
-def test_float16_size_and_accuracy(float16, evaluator, float_reference, evaluation_set):
+def test_float16_size_and_accuracy(float16, evaluator, float_reference, evaluation_set, probes):
     """quantize_float16: at most 60% of the size, accuracy kept"""
     content = float16
     info = _inspect(evaluator, content, "quantize_float16")
+    _is_a_conversion(evaluator, content, "float16", "quantize_float16", probes)
     _size_and_accuracy(evaluator, content, info, "float16", "quantize_float16", float_reference, evaluation_set)
 
 
@@ -131,8 +151,9 @@ def test_full_int8_types(full_int8, evaluator):
 
 
 @pytest.mark.points(2)
-def test_full_int8_size_and_accuracy(full_int8, evaluator, float_reference, evaluation_set):
+def test_full_int8_size_and_accuracy(full_int8, evaluator, float_reference, evaluation_set, probes):
     """quantize_full_int8: at most 40% of the size, accuracy kept"""
     content = full_int8
     info = _inspect(evaluator, content, "quantize_full_int8")
+    _is_a_conversion(evaluator, content, "int8", "quantize_full_int8", probes)
     _size_and_accuracy(evaluator, content, info, "int8", "quantize_full_int8", float_reference, evaluation_set)
