@@ -210,6 +210,9 @@ _HIDDEN_WORKER_FAILURES = {
     WorkerCrashed: "The process running your code stopped during this test (it crashed, was killed, or exited).",
     WorkerTimeout: "Your code did not finish in time during this test.",
     WorkerProtocolError: "Your code sent back something that is not plain data during this test.",
+    # The message quotes the learner's exception; the public tests show it in full.
+    ModuleImportFailed: "Your module could not be imported, so this test could not run; "
+                        "the public tests (hml check) show why.",
 }
 
 

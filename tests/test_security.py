@@ -426,3 +426,25 @@ def test_a_huge_line_number_in_a_traceback_is_left_alone():
     assert rewrite_frames(text, Source(Path("placement.py"), "", []), "placement.py") == text
     assert "line 12" in rewrite_frames('  File "/submission/placement.py", line 12\n',
                                        Source(Path("placement.py"), "", []), "placement.py")
+
+
+# Attributes that hold the learner's own words: a hidden test may test them, never quote them.
+LEARNER_WORDS = {"message", "raw_type_name", "traceback", "output", "__name__", "__qualname__", "__class__"}
+
+
+def test_hidden_tests_never_quote_the_learners_words():
+    """No f-string in a hidden test formats an exception's message, a raw type name, printed output or an
+    object's class name: hidden feedback is built from the grader's own words (a guard for future tests)."""
+    import ast
+
+    offences = []
+    for path in sorted((ROOT / "solutions").glob("*/test_hidden.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FormattedValue):
+                continue
+            for inner in ast.walk(node.value):
+                name = inner.attr if isinstance(inner, ast.Attribute) else None
+                called = inner.func.id if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) else None
+                if name in LEARNER_WORDS or called in ("type", "repr", "str"):
+                    offences.append(f"{path.parent.name}:{node.lineno}: {ast.unparse(node.value)}")
+    assert not offences, offences

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_ARTIFACT_BYTES = 4 * 1024 * 1024
+MAX_RUN_BYTES = 32 * 1024 * 1024  # all artifact contents kept of one run: a package with many tasks stays small
 MAX_TASK_FILES = 64
 DEFAULT_JOB_SECONDS = 60.0
 PIP_SHIM = Path(__file__).resolve().parent / "pip_shim"
@@ -72,6 +73,7 @@ class _Job:
     printed: dict = field(default_factory=dict)    # task name -> its last printed exception line
     diagnoses: dict = field(default_factory=dict)  # task name -> what its compiled source shows
     timed_out: bool = False
+    kept_bytes: int = 0
 
 
 _job: _Job | None = None
@@ -236,7 +238,7 @@ def _run_task(job: _Job, command: list[str]) -> bool:
         process.wait()
         reader.join(timeout=5)
         if code == 0:
-            job.tasks[path] = _read_task(task_dir, executor_input)
+            job.tasks[path] = _within_budget(job, _read_task(task_dir, executor_input))
             return True
     job.failed.append(name)
     if log.last:
@@ -391,6 +393,17 @@ def _read_task(task_dir: Path, executor_input: dict) -> dict:
         uri = ((holder.get("artifacts") or [{}])[0]).get("uri")
         metadata = _written_metadata(written.get(art_name))
         entry["artifacts"][str(art_name)] = _artifact(uri, metadata, task_dir)
+    return entry
+
+
+def _within_budget(job: _Job, entry: dict) -> dict:
+    """Artifact contents past the run's byte budget are dropped (read as not written)."""
+    for artifact in entry["artifacts"].values():
+        size = len(artifact["content"] or b"")
+        if job.kept_bytes + size > MAX_RUN_BYTES:
+            artifact["content"] = None
+        else:
+            job.kept_bytes += size
     return entry
 
 
