@@ -13,6 +13,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ class Server:
         self.module = None
         self.module_file: str | None = None
         self._pristine: _Pristine | None = None
+        self._threads = 0  # OS threads before the learner module was imported
 
     def start(self, preload: str, module_dir: str | None, module_name: str | None) -> dict:
         try:
@@ -96,6 +98,7 @@ class Server:
         if not module_name:
             return {"ok": True}
         self._pristine = _Pristine.of_recipes()
+        self._threads = _thread_count()
         path = Path(module_dir) / f"{module_name}.py"
         self.module_file = str(path)
         try:
@@ -127,7 +130,7 @@ class Server:
                 return recipes.resolve(request["name"])(context, *args, **kwargs)
             result = self._function(request["name"])(*args, **kwargs)
             if request.get("then"):
-                return recipes.resolve(request["then"])(context, result)
+                return self._then(request["then"], context, result)
             return result
         if op == "defines":
             return self.module is not None and hasattr(self.module, request["name"])
@@ -143,6 +146,22 @@ class Server:
         if op == "ping":
             return "pong"
         raise ValueError(f"unknown operation {op!r}")
+
+    def _then(self, name: str, context, result: Any) -> Any:
+        """Run a ``then`` recipe on what the learner's call returned, with the recipes as they were.
+
+        The call itself may have rewritten them, so they are restored once more;
+        and a thread it left running could rewrite them again while the recipe
+        reads, so the recipe runs only when no thread has appeared since the
+        module was imported.
+        """
+        self._pristine.restore()
+        if _thread_count() > self._threads:
+            time.sleep(0.2)  # a thread that is just finishing
+            if _thread_count() > self._threads:
+                raise RuntimeError("your function left threads running when it returned; "
+                                   "finish them (join) before returning")
+        return recipes.resolve(name)(context, result)
 
     def _function(self, name: str):
         if self.module is None:
@@ -183,6 +202,11 @@ class _Pristine:
             vars(module).update(names)
         for function, code in self.code.items():
             function.__code__ = code
+
+
+def _thread_count() -> int:
+    """This process's OS threads, from /proc: threads of every kind, which learner code cannot hide."""
+    return len(os.listdir("/proc/self/task"))
 
 
 def _import_learner_module(path: Path, name: str):

@@ -448,3 +448,27 @@ def test_hidden_tests_never_quote_the_learners_words():
                 if name in LEARNER_WORDS or called in ("type", "repr", "str"):
                     offences.append(f"{path.parent.name}:{node.lineno}: {ast.unparse(node.value)}")
     assert not offences, offences
+
+
+def test_a_then_recipe_never_runs_beside_a_thread_the_call_left(tmp_path):
+    """A thread left running by the learner's call could rewrite the recipe that reads the call's result:
+    the worker refuses to run the recipe until such threads are gone (and restores the recipes first)."""
+    from grader.worker import Server
+
+    (tmp_path / "lingering.py").write_text(
+        "import threading, time\n"
+        "def leaves_a_thread():\n"
+        "    threading.Thread(target=time.sleep, args=(3,), daemon=True).start()\n"
+        "    return []\n"
+        "def plain():\n"
+        "    return []\n")
+    server = Server(tmp_path)
+    assert server.start("", str(tmp_path), "lingering")["ok"]
+    answer, _ = server.handle({"op": "call", "name": "leaves_a_thread", "args": [], "kwargs": {},
+                               "then": "kfp.compile_objects"}, [])
+    assert not answer["ok"] and answer["error"]["type"] == "RuntimeError"
+    assert "threads running" in answer["error"]["message"]
+    time.sleep(3.5)
+    answer, _ = server.handle({"op": "call", "name": "plain", "args": [], "kwargs": {}, "then": "kfp.compile_objects"},
+                              [])
+    assert answer["ok"], answer

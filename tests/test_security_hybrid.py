@@ -256,9 +256,6 @@ def vertex_job(template_path, project, location, pipeline_root, parameter_values
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grader/worker.py restores the recipe modules before a request but not between the learner's "
-    "call and its then-recipe: code run by the call can rewrite the recipe it is read by"))
 def test_recipe_rewritten_during_the_call_earns_nothing(grade_source, honest_wrong_job):
     """A vertex_job that rewrites the then-recipe's captured helpers while it runs (so that the
     wrong job is read as the right one) earns no more than the honest wrong job."""
