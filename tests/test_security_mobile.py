@@ -5,9 +5,9 @@ evaluator, public and hidden tests):
 
 - **stand-in models**: functions that ignore the model they are given and
   return a small classifier trained on the public data recipe, converted
-  honestly. Nothing of the given model is in them, so they must earn nothing
-  for it (the budget submission keeps only its honest part, raising when no
-  variant qualifies);
+  honestly. Nothing of the given model is in them, so they keep only their
+  honest part (converter settings that give the right tensor types; the
+  budget search raising when no variant qualifies);
 - **lying tensor types**: a sparse ``[1, 10**8]`` constant no operator reads,
   typed int8 or float16, added to a float32 or dynamic-range flatbuffer so
   that counting every tensor's shape would read it as the kind asked for;
@@ -133,7 +133,8 @@ def _passed(result) -> set[str]:
 def test_stand_in_quantized_models_earn_nothing(grade_source):
     """tflite_quantize with every function converting a stand-in (a small model trained on the shipped data
     recipe, honestly quantized three ways) instead of the given model: every hidden test, and every public
-    test that looks inside the model, says it is not a conversion of the model given; it earns nothing."""
+    test that runs the model, says it is not a conversion of the model given. It keeps only its honest part,
+    the public tensor-type checks that its converter settings pass (4 of 26 points; it had all 26)."""
     source = "import numpy as np\n" + STAND_IN + mutate(
         QUANTIZE,
         ("def quantize_dynamic_range(model) -> bytes:\n",
@@ -152,6 +153,7 @@ def test_stand_in_quantized_models_earn_nothing(grade_source):
                  "test_full_int8_size_and_accuracy"):
         assert "is not a conversion of the model it was given" in result.test(f"test_public.py::{name}").output
     # The type-only public tests still pass: they look at types, which a stand-in gets right.
+    assert _passed(result) <= {"test_dynamic_range_types", "test_float16_types", "test_full_int8_types"}
     assert result.score <= 4, [(t.name, t.score) for t in result.tests if t.passed]
 
 
