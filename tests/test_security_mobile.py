@@ -106,6 +106,7 @@ def _with_decoy(content, type_name, dead_op=False):
 '''
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_WRITTEN = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def _hidden_outputs(result) -> list[str]:
@@ -114,10 +115,14 @@ def _hidden_outputs(result) -> list[str]:
 
 def assert_only_author_numbers(result, exercise: str) -> None:
     """Every number in every hidden test's output is written in that exercise's hidden test source
-    (or is one of its fractions as a percentage)."""
-    authored = set(_NUMBER.findall((ROOT / "solutions" / exercise / "test_hidden.py").read_text()))
-    # The author's fractions are shown as percentages or points: 0.40 -> "40%", 0.02 -> "2 points".
-    authored |= {f"{float(n) * 100:.0f}" for n in authored if "." in n and float(n) < 1}
+    (or is one of its constants as a message formats it)."""
+    source = (ROOT / "solutions" / exercise / "test_hidden.py").read_text()
+    authored = set(_NUMBER.findall(source))
+    for written in _WRITTEN.findall(source):
+        # The author's constants as messages format them: 1e-5 -> "1e-05", 0.40 -> "40%", 0.02 -> "2 points".
+        authored |= set(_NUMBER.findall(f"{float(written):g}"))
+        if "." in written and float(written) < 1:
+            authored.add(f"{float(written) * 100:.0f}")
     for output in _hidden_outputs(result):
         foreign = set(_NUMBER.findall(output)) - authored
         assert not foreign, f"hidden feedback holds numbers the test author did not write: {foreign}: {output!r}"
@@ -273,3 +278,21 @@ def optimize_for_device(model, calibration_data, max_bytes, min_accuracy, x_val,
     for output in _hidden_outputs(result):
         assert "Budget_" not in output and "infeasible " not in output, output
     assert_only_author_numbers(result, "mobile_budget")
+
+
+def test_tuned_output_shape_and_dtype_cannot_carry_hidden_inputs(grade_source):
+    """predict_tflite, which receives hidden inputs, returning arrays whose width and dtype are chosen from
+    them: it loses the predict tests, and no hidden message holds a number the test author did not write
+    (the learner's shape and dtype never reach it)."""
+    source = mutate((ROOT / "solutions" / "tflite_convert" / "convert.py").read_text(), (
+        "    return np.asarray(interpreter.get_tensor(target[\"index\"]), dtype=np.float32)",
+        "    secret = int(abs(float(x[0, 0])) * 1000)\n"
+        "    dtype = (np.float16, np.int32)[secret % 2]\n"
+        "    return np.zeros((len(x), 7 + secret % 90), dtype=dtype)"))
+    result = grade_source("tflite_convert", source)
+    assert hidden_failures(result) == {"test_predict_any_batch_size", "test_predict_returns_float32",
+                                       "test_predict_matches_keras", "test_predict_casts_float64"}
+    assert_only_author_numbers(result, "tflite_convert")
+    x, _ = fixtures.fixture_data("mlp_b", 96, 7103)  # the hidden test's inputs
+    chosen = ("float16", "int32")[int(abs(float(x[0, 0])) * 1000) % 2]
+    assert not [o for o in _hidden_outputs(result) if chosen in o], _hidden_outputs(result)
