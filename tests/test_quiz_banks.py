@@ -1,6 +1,7 @@
 """Question banks: every shipped bank passes the schema, and broken banks are refused clearly."""
 from __future__ import annotations
 
+import re
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -73,6 +74,39 @@ def test_right_answers_are_not_always_in_the_same_place(path):
     bank = load_bank(path)
     positions = Counter(q.choices.index(next(iter(q.correct))) for q in bank.questions if q.kind is Kind.SINGLE)
     assert max(positions.values()) < 0.6 * sum(positions.values()), positions
+
+
+# Choices are shuffled under --seed, so an explanation may only name a choice by what it says.
+POSITIONAL = re.compile(
+    r"(?i:\b(first|second|third|fourth|fifth|last|final|next|previous|preceding|remaining|former|latter"
+    r"|top|bottom)\s+(two\s+|three\s+|few\s+)?(choice|option|answer|alternative)s?\b)"
+    # "option B", "choice 2", "answer (c)": a bare letter must be a capital, or "an answer a learner..." matches.
+    r"|(?i:\b(choice|option|answer|alternative)s?)\s+(\([A-Fa-f1-9]\)|[A-F1-9])(?=[\s.,;:)]|$)"
+    r"|(?:^|\s)\(?[a-fA-F]\)(?=[\s,.;:])"
+    r"|(?i:\bthe\s+(first|second|third|fourth|fifth|last)(\s+(one|two|three))?\s+(is|are|describes?|gives?)\b)"
+    r"|(?i:\b(above|below|former|latter)\b)")
+
+
+def positional_references(text: str) -> list[str]:
+    return [match.group(0).strip() for match in POSITIONAL.finditer(" ".join(text.split()))]
+
+
+def test_positional_reference_detector_catches_the_usual_phrasings():
+    """The detector behind the next test flags positions and letters, and leaves ordinary prose alone."""
+    for text in ("The second choice describes it.", "so the last two choices are wrong", "Option B is wrong",
+                 "choice C fits", "(a) is tempting", "b) is tempting", "none of the above", "the latter is wrong",
+                 "the third is float16"):
+        assert positional_references(text), text
+    for text in ("during the first epoch", "from the first step's output", "the tempting answer",
+                 "an option of the converter", "f(x) is cheap", "Dynamic range is the simplest option."):
+        assert not positional_references(text), text
+
+
+@pytest.mark.parametrize("path", BANKS, ids=lambda p: p.stem)
+def test_explanations_never_refer_to_choices_by_position(path):
+    """Shuffling reorders choices, so "the second choice" or "option B" would name the wrong one."""
+    found = {q.id: refs for q in load_bank(path).questions if (refs := positional_references(q.explanation))}
+    assert not found, found
 
 
 GOOD_QUESTION = {
