@@ -67,6 +67,39 @@ def test_text_answers_ignore_case_and_surrounding_space(raw, status):
     assert grade_one(TEXT, raw).status is status
 
 
+PREFETCH = Presented(question(Kind.TEXT, accepted=("prefetch",)), ())
+DESSERTS = Presented(question(Kind.TEXT, accepted=("desserts",)), ())
+
+
+@pytest.mark.parametrize("presented,raw", [
+    (PREFETCH, "prefetch"), (PREFETCH, ".prefetch()"), (PREFETCH, "prefetch()"), (PREFETCH, "`prefetch`"),
+    (PREFETCH, "ds.prefetch(tf.data.AUTOTUNE)"), (PREFETCH, "tf.data.Dataset.prefetch"), (PREFETCH, '"prefetch()".'),
+    (DESSERTS, '"desserts"'), (DESSERTS, "'desserts'."), (DESSERTS, "“desserts”"), (DESSERTS, "Desserts!"),
+    (TEXT, "`TF_CONFIG`"), (TEXT, "$TF_CONFIG"), (TEXT, '"TF_CONFIG"'),
+])
+def test_text_answers_ignore_quotes_backticks_punctuation_and_calls(presented, raw):
+    """Quotes, backticks, a trailing full stop, a trailing call and a dotted qualifier do not fail a right answer."""
+    assert grade_one(presented, raw).status is Status.CORRECT
+
+
+@pytest.mark.parametrize("presented,raw", [
+    (PREFETCH, "cache()"), (PREFETCH, "prefetcher"), (PREFETCH, "prefetch.cache"), (PREFETCH, "()"),
+    (DESSERTS, '"stressed"'), (DESSERTS, "dessert"), (TEXT, "`TF_CONFIGS`"),
+])
+def test_text_normalisation_keeps_wrong_answers_wrong(presented, raw):
+    """Normalising strips wrapping only: a different word, or an empty one, is still wrong."""
+    assert grade_one(presented, raw).status is Status.WRONG
+
+
+def test_text_key_applies_to_the_accepted_answers_too():
+    """Accepted answers written with backticks or a call in the bank match the plain word, and hyphens read as spaces."""
+    from grader.quiz.responses import text_key, text_matches
+
+    assert text_matches("prefetch", ("`dataset.prefetch()`",))
+    assert text_matches("continuous-training", ("Continuous training",))
+    assert text_key("3.5") == "3.5", "numbers are not dotted names"
+
+
 @pytest.mark.parametrize("presented,raw,message", [
     (SINGLE, "D", "'D' is not a choice here: the letters go from A to C"),
     (SINGLE, "A, B", "pick one choice only"),

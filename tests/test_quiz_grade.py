@@ -117,6 +117,30 @@ def test_yaml_booleans_and_numbers_reach_the_grader_as_written(tmp_path):
     assert statuses[tf_false.id] == "correct" and statuses[text_q.id] == "correct"
 
 
+def _text_question_accepting(bank, word):
+    return next(q for q in bank.questions if q.kind.value == "text" and word in q.accepted)
+
+
+@pytest.mark.parametrize("quiz_name,accepted,written", [
+    ("course_summary", "prefetch", ".prefetch()"),
+    ("course_summary", "prefetch", "prefetch"),
+    ("course_summary", "TF_CONFIG", "`TF_CONFIG`"),
+    ("course_summary", "composability", "Composability."),
+    ("course_summary", "dynamic", "continuous training"),
+    ("course_summary", "dynamic", "online learning"),
+    ("hybrid_ml", "desserts", '"desserts"'),
+])
+def test_grade_accepts_normalised_short_text_answers(tmp_path, quiz_name, accepted, written):
+    """`hml quiz grade` counts quoted, backticked, punctuated or called forms and listed synonyms as right."""
+    bank = load_quiz(quiz_name)
+    question = _text_question_accepting(bank, accepted)
+    path = write(tmp_path, yaml.safe_dump({question.id: written}))
+    result = CliRunner().invoke(quiz, ["grade", quiz_name, str(path), "--json", "--no-history"])
+    assert result.exit_code == 0, result.output
+    statuses = {q["id"]: q["status"] for q in json.loads(result.output)["questions"]}
+    assert statuses[question.id] == "correct", written
+
+
 def test_questions_outside_the_selection_are_reported(tmp_path):
     """With --count, answers to questions left out of the quiz are listed as not graded, not silently dropped."""
     bank = load_quiz(QUIZ)

@@ -4,7 +4,7 @@
     a-multiple-select-id: [A, C]  # a list, or "A, C" / "AC" / "A C"
     a-true-false-id: false        # true/false, yes/no, t/f, or A/B
     a-numeric-id: 256             # a number; right within the question's tolerance
-    a-short-text-id: some words   # case and surrounding spaces ignored
+    a-short-text-id: some words   # case, quotes, backticks, end punctuation and () ignored
 
 Letters refer to the choices in the order ``--seed`` lays them out (as shown by
 ``hml quiz take QUIZ --seed S`` or ``hml quiz export QUIZ --seed S``); without ``--seed``,

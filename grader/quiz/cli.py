@@ -193,7 +193,7 @@ def grade(quiz_name, answers_path, module, topic, count, seed, as_json, history_
         a-multiple-select-id: [A, C]  # a list, or "A, C"
         a-true-false-id: true         # true/false, yes/no, or A/B
         a-numeric-id: 0.25            # a number
-        a-short-text-id: some words   # case and surrounding spaces ignored
+        a-short-text-id: some words   # case, quotes and end punctuation ignored
     """
     bank = load_quiz(quiz_name)
     selection = Selection(module, topic, count, seed)

@@ -39,8 +39,42 @@ class Response:
             slack = q.tolerance + 1e-9 * max(1.0, abs(q.number))
             return abs(self.number - q.number) <= slack
         if q.kind is Kind.TEXT:
-            return normalise(self.text) in {normalise(a) for a in q.accepted}
+            return text_matches(self.text, q.accepted)
         return self.chosen == q.correct
+
+
+# Wrapping a learner may add around a word: quotes, code backticks, a shell's `$`, a closing full stop.
+_WRAPPERS = "\"'`‘’“”"
+_TRAILING_PUNCTUATION = ".,;:!?"
+# A call is a name directly followed by parentheses: prefetch() or prefetch(tf.data.AUTOTUNE).
+_TRAILING_CALL = re.compile(r"(?<=\w)\([^()]*\)$")
+# Only identifiers count as a dotted name (tf.data.Dataset.prefetch -> prefetch), so 3.5 stays 3.5.
+_DOTTED_NAME = re.compile(r"(?:[^\W\d]\w*)?(?:\.[^\W\d]\w*)*\.([^\W\d]\w*)")  # also .prefetch
+
+
+def text_key(text: str) -> str:
+    """The form a short-text answer is compared in; the bank's accepted answers go through it too.
+
+    Case, spacing, hyphens, surrounding quotes or backticks, trailing punctuation, a trailing
+    call such as ``()`` and the qualifier of a dotted name do not change what was meant, so
+    ``"desserts".``, `` `TF_CONFIG` `` and ``ds.prefetch()`` read as desserts, tf_config, prefetch.
+    """
+    key = normalise(text)
+    previous = None
+    while key != previous:  # peel layers in any order: `"prefetch()".` has three
+        previous = key
+        key = key.strip(_WRAPPERS + " ").lstrip("$").rstrip(_TRAILING_PUNCTUATION + " ")
+        key = _TRAILING_CALL.sub("", key)
+        dotted = _DOTTED_NAME.fullmatch(key)
+        if dotted:
+            key = dotted.group(1)
+    return " ".join(key.replace("-", " ").split())
+
+
+def text_matches(text: str, accepted: tuple[str, ...]) -> bool:
+    """Whether a short-text answer says one of the accepted answers (see ``text_key``)."""
+    key = text_key(text)
+    return bool(key) and key in {text_key(a) for a in accepted}
 
 
 def is_blank(raw: RawAnswer | None) -> bool:
