@@ -1,0 +1,114 @@
+"""Single-rule mutation tables: one module per exercise, each row one broken sentence of the contract.
+
+A table module is ``tests/mutants/<exercise id>.py`` and holds two names:
+
+- ``EXERCISE``: the exercise id (the same as the module's name);
+- ``MUTANTS``: a list of ``Mutant`` rows.
+
+A row takes the reference solution (``solutions/<id>/<file>``), applies its
+``edits`` (each old text must occur exactly once), and says which test must
+then lose its points (``loses``: text found in the test's name or node id)
+and what that test's message must contain (``says``: the words that name the
+broken rule). A row whose mutant cannot be told from the reference by any
+test (``survives``: one sentence saying why) must instead keep full marks, so
+the table stays true when the tests change.
+
+``tests/test_mutants.py`` grades every row of every table once;
+``benchmarks/mutation_score.py`` prints the score per exercise. Adding a
+table for another exercise is adding a module here: both pick it up.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str                              # short, unique within its table
+    rule: str                            # the curriculum sentence it breaks, quoted briefly
+    edits: tuple[tuple[str, str], ...]   # (old, new) edits of the reference solution
+    loses: str = ""                      # the test that must lose its points (name or node id text)
+    says: tuple[str, ...] = ()           # phrases the lost test's message must contain
+    survives: str | None = None          # why no test can tell it from the reference, if none can
+
+
+@dataclass
+class Verdict:
+    killed: bool        # the mutant lost points
+    named: bool         # the expected test lost its points with a message naming the rule
+    detail: str         # what went wrong, when something did
+
+    @property
+    def as_expected(self) -> bool:
+        return self.killed and self.named
+
+
+def tables() -> dict[str, list[Mutant]]:
+    """Every table in this package, by exercise id, in name order."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found[module.EXERCISE] = list(module.MUTANTS)
+    return found
+
+
+def mutant_source(reference: str, mutant: Mutant) -> str:
+    """The reference with the mutant's edits applied; each old text must occur exactly once."""
+    for old, new in mutant.edits:
+        if reference.count(old) != 1:
+            raise ValueError(f"{mutant.id}: the reference holds {old!r} {reference.count(old)} times, not once")
+        reference = reference.replace(old, new)
+    return reference
+
+
+def judge(mutant: Mutant, result) -> Verdict:
+    """Whether a graded mutant lost points, and whether the expected test lost them naming the rule."""
+    if result.refused or result.error:
+        return Verdict(False, False, f"not graded: {result.refused or result.error}")
+    killed = result.score < result.max_score
+    if mutant.survives:
+        return Verdict(killed, False, "marked as a survivor but lost points" if killed else "")
+    if not killed:
+        return Verdict(False, False, "full marks")
+    try:
+        test = result.test(mutant.loses)
+    except LookupError as exc:
+        return Verdict(True, False, str(exc))
+    if test.score != 0 or test.status != "failed":
+        lost = [t.name for t in result.failed()]
+        return Verdict(True, False, f"{test.name!r} kept its points; lost: {lost}")
+    missing = [p for p in mutant.says if p not in test.output]
+    if missing:
+        return Verdict(True, False, f"{test.name!r} does not say {missing}: {test.output!r}")
+    return Verdict(True, True, "")
+
+
+def check_table(exercise_id: str, mutants: list[Mutant], reference: str) -> list[str]:
+    """Problems of a table's form: duplicate ids, rows without a rule or an expectation, edits that miss."""
+    problems = []
+    ids = [m.id for m in mutants]
+    problems += [f"{exercise_id}: id {i!r} is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    for m in mutants:
+        if not m.rule or not m.edits:
+            problems.append(f"{exercise_id}/{m.id}: a row needs the rule it breaks and its edits")
+        if not m.survives and not (m.loses and m.says):
+            problems.append(f"{exercise_id}/{m.id}: say which test loses and what it says, or why it survives")
+        try:
+            if mutant_source(reference, m) == reference:
+                problems.append(f"{exercise_id}/{m.id}: the edits change nothing")
+        except ValueError as exc:
+            problems.append(f"{exercise_id}/{exc}")
+    return problems
+
+
+def reference_path(exercise_id: str, course) -> Path:
+    exercise = course.exercise(exercise_id)
+    return exercise.solution_dir / exercise.file
+
+
+__all__ = ["Mutant", "Verdict", "tables", "mutant_source", "judge", "check_table", "reference_path"]
