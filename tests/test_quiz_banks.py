@@ -76,6 +76,15 @@ def test_right_answers_are_not_always_in_the_same_place(path):
     assert max(positions.values()) < 0.6 * sum(positions.values()), positions
 
 
+@pytest.mark.parametrize("path", BANKS, ids=lambda p: p.stem)
+def test_ids_are_neutral_numbers(path):
+    """Learners see ids in exports and answers files, so an id is the bank's prefix and a number, never a hint."""
+    ids = [q.id for q in load_bank(path).questions]
+    prefixes = {qid.split("-")[0] for qid in ids}
+    assert len(prefixes) == 1, prefixes
+    assert all(re.fullmatch(r"[a-z]+-\d{3}", qid) for qid in ids), ids
+
+
 # Choices are shuffled under --seed, so an explanation may only name a choice by what it says.
 POSITIONAL = re.compile(
     r"(?i:\b(first|second|third|fourth|fifth|last|final|next|previous|preceding|remaining|former|latter"

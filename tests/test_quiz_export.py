@@ -132,6 +132,45 @@ def test_html_export_of_a_shipped_bank_contains_every_question(tmp_path):
         assert re.sub(r"\s+", " ", q.explanation.replace("`", "")) in answers
 
 
+SENTINEL_BANK = (
+    "title: Sentinel\nmodules: [M]\nquestions:\n"
+    "  - {id: q-001, module: M, topic: TOPIC-SENTINEL, type: single, prompt: 'Which one?',"
+    " choices: ['this one', 'that one'], answer: 'this one', explanation: 'Because.'}\n"
+    "  - {id: q-002, module: M, topic: OTHER-SENTINEL, type: text, prompt: 'Say it.',"
+    " answer: [it], explanation: 'Said.'}\n")
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "notebook"])
+def test_exports_show_topics_only_with_the_answers(tmp_path, monkeypatch, fmt):
+    """A topic can give an answer away, so exports name it in the answers part, never beside the question."""
+    bank_dir = tmp_path / "banks"
+    bank_dir.mkdir()
+    (bank_dir / "sentinel.yaml").write_text(SENTINEL_BANK)
+    monkeypatch.setenv("HML_QUIZ_DIR", str(bank_dir))
+    output = tmp_path / f"sentinel.{fmt}"
+    result = CliRunner().invoke(quiz, ["export", "sentinel", "-f", fmt, "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    if fmt == "notebook":
+        text = "\n".join(cell.source for cell in nbformat.read(output, as_version=4).cells)
+    else:
+        text = output.read_text()
+    answers_at = text.rindex("Answers and explanations")
+    for topic in ("TOPIC-SENTINEL", "OTHER-SENTINEL"):
+        assert topic in text[answers_at:], topic
+        assert topic not in text[:answers_at], topic
+
+
+@pytest.mark.parametrize("name", ["course_summary", "hybrid_ml"])
+def test_exported_ids_do_not_name_their_answers(tmp_path, name):
+    """Every id an export prints is neutral (bank prefix and number), so ids cannot hint at answers."""
+    output = tmp_path / "out.md"
+    result = CliRunner().invoke(quiz, ["export", name, "-f", "markdown", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    shown = re.findall(r"id `([^`]+)`", output.read_text())
+    assert len(shown) == len(load_quiz(name).questions)
+    assert all(re.fullmatch(r"[a-z]+-\d{3}", qid) for qid in shown), shown
+
+
 def test_export_refuses_to_overwrite_without_force(tmp_path):
     """An existing file (perhaps a notebook with the learner's answers) is not overwritten unless --force."""
     output = export(tmp_path, "markdown")

@@ -246,13 +246,34 @@ def test_wrong_multiple_select_feedback_names_what_was_left_out_and_what_was_ext
 
 
 def test_bank_text_is_shown_literally_never_as_rich_markup():
-    """Square brackets in a prompt, choice or topic are printed as typed, not taken as rich styles."""
+    """Square brackets in a prompt, choice, module or topic are printed as typed, not taken as rich styles."""
     from grader.quiz import Kind, Question
-    from grader.quiz.render import question_panel
+    from grader.quiz.grading import grade_one
+    from grader.quiz.render import feedback, question_panel
 
-    q = Question(id="m", module="M", topic="shapes [advanced]", kind=Kind.SINGLE, prompt="Is [bold]x[/bold] a list?",
-                 explanation="e", choices=("[1, 2]", "[red]no[/red]"), correct=frozenset({"[1, 2]"}))
+    q = Question(id="m", module="M [beta]", topic="shapes [advanced]", kind=Kind.SINGLE,
+                 prompt="Is [bold]x[/bold] a list?", explanation="e", choices=("[1, 2]", "[red]no[/red]"),
+                 correct=frozenset({"[1, 2]"}))
     console = Console(record=True, width=120)
     console.print(question_panel(present(q, None), 1, 1))
+    console.print(feedback(grade_one(present(q, None), "B")))
     text = console.export_text()
-    assert "[bold]x[/bold]" in text and "[red]no[/red]" in text and "shapes [advanced]" in text
+    assert "[bold]x[/bold]" in text and "[red]no[/red]" in text and "M [beta]" in text
+    assert "shapes [advanced]" in text
+
+
+def test_topic_is_shown_only_after_the_answer():
+    """A topic can give the answer away, so the question panel omits it and the feedback names it."""
+    from grader.quiz import Kind, Question
+    from grader.quiz.grading import grade_one
+    from grader.quiz.render import feedback, question_panel
+
+    q = Question(id="cs-001", module="Adaptable", topic="feedback loops", kind=Kind.SINGLE,
+                 prompt="Why does the recommender narrow?", explanation="e",
+                 choices=("A feedback loop", "Concept drift"), correct=frozenset({"A feedback loop"}))
+    console = Console(record=True, width=120)
+    console.print(question_panel(present(q, None), 1, 1))
+    before = console.export_text()
+    assert "Adaptable" in before and "feedback loops" not in before
+    console.print(feedback(grade_one(present(q, None), "B")))
+    assert "Topic: feedback loops" in console.export_text()

@@ -46,9 +46,10 @@ def question_panel(presented: Presented, number: int, of: int) -> Panel:
             choices.add_row(f"{letter})", inline(choice))
         body += [Text(), choices]
     body += [Text(), Text(f"Answer with {hint(presented)}.", style="dim")]
-    # Text, not str: rich would read square brackets in a bank's topic as markup.
+    # Module only: the topic (say "feedback loops") can give the answer away, so it comes with the feedback.
+    # Text, not str: rich would read square brackets in a bank's module name as markup.
     return Panel(Group(*body), title=Text(f"Question {number}/{of}"), title_align="left",
-                 subtitle=Text(f"{q.module} · {q.topic}"), subtitle_align="right", border_style="blue")
+                 subtitle=Text(q.module), subtitle_align="right", border_style="blue")
 
 
 def feedback(verdict: Verdict) -> Group:
@@ -72,6 +73,7 @@ def feedback(verdict: Verdict) -> Group:
     if verdict.status is Status.WRONG and verdict.question.kind is Kind.MULTIPLE:
         lines.append(Text(_selection_gap(verdict), style=style))
     lines.append(inline(verdict.question.explanation, style="italic"))
+    lines.append(Text(f"Topic: {verdict.question.topic}", style="dim"))
     return Group(*lines, Text())
 
 
