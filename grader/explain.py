@@ -80,7 +80,9 @@ class Problem:
 
 def preflight(source: Source, functions: list[str]) -> list[Problem]:
     try:
-        tree = ast.parse(source.text, filename=source.path.name)
+        # A name that is no file: for a real file name, CPython re-reads the error's line from that file
+        # in the current folder (a notebook's JSON, say) and counts the caret's column in that line.
+        tree = ast.parse(source.text, filename=f"<{source.path.name}>")
     except SyntaxError as exc:
         return [syntax_problem(exc, source)]
     names = top_level_names(tree)

@@ -76,6 +76,23 @@ def test_syntax_errors_name_the_cell_and_line(hml, tmp_path):
     assert out.exit_code == 1 and "SyntaxError at line 1" in out.text
 
 
+def test_syntax_caret_stands_under_the_notebooks_own_code(hml, tmp_path):
+    """The caret under a notebook's syntax error points at the offending character of the notebook's code, also
+    when the current folder holds the notebook (Python re-reads the error's line from a file of the given name,
+    here the notebook's JSON, and would count the column in that line)."""
+    bad = '    note = ("données hors ligne, " + "modèle" + )\n'
+    source = COURSE.exercise("hybrid_placement").reference.read_text().replace(
+        "    reasons = []\n", "    reasons = []\n" + bad)
+    (tmp_path / "placement.ipynb").write_text(nbformat.writes(module_to_notebook(source)))
+    out = hml("check", "hybrid_placement", "placement.ipynb")
+    assert out.exit_code == 1 and "SyntaxError at cell" in out.text, out.output
+    lines = out.output.splitlines()
+    code = next(i for i, line in enumerate(lines) if 'note = ("données' in line)
+    caret = lines[code + 1]
+    assert caret.strip() == "^", out.output
+    assert caret.index("^") - lines[code].index("note") == bad.rindex(")") - bad.index("note"), out.output
+
+
 def test_module_importing_a_library_the_grader_lacks(hml, tmp_path):
     """An import of a library outside the course's is explained: the grader has the course's libraries only."""
     reference = COURSE.exercise("hybrid_placement").reference.read_text()
