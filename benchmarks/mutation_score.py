@@ -44,7 +44,7 @@ def score_exercise(course: Course, exercise_id: str, mutants: list, scratch: Pat
         started = time.monotonic()
         result = grade_mutant(course, exercise_id, mutant_source(reference, mutant),
                               scratch / exercise_id / mutant.id, scratch / "cache")
-        verdict = judge(mutant, result)
+        verdict = judge(mutant, result, course.exercise(exercise_id))
         rows.append((mutant, verdict, time.monotonic() - started))
         if verbose:
             print(f"--- {exercise_id}/{mutant.id}: score {result.score}/{result.max_score}, {verdict.detail}")

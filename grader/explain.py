@@ -186,6 +186,9 @@ _SIGNATURE = re.compile(r"TypeError: ([\w.]+\(\) (?:missing \d+ required (?:posi
                         r"got an unexpected keyword argument|takes \d+ positional arguments? but \d+ (?:was|were) "
                         r"given|got multiple values for argument)[^\n]*)")
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+# kfp 2.17: ParallelFor(items, name=None, parallelism=None); a limit passed second becomes the loop's name,
+# and building the pipeline (at @dsl.pipeline, while the module is imported) fails with this bare TypeError.
+_LOOP_NAME = re.compile(r"TypeError: bad argument type for built-in operation")
 _SYNTAX = re.compile(r"your module could not be imported \(([^)]*)\): (SyntaxError|IndentationError|TabError)")
 
 
@@ -223,6 +226,13 @@ def explain(message: str, exercise) -> list[Hint]:
             "every component call when the pipeline function is decorated with @dsl.pipeline (while your "
             "module is imported), so until this is fixed no test can import your code (README, section "
             "'Components').")))
+
+    if uses_kfp and _LOOP_NAME.search(message):
+        hints.append(Hint("kfp:parallelfor", (
+            "This TypeError at the @dsl.pipeline line is what kfp raises for a loop written "
+            "`dsl.ParallelFor(items, 2)`: the second positional parameter of `dsl.ParallelFor` is the loop's "
+            "`name` (a string), not its limit. Pass the limit by keyword: "
+            "`dsl.ParallelFor(items, parallelism=2)` (README, section 'The contract').")))
 
     match = _SYNTAX.search(message)
     if match:

@@ -55,6 +55,19 @@ def test_positional_component_call_and_missing_contract_function(hml, tmp_path):
     assert "0/4 points" in out.text and "✓" not in out.text
 
 
+def test_parallelism_passed_positionally_is_explained(hml, tmp_path):
+    """`dsl.ParallelFor(items, 2)` (the README's warning) fails at import with kfp's bare TypeError at the
+    @dsl.pipeline line; the check's feedback names the cause and the keyword form of the call."""
+    source = COURSE.exercise("kfp_sweep").reference.read_text()
+    source = source.replace("dsl.ParallelFor(learning_rates, parallelism=2)", "dsl.ParallelFor(learning_rates, 2)")
+    (tmp_path / "pipeline.py").write_text(source)
+    out = hml("check", "kfp_sweep", "pipeline.py")
+    assert out.exit_code == 1, out.output
+    assert "bad argument type for built-in operation" in out.text
+    assert "second positional parameter of `dsl.ParallelFor` is the loop's `name`" in out.text
+    assert "`dsl.ParallelFor(items, parallelism=2)`" in out.text
+
+
 def test_syntax_errors_name_the_cell_and_line(hml, tmp_path):
     """A syntax error stops the check before any test, naming the notebook cell and the line in it
     (for a module, the line), with the offending line shown; the exit status is 1."""

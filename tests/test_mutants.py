@@ -38,7 +38,7 @@ def test_mutant_loses_points_naming_its_rule(grade_source, course, exercise_id, 
     broken rule; a row marked as a survivor keeps full marks instead (so it is revisited when tests improve)."""
     reference = reference_path(exercise_id, course).read_text()
     result = grade_source(exercise_id, mutant_source(reference, mutant), name=mutant.id)
-    verdict = judge(mutant, result)
+    verdict = judge(mutant, result, course.exercise(exercise_id))
     if mutant.survives:
         assert not verdict.killed and result.error is None and result.refused is None, (
             f"{mutant.id} is marked as a survivor ({mutant.survives}) but now loses points: update its row")

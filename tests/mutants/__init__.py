@@ -66,8 +66,18 @@ def mutant_source(reference: str, mutant: Mutant) -> str:
     return reference
 
 
-def judge(mutant: Mutant, result) -> Verdict:
-    """Whether a graded mutant lost points, and whether the expected test lost them naming the rule."""
+def feedback(test, exercise) -> str:
+    """What the learner reads for a test: its message, and for a public test the hints `hml check` adds."""
+    if test.visibility == "hidden" or exercise is None:
+        return test.output
+    from grader.explain import explain
+
+    return "\n".join([test.output] + [hint.text for hint in explain(test.output, exercise)])
+
+
+def judge(mutant: Mutant, result, exercise=None) -> Verdict:
+    """Whether a graded mutant lost points, and whether the expected test lost them naming the rule
+    (``exercise`` given: a public test's hints count as part of its message, as `hml check` shows them)."""
     if result.refused or result.error:
         return Verdict(False, False, f"not graded: {result.refused or result.error}")
     killed = result.score < result.max_score
@@ -82,9 +92,10 @@ def judge(mutant: Mutant, result) -> Verdict:
     if test.score != 0 or test.status != "failed":
         lost = [t.name for t in result.failed()]
         return Verdict(True, False, f"{test.name!r} kept its points; lost: {lost}")
-    missing = [p for p in mutant.says if p not in test.output]
+    said = feedback(test, exercise)
+    missing = [p for p in mutant.says if p not in said]
     if missing:
-        return Verdict(True, False, f"{test.name!r} does not say {missing}: {test.output!r}")
+        return Verdict(True, False, f"{test.name!r} does not say {missing}: {said!r}")
     return Verdict(True, True, "")
 
 
@@ -111,4 +122,4 @@ def reference_path(exercise_id: str, course) -> Path:
     return exercise.solution_dir / exercise.file
 
 
-__all__ = ["Mutant", "Verdict", "tables", "mutant_source", "judge", "check_table", "reference_path"]
+__all__ = ["Mutant", "Verdict", "tables", "mutant_source", "feedback", "judge", "check_table", "reference_path"]
