@@ -1,6 +1,7 @@
 """Question banks: every shipped bank passes the schema, and broken banks are refused clearly."""
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from collections import Counter
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.quiz import Kind, QuizBankError, QuizNotFound, load_bank, load_quiz
+from grader.quiz import Kind, Question, QuizBankError, QuizNotFound, load_bank, load_quiz
 from grader.quiz.loader import bank_paths, quiz_dir, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +117,77 @@ def test_explanations_never_refer_to_choices_by_position(path):
     """Shuffling reorders choices, so "the second choice" or "option B" would name the wrong one."""
     found = {q.id: refs for q in load_bank(path).questions if (refs := positional_references(q.explanation))}
     assert not found, found
+
+
+def _longest_choices(q: Question) -> list[str]:
+    longest = max(len(c) for c in q.choices)
+    return [c for c in q.choices if len(c) == longest]
+
+
+def longest_is_right(q: Question) -> bool:
+    """The strictly longest choice is a right one (a tie cues nothing)."""
+    longest = _longest_choices(q)
+    return len(longest) == 1 and longest[0] in q.correct
+
+
+def pick_longest_score(questions: list[Question]) -> float:
+    """Expected score of a learner who always picks the longest choice (ties broken at random)."""
+    return sum(sum(c in q.correct for c in _longest_choices(q)) / len(_longest_choices(q)) for q in questions)
+
+
+def length_cue_problems(questions: list[Question]) -> list[str]:
+    """Ways in which choice length gives answers away, in words; empty when it does not.
+
+    Single choice: the right choice may be the strictly longest in at most a third of the
+    questions, and "pick the longest" may beat guessing by at most max(1, 10%) questions.
+    Multiple select, judged per question: the longest choice may be a right one no more often
+    than picking a choice at random would be (right choices / choices), plus the same margin.
+    """
+    problems = []
+    single = [q for q in questions if q.kind is Kind.SINGLE]
+    multiple = [q for q in questions if q.kind is Kind.MULTIPLE]
+    if single:
+        cued = sum(map(longest_is_right, single))
+        if cued > math.ceil(len(single) / 3):
+            problems.append(f"the right choice is the longest in {cued} of {len(single)} single-choice questions")
+        chance = sum(1 / len(q.choices) for q in single)
+        margin = max(1.0, 0.1 * len(single))
+        if pick_longest_score(single) > chance + margin:
+            problems.append(f"picking the longest scores {pick_longest_score(single):.1f} of {len(single)}, "
+                            f"guessing {chance:.1f}")
+    if multiple:
+        cued = sum(map(longest_is_right, multiple))
+        chance = sum(len(q.correct) / len(q.choices) for q in multiple)
+        if cued > chance + max(1.0, 0.1 * len(multiple)):
+            problems.append(f"the longest choice is right in {cued} of {len(multiple)} multiple-select "
+                            f"questions, {chance:.1f} by chance")
+    return problems
+
+
+def _single(choices: tuple[str, ...], right: str, qid: str = "q") -> Question:
+    return Question(id=qid, module="M", topic="t", kind=Kind.SINGLE, prompt="p", explanation="e",
+                    choices=choices, correct=frozenset({right}))
+
+
+def test_length_cue_check_flags_a_bank_where_the_longest_choice_wins():
+    """The check behind the next test refuses "longest is right" banks and accepts balanced ones."""
+    cued = [_single(("no", "nope", "yes, because of a long reason"), "yes, because of a long reason", f"q{i}")
+            for i in range(9)]
+    assert length_cue_problems(cued)
+    balanced = [_single(("a short one", "a middling choice", "the longest choice of all"),
+                        ("a short one", "a middling choice", "the longest choice of all")[i % 3], f"q{i}")
+                for i in range(9)]
+    assert length_cue_problems(balanced) == []
+    multiple = [Question(id=f"m{i}", module="M", topic="t", kind=Kind.MULTIPLE, prompt="p", explanation="e",
+                         choices=("w", "right and long", "ww"), correct=frozenset({"right and long"}))
+                for i in range(6)]
+    assert any("multiple-select" in p for p in length_cue_problems(multiple))
+
+
+@pytest.mark.parametrize("path", BANKS, ids=lambda p: p.stem)
+def test_choice_length_does_not_give_answers_away(path):
+    """A learner who always picks the longest choice must score no better than guessing, give or take a little."""
+    assert length_cue_problems(list(load_bank(path).questions)) == []
 
 
 GOOD_QUESTION = {
