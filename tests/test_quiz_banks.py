@@ -135,11 +135,28 @@ def pick_longest_score(questions: list[Question]) -> float:
     return sum(sum(c in q.correct for c in _longest_choices(q)) / len(_longest_choices(q)) for q in questions)
 
 
+def avoid_shortest_score(questions: list[Question]) -> float:
+    """Expected score of a learner who rules out the strictly shortest choice and guesses among the rest.
+
+    Shortening right answers to fix the "longest wins" cue must not create the opposite cue.
+    """
+    def expected(q: Question) -> float:
+        shortest = min(len(c) for c in q.choices)
+        ruled_out = [c for c in q.choices if len(c) == shortest]
+        if len(ruled_out) != 1:
+            return 1 / len(q.choices)
+        rest = [c for c in q.choices if c != ruled_out[0]]
+        return sum(c in q.correct for c in rest) / len(rest)
+
+    return sum(map(expected, questions))
+
+
 def length_cue_problems(questions: list[Question]) -> list[str]:
     """Ways in which choice length gives answers away, in words; empty when it does not.
 
     Single choice: the right choice may be the strictly longest in at most a third of the
-    questions, and "pick the longest" may beat guessing by at most max(1, 10%) questions.
+    questions, and neither "pick the longest" nor "rule out the shortest" may beat guessing by
+    more than max(1, 10%) questions.
     Multiple select, judged per question: the longest choice may be a right one no more often
     than picking a choice at random would be (right choices / choices), plus the same margin.
     """
@@ -154,6 +171,9 @@ def length_cue_problems(questions: list[Question]) -> list[str]:
         margin = max(1.0, 0.1 * len(single))
         if pick_longest_score(single) > chance + margin:
             problems.append(f"picking the longest scores {pick_longest_score(single):.1f} of {len(single)}, "
+                            f"guessing {chance:.1f}")
+        if avoid_shortest_score(single) > chance + margin:
+            problems.append(f"ruling out the shortest scores {avoid_shortest_score(single):.1f} of {len(single)}, "
                             f"guessing {chance:.1f}")
     if multiple:
         cued = sum(map(longest_is_right, multiple))
@@ -174,6 +194,8 @@ def test_length_cue_check_flags_a_bank_where_the_longest_choice_wins():
     cued = [_single(("no", "nope", "yes, because of a long reason"), "yes, because of a long reason", f"q{i}")
             for i in range(9)]
     assert length_cue_problems(cued)
+    never_shortest = [_single(("no", "a wrong answer", "a right answer"), "a right answer", f"q{i}") for i in range(9)]
+    assert any("shortest" in p for p in length_cue_problems(never_shortest))
     balanced = [_single(("a short one", "a middling choice", "the longest choice of all"),
                         ("a short one", "a middling choice", "the longest choice of all")[i % 3], f"q{i}")
                 for i in range(9)]
