@@ -69,6 +69,21 @@ def test_hybrid_bank_is_about_the_hybrid_module():
     assert len({q.kind for q in bank.questions}) >= 4
 
 
+STRATEGIES = ("MirroredStrategy", "MultiWorkerMirroredStrategy", "TPUStrategy", "ParameterServerStrategy")
+
+
+def test_course_summary_covers_inference_and_strategies_as_answers():
+    """High-performance inference has its own questions, and every distribution strategy is a right answer
+    somewhere, not only a distractor."""
+    bank = load_quiz("course_summary")
+    inference = [q for q in bank.questions
+                 if q.module == "Designing high-performance ML systems" and "inference" in q.topic]
+    assert len(inference) >= 3, [q.id for q in inference]
+    for name in STRATEGIES:
+        right = [q.id for q in bank.questions if re.search(rf"\b{name}\b", q.answer_text())]
+        assert right, f"{name} is never a right answer"
+
+
 @pytest.mark.parametrize("path", BANKS, ids=lambda p: p.stem)
 def test_right_answers_are_not_always_in_the_same_place(path):
     """Without a seed choices keep bank order, so the right answer must not sit in one position."""
