@@ -32,6 +32,7 @@ class Exercise:
     call_timeout: float = 60.0
     start_timeout: float = 120.0
     memory_mb: int = 4096
+    files: list[str] = field(default_factory=list)  # more files of exercises/<id>/ that `hml start` copies
 
     @property
     def module_name(self) -> str:
@@ -52,6 +53,11 @@ class Exercise:
     @property
     def reference(self) -> Path:
         return self.solution_dir / self.file
+
+    @property
+    def extra_files(self) -> list[Path]:
+        """Files the statement uses besides the starter (a pipeline to compile, say), declared in exercise.toml."""
+        return [self.directory / name for name in self.files]
 
     @property
     def public_tests(self) -> list[Path]:

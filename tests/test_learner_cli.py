@@ -106,6 +106,28 @@ def test_start_then_check_a_notebook(hml, tmp_path):
     assert LearnerWorkspace.load(workspace).last_check.path == "placement.ipynb"
 
 
+@pytest.mark.parametrize("notebook", [False, True], ids=["module", "notebook"])
+def test_start_copies_the_files_the_statement_uses(hml, tmp_path, notebook):
+    """`hml start` also copies the files an exercise declares (exercise.toml `files`): hybrid_portable_pipeline's
+    README has the learner run `python lab_pipeline.py` in the workspace, and that works there."""
+    import subprocess
+    import sys
+
+    exercise = COURSE.exercise("hybrid_portable_pipeline")
+    assert [p.name for p in exercise.extra_files] == ["lab_pipeline.py"]
+    out = hml("start", exercise.id, "--dir", "work", *(["--notebook"] if notebook else []))
+    assert out.exit_code == 0, out.output
+    workspace = tmp_path / "work"
+    assert (workspace / "lab_pipeline.py").read_bytes() == (exercise.directory / "lab_pipeline.py").read_bytes()
+    assert "lab_pipeline.py a file the statement uses" in out.text
+    if notebook:
+        return  # the same copy; compiling it once is enough
+    run = subprocess.run([sys.executable, "lab_pipeline.py"], cwd=workspace, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "name: basic-pipeline" in (workspace / "lab_pipeline.yaml").read_text()
+
+
 def test_start_never_overwrites_work_without_force(hml, tmp_path):
     """A second `hml start` leaves the learner's edited file alone; --force replaces it and keeps a .bak."""
     assert hml("start", "hybrid_placement").exit_code == 0

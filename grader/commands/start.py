@@ -47,6 +47,10 @@ def start(exercise_id: str, directory: Path | None, notebook: bool, force: bool)
     if exercise.statement.is_file():
         files.append(("statement", "README.md", exercise.statement.read_bytes()))
     files.append(starter)
+    for extra in exercise.extra_files:
+        if not extra.is_file():
+            raise click.ClickException(f"the course is broken: {exercise.id} declares {extra.name}, which it lacks")
+        files.append(("support", extra.name, extra.read_bytes()))
     files += [("tests", test.name, test.read_bytes()) for test in exercise.public_tests]
 
     existing = LearnerWorkspace.load(target)
@@ -89,7 +93,7 @@ def start(exercise_id: str, directory: Path | None, notebook: bool, force: bool)
 
     roles = {"statement": "the statement: read it first", "module": "your code: fill in the TODOs",
              "notebook": "your notebook: fill in the TODOs (open it with Jupyter)",
-             "tests": "the public tests `hml check` runs"}
+             "tests": "the public tests `hml check` runs", "support": "a file the statement uses"}
     title = Text()
     title.append(f"Started {exercise.id}", style="bold green")
     title.append(f": {exercise.title} ({exercise.module})")
