@@ -4,8 +4,9 @@ The IR (the loop over learning_rates, its parallelism limit, the collected
 scores, the exit handler and its trigger policy) is read from the package
 the learner's compile_pipeline writes. Behaviour comes from kfp.local runs,
 all in ONE recipe call: the sweep on a hidden list whose best score is a tie
-(the larger rate listed first), the sweep on a list with a non-positive rate
-(the body fails; the exit task must still run), and each component alone.
+(the smaller rate listed first; pick_best alone gets a tie listed larger rate
+first), the sweep on a list with a non-positive rate (the body fails; the exit
+task must still run), and each component alone.
 Expected values are recomputed here from the specification.
 
 Failure messages name the problem, never the hidden lists or values.
@@ -17,7 +18,8 @@ import pytest
 from grader.checks import kfp_ir
 
 TOL = 1e-9
-TIE_SWEEP = [0.1, 0.3, 0.01, 0.003]          # 0.1 and 0.01 tie for the best score; the larger comes first
+TIE_SWEEP = [0.01, 0.3, 0.1, 0.003]          # 0.01 and 0.1 tie for the best score; the smaller comes first
+# (PICK_ALONE lists its tie larger first: together they tell the tie rule from "first wins" and "last wins")
 FAILING_SWEEP = [0.05, -1.0]                 # log10 of a negative rate fails: the body fails
 CANDIDATE_ALONE = 0.0004
 PICK_ALONE = {"learning_rates": [0.3, 0.2, 0.004, 0.02], "scores": [-0.5, -0.25, -0.9, -0.25]}

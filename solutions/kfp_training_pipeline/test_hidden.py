@@ -5,7 +5,8 @@ read from the package the learner's compile_pipeline writes in the sandbox.
 Behaviour comes from local kfp.local runs, all in ONE recipe call: the
 pipeline twice on hidden parameters (threshold met exactly, and not met),
 and each component on its own (train_model and deploy_model through an
-importer harness, on files written here). Expected values are recomputed
+importer harness, on files written here; train_model also with a learning
+rate of 0, where every p is exactly 0.5 and the p >= 0.5 rule decides). Expected values are recomputed
 here, in plain Python, from the specification.
 
 Failure messages name the problem, never the hidden parameters or values.
@@ -26,6 +27,7 @@ GATE_MET = {"n_rows": 120, "seed": 7, "epochs": 60, "learning_rate": 0.3, "endpo
 GATE_NOT_MET = {"n_rows": 80, "seed": 2024, "epochs": 40, "learning_rate": 0.8, "endpoint_name": "never-deployed"}
 PREPARE_ALONE = {"n_rows": 37, "seed": 31337}
 TRAIN_ALONE = {"epochs": 25, "learning_rate": 1.5}
+TRAIN_FLAT = {"epochs": 3, "learning_rate": 0.0}  # weights stay 0, so every p is exactly 0.5
 DEPLOY_ALONE = {"endpoint_name": "edge-endpoint"}
 MODEL_BYTES = b'{"weights": [0.25, -1.5], "bias": 0.125}'
 PIPELINE_SECONDS = 30     # per local run: the reference needs about 1 s; an endless loop is stopped
@@ -204,9 +206,11 @@ def runs(learner, pipeline_runner, thresholds):
              artifacts={"dataset": {"content": train_alone_csv(), "type": "Dataset"}}),
         dict(component, component="deploy_model", arguments=DEPLOY_ALONE,
              artifacts={"model": {"content": MODEL_BYTES, "type": "Model"}}),
+        dict(component, component="train_model", arguments=TRAIN_FLAT,
+             artifacts={"dataset": {"content": train_alone_csv(), "type": "Dataset"}}),
     ]
-    met, not_met, prepare, train, deploy = kfp_ir.run_jobs(learner, pipeline_runner, jobs, _budget(jobs))
-    return {"met": met, "not_met": not_met, "prepare": prepare, "train": train, "deploy": deploy}
+    met, not_met, prepare, train, deploy, flat = kfp_ir.run_jobs(learner, pipeline_runner, jobs, _budget(jobs))
+    return {"met": met, "not_met": not_met, "prepare": prepare, "train": train, "deploy": deploy, "flat": flat}
 
 
 def _task(run: dict, name: str, what: str) -> dict:
@@ -407,6 +411,13 @@ def test_run_no_deploy_below_threshold(runs, thresholds):
     assert not (deployed and (not isinstance(output, (int, float)) or output < thresholds["not_met"])), (
         "deploy_model ran although train_model's accuracy was below accuracy_threshold: "
         "call it inside dsl.If(train_task.outputs['Output'] >= accuracy_threshold)")
+    # Deployed on an accuracy that met the threshold: the gate did its job; blame the accuracy, if it is wrong.
+    rows = spec_rows(GATE_NOT_MET["n_rows"], GATE_NOT_MET["seed"])
+    expected = spec_train(rows, GATE_NOT_MET["epochs"], GATE_NOT_MET["learning_rate"])[2]
+    assert not (deployed and abs(output - expected) > TOL), (
+        "the model was deployed because train_model's accuracy differs from the specification: the gate "
+        "compared correctly, but the accuracy of the specified training misses the threshold, so fix "
+        "train_model (see the tests of its weights and accuracy)")
     assert not deployed, "the model was deployed although the correct accuracy misses the threshold"
 
 
@@ -439,6 +450,25 @@ def test_train_model_alone(runs):
         isinstance(logged, (int, float)) and abs(logged - expected) <= TOL, (
             "train_model run on its own: the returned or logged accuracy is not the training accuracy "
             "of the final weights (predict 1 when p >= 0.5)")
+
+
+@pytest.mark.points(1)
+def test_train_model_all_p_at_half(runs):
+    """train_model with weights that stay at zero, so every p is exactly 0.5: it predicts 1 (p >= 0.5)"""
+    run = runs["flat"]
+    task = _task(run, "train-model", "running train_model on its own with a learning rate of 0")
+    output, logged = accuracy_of(task)
+    rows = train_alone_rows()
+    expected = spec_train(rows, TRAIN_FLAT["epochs"], TRAIN_FLAT["learning_rate"])[2]
+    strict = sum(1 for _, _, y in rows if y == 0) / len(rows)  # what "predict 1 when p > 0.5" scores here
+    for value in (output, logged):
+        assert not (isinstance(value, (int, float)) and abs(value - strict) <= TOL), (
+            "with a learning rate of 0 the weights stay at zero, so every p is exactly 0.5, and train_model "
+            "predicted 0 for them: the specification predicts 1 when p >= 0.5")
+    assert isinstance(output, (int, float)) and abs(output - expected) <= TOL and \
+        isinstance(logged, (int, float)) and abs(logged - expected) <= TOL, (
+            "with a learning rate of 0 the weights stay at zero and every p is 0.5: the returned and logged "
+            "accuracy must be the share of rows labelled 1 (predict 1 when p >= 0.5)")
 
 
 @pytest.mark.points(1)

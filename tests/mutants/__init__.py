@@ -11,7 +11,15 @@ then lose its points (``loses``: text found in the test's name or node id)
 and what that test's message must contain (``says``: the words that name the
 broken rule). A row whose mutant cannot be told from the reference by any
 test (``survives``: one sentence saying why) must instead keep full marks, so
-the table stays true when the tests change.
+the table stays true when the tests change. ``alone=True`` keeps a mutant out
+of shared gradings (see below): set it for a mutant that stops the module
+from importing or a run from finishing, or whose message another row's
+mutant would change.
+
+To keep test time modest, ``tests/test_mutants.py`` grades mutants that
+different tests catch together (``groups``: at most a few, edits that do
+not touch each other) and still judges each row on its own test; the score
+script grades every mutant alone.
 
 ``tests/test_mutants.py`` grades every row of every table once;
 ``benchmarks/mutation_score.py`` prints the score per exercise. Adding a
@@ -35,6 +43,7 @@ class Mutant:
     loses: str = ""                      # the test that must lose its points (name or node id text)
     says: tuple[str, ...] = ()           # phrases the lost test's message must contain
     survives: str | None = None          # why no test can tell it from the reference, if none can
+    alone: bool = False                  # graded alone in the test module (it stops the import, say)
 
 
 @dataclass
@@ -80,7 +89,7 @@ def judge(mutant: Mutant, result, exercise=None) -> Verdict:
     (``exercise`` given: a public test's hints count as part of its message, as `hml check` shows them)."""
     if result.refused or result.error:
         return Verdict(False, False, f"not graded: {result.refused or result.error}")
-    killed = result.score < result.max_score
+    killed = result.score < result.max_score  # in a shared grading: some row's mutant lost points
     if mutant.survives:
         return Verdict(killed, False, "marked as a survivor but lost points" if killed else "")
     if not killed:
@@ -97,6 +106,43 @@ def judge(mutant: Mutant, result, exercise=None) -> Verdict:
     if missing:
         return Verdict(True, False, f"{test.name!r} does not say {missing}: {said!r}")
     return Verdict(True, True, "")
+
+
+GROUP_SIZE = 4
+
+
+def groups(mutants: list[Mutant], reference: str) -> list[list[Mutant]]:
+    """Rows packed into shared gradings: each row's test differs from the others' and all edits still apply
+    once; survivors and ``alone`` rows get a grading of their own."""
+    packed: list[list[Mutant]] = []
+    for mutant in mutants:
+        if not (mutant.survives or mutant.alone):
+            for group in packed:
+                if len(group) < GROUP_SIZE and _fits(group, mutant, reference):
+                    group.append(mutant)
+                    break
+            else:
+                packed.append([mutant])
+        else:
+            packed.append([mutant])
+    return packed
+
+
+def _fits(group: list[Mutant], mutant: Mutant, reference: str) -> bool:
+    if group[0].survives or group[0].alone or any(m.loses == mutant.loses for m in group):
+        return False
+    try:
+        combined_source(reference, group + [mutant])
+    except ValueError:
+        return False
+    return True
+
+
+def combined_source(reference: str, mutants: list[Mutant]) -> str:
+    """The reference with every row's edits, each old text still found exactly once."""
+    for mutant in mutants:
+        reference = mutant_source(reference, mutant)
+    return reference
 
 
 def check_table(exercise_id: str, mutants: list[Mutant], reference: str) -> list[str]:
@@ -122,4 +168,5 @@ def reference_path(exercise_id: str, course) -> Path:
     return exercise.solution_dir / exercise.file
 
 
-__all__ = ["Mutant", "Verdict", "tables", "mutant_source", "feedback", "judge", "check_table", "reference_path"]
+__all__ = ["Mutant", "Verdict", "tables", "mutant_source", "combined_source", "groups", "feedback", "judge",
+           "check_table", "reference_path"]

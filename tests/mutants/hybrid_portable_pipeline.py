@@ -1,0 +1,81 @@
+"""hybrid_portable_pipeline: the parameters read from the package, the Vertex job, the on-prem request."""
+from mutants import Mutant
+
+EXERCISE = "hybrid_portable_pipeline"
+
+CHECK_THEN_JOB = "    _check_known(spec, parameter_values)\n    return aiplatform.PipelineJob("
+CHECK_THEN_REQUEST = "    _check_known(spec, parameter_values)\n    return {"
+
+MUTANTS = [
+    # pipeline_parameters
+    Mutant("falsy-default-dropped", '`"default"` omitted when the parameter has none (False, 0, "" are defaults)',
+           (('if "defaultValue" in definition:', 'if definition.get("defaultValue"):'),),
+           "a default exactly for the parameters that have one", ("test 'in', not truth",)),
+    Mutant("default-none-when-absent", '`"default"` omitted when the parameter has none',
+           (('entry = {"type": kind}', 'entry = {"type": kind, "default": definition.get("defaultValue")}'),),
+           "a default exactly for the parameters that have one", ("omit 'default'",)),
+    Mutant("types-lowercase", '`T` one of `"STRING"`, `"NUMBER_INTEGER"`, ... `"STRUCT"`',
+           (('entry = {"type": kind}', 'entry = {"type": kind.lower()}'),),
+           "names every parameter with its IR type", ("use the IR's parameterType names",)),
+    Mutant("default-as-text", '`{name: {"type": T, "default": V}}` (V as the package holds it)',
+           (("            entry[\"default\"] = default\n", "            entry[\"default\"] = str(default)\n"),),
+           "each default with its value and JSON type", ("is not the package's defaultValue",)),
+    Mutant("no-parameters-keyerror", "for every pipeline input parameter (a pipeline may have none)",
+           (('return spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {}) or {}',
+             'return spec["root"]["inputDefinitions"]["parameters"]'),),
+           "returns {} for a pipeline with no parameters", ("must return an empty dict",)),
+    # vertex_job
+    Mutant("display-name-file", "`display_name` is the package's pipeline name (`pipelineInfo.name`)",
+           (("display_name=_pipeline_name(spec),", 'display_name=template_path.rsplit("/", 1)[-1],'),),
+           "names the job after the package's pipeline", ("pipelineInfo.name",)),
+    Mutant("vertex-caching-default", "caching disabled",
+           (("        enable_caching=False,\n", ""),),
+           "switches caching off in every task", ("enable_caching=False",)),
+    Mutant("vertex-no-labels", 'labels including `{"target": "vertex"}`',
+           (('        labels={"target": "vertex"},\n', ""),),
+           "labels the job target=vertex", ("{'target': 'vertex'}",)),
+    Mutant("vertex-label-value", 'labels including `{"target": "vertex"}`',
+           (('labels={"target": "vertex"}', 'labels={"target": "vertex-ai"}'),),
+           "labels the job target=vertex", ("{'target': 'vertex'}",)),
+    Mutant("vertex-own-credentials", "the given credentials passed through",
+           (("        credentials=credentials,\n", ""),),
+           "hands the given credentials to the job", ("pass this call's project and credentials to PipelineJob",)),
+    Mutant("vertex-no-location", "`vertex_job(..., project, location, ...)`",
+           (("        location=location,\n", ""),),
+           "in the given project and location", ("location you were given",)),
+    Mutant("vertex-no-project", "`vertex_job(..., project, location, ...)`",
+           (("        project=project,\n", ""),),
+           "in the given project and location", ("pass this call's project",)),
+    Mutant("vertex-no-root", "`vertex_job(..., pipeline_root, ...)`",
+           (("        pipeline_root=pipeline_root,\n", ""),),
+           "under the given pipeline root", ("pipeline_root you were given",)),
+    Mutant("vertex-values-as-text", "typed parameter values",
+           (("parameter_values=dict(parameter_values),",
+             "parameter_values={k: str(v) for k, v in parameter_values.items()},"),),
+           "passes every parameter value with its type", ("not converted to text",)),
+    Mutant("vertex-accepts-unknown", "Both targets raise `ValueError` naming the parameter (vertex_job)",
+           ((CHECK_THEN_JOB, "    return aiplatform.PipelineJob("),),
+           survives="aiplatform.PipelineJob itself raises ValueError naming a parameter the package does not "
+                    "declare, offline, so a vertex_job without its own check already keeps the contract"),
+    # onprem_run_request
+    Mutant("onprem-caching-none", '`"enable_caching": False`',
+           (('"enable_caching": False', '"enable_caching": None'),),
+           "gives create_run_from_pipeline_package's arguments", ("enable_caching must be False",)),
+    Mutant("onprem-run-name-file", '`"run_name": <pipeline name>`',
+           (('"run_name": _pipeline_name(spec)', '"run_name": template_path'),),
+           "gives create_run_from_pipeline_package's arguments", ("run_name must be the package's pipeline name",)),
+    Mutant("onprem-experiment-key", '`"experiment_name": experiment`',
+           (('"experiment_name": experiment', '"experiment": experiment'),),
+           "gives create_run_from_pipeline_package's arguments", ("experiment_name must be the experiment",)),
+    Mutant("onprem-accepts-unknown", "Both targets raise `ValueError` naming the parameter (onprem_run_request)",
+           ((CHECK_THEN_REQUEST, "    return {"),),
+           "onprem_run_request raises ValueError naming", ("raise ValueError naming it",)),
+    Mutant("unknown-keyerror", "raise `ValueError` naming the parameter",
+           (("        raise ValueError(\n", "        raise KeyError(\n"),),
+           "onprem_run_request raises ValueError naming", ("must raise ValueError, not KeyError",)),
+    Mutant("unknown-unnamed", "raise `ValueError` naming the parameter",
+           (('f"pipeline {_pipeline_name(spec)!r} declares no parameter named {\', \'.join(unknown)}; "\n'
+             '            f"it declares {\', \'.join(sorted(declared)) or \'none\'}"',
+             '"parameter_values holds a parameter the package does not declare"'),),
+           "onprem_run_request raises ValueError naming", ("must name the undeclared parameter",)),
+]
