@@ -100,7 +100,12 @@ def _v2(db: sqlite3.Connection) -> None:
             db.execute("UPDATE runs SET timeouts = timeouts + 1 WHERE id = ?", (run_id,))
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(db: sqlite3.Connection) -> None:
+    """Which sandbox, and which of its protections, were in force for a run (JSON)."""
+    _script(db, "ALTER TABLE runs ADD COLUMN sandbox TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -152,15 +157,16 @@ class Run:
     batch_id: int | None
     timeouts: int
     grader_version: str | None
+    sandbox: str | None = None  # JSON: {"kind", "protections", ...}
     tests: list[TestResult] = field(default_factory=list)
 
     def to_result(self) -> GradeResult:
         return GradeResult(self.learner, self.exercise, list(self.tests), self.execution_time, self.refused,
-                           self.error, self.sandboxed)
+                           self.error, self.sandboxed, json.loads(self.sandbox) if self.sandbox else None)
 
 
 _RUN_COLUMNS = ("id, learner, exercise, submission, content_hash, suite_hash, score, max_score, status, refused, "
-                "error, execution_time, graded_at, sandboxed, results_path, batch_id, timeouts, grader_version")
+                "error, execution_time, graded_at, sandboxed, results_path, batch_id, timeouts, grader_version, sandbox")
 
 
 class Gradebook:
@@ -232,11 +238,11 @@ class Gradebook:
             cursor = self.db.execute(
                 "INSERT INTO runs (learner, exercise, submission, content_hash, suite_hash, score, max_score, status,"
                 " refused, error, execution_time, graded_at, sandboxed, results_path, batch_id, timeouts,"
-                " grader_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " grader_version, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (learner, result.exercise, submission, content_hash, suite_hash, result.score, result.max_score,
                  status_of(result), result.refused, result.error, result.execution_time, _now(),
                  int(result.sandboxed), str(results_path) if results_path else None, batch_id,
-                 timeouts_of(result), _grader_version()))
+                 timeouts_of(result), _grader_version(), json.dumps(result.sandbox) if result.sandbox else None))
             run_id = cursor.lastrowid
             self.db.executemany(
                 "INSERT INTO test_results (run_id, position, name, nodeid, score, max_score, status, visibility,"

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,7 +22,7 @@ from grader import wire
 from grader.errors import (
     ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
-from grader.sandbox import Limits, launch
+from grader.sandbox import Limits, as_sandbox, launch
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -61,6 +62,7 @@ class Worker:
                       self._host_scratch, spec.runs_learner_code)
         self.scratch = plan.scratch
         self.sandboxed = plan.sandboxed
+        self._uid = plan.uid
         self.process = subprocess.Popen(
             plan.argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
             pass_fds=(request_read, answer_write), preexec_fn=plan.preexec,
@@ -71,6 +73,9 @@ class Worker:
         self._requests = os.fdopen(self._request_write, "wb")
         threading.Thread(target=self._read_answers, args=(answer_read,), daemon=True).start()
         threading.Thread(target=self._read_output, args=(output_read,), daemon=True).start()
+        self._disk_exceeded = False
+        if plan.disk_limit_mb:
+            threading.Thread(target=self._watch_disk, args=(plan.disk_limit_mb,), daemon=True).start()
 
     def _worker_args(self) -> list[str]:
         args = ["--preload", ",".join(self.spec.preload)]
@@ -129,14 +134,17 @@ class Worker:
             self.kill()
             code = self.process.returncode
         self.kill()
-        if code is not None and code < 0:
+        advice = ""
+        if self._disk_exceeded:
+            reason = f"it wrote more files than the {self.spec.limits.tmpfs_mb} MB allowed"
+        elif code is not None and code < 0:
             reason = {signal.SIGKILL: "it was killed (often: out of memory)", signal.SIGXCPU: "it ran out of CPU time",
                       signal.SIGXFSZ: "it wrote a file larger than allowed",
                       signal.SIGSEGV: "it crashed (segmentation fault)"}.get(-code, f"signal {-code}")
         else:
             reason = f"exit code {code}"
-        return WorkerCrashed(f"the process running your code stopped during {what}: {reason}. "
-                             "Do not call exit() or os._exit() in your module.")
+            advice = " Do not call exit() or os._exit() in your module."
+        return WorkerCrashed(f"the process running your code stopped during {what}: {reason}.{advice}")
 
     def _read_answers(self, fd: int) -> None:
         with os.fdopen(fd, "rb") as stream:
@@ -147,6 +155,15 @@ class Worker:
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting call
                     self._answers.put(exc)
                     return
+
+    def _watch_disk(self, limit_mb: int) -> None:
+        """Kill the worker once its scratch folder holds more than ``limit_mb`` (no size-limited tmpfs here)."""
+        while self.process.poll() is None:
+            if _disk_usage(self._host_scratch, MAX_SCRATCH_ENTRIES) > limit_mb * 1024 * 1024:
+                self._disk_exceeded = True
+                self.kill()
+                return
+            time.sleep(0.25)
 
     def _read_output(self, fd: int) -> None:
         with os.fdopen(fd, "rb") as stream:
@@ -172,6 +189,8 @@ class Worker:
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self._uid is not None:
+            _kill_uid(self._uid)  # without a PID namespace, what left the process group still runs as its uid
 
     def close(self) -> None:
         # Killed outright: nothing in the worker needs flushing, and a Python
@@ -182,6 +201,51 @@ class Worker:
         except OSError:
             pass
         shutil.rmtree(self._host_scratch, ignore_errors=True)
+
+
+MAX_SCRATCH_ENTRIES = 100_000
+
+
+def _disk_usage(root: Path, max_entries: int) -> float:
+    """Bytes below ``root``; infinite past ``max_entries`` files (a million empty files fill a disk too)."""
+    total, seen, stack = 0, 0, [str(root)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > max_entries:
+                return float("inf")
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+    return total
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a worker's own, unused by anything else)."""
+    for _ in range(20):
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
 
 
 def _import_message(error: dict, locate: Callable[[int], str] | None) -> str:
@@ -296,7 +360,7 @@ class Learner:
 
     @property
     def sandboxed(self) -> bool:
-        return self._spec.sandboxed
+        return as_sandbox(self._spec.sandboxed).confines
 
     def close(self) -> None:
         if self._worker is not None:

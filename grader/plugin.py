@@ -26,7 +26,8 @@ from grader.explain import Source, rewrite_frames
 from grader.intake import SubmissionRefused, Workspace
 from grader.learner import Learner, WorkerSpec
 from grader.results import VISIBILITIES, GradeResult, TestResult
-from grader.sandbox import Limits
+from grader.sandbox import Limits, Sandbox, protections
+from grader.worker import make_non_dumpable
 
 
 PIPELINE_RUNNER_PRELOAD = ("kfp", "kfp.dsl", "kfp.local", "kfp.components", "grader.recipes.kfp_local")
@@ -40,7 +41,7 @@ class GradingConfig:
     results_path: str
     workspace: str | None = None  # None when the submission was refused
     refused: str | None = None
-    sandboxed: bool = True
+    sandbox: str = "bwrap"  # a grader.sandbox.Sandbox value, chosen by the coordinator
     cache_dir: str | None = None
 
     @classmethod
@@ -75,6 +76,10 @@ class Grading:
         self.config = config
         self.course = Course(Path(config.course_root))
         self._exercise = self.course.exercise(config.exercise)
+        self._sandbox = Sandbox(config.sandbox)
+        if self._sandbox is Sandbox.LANDLOCK:
+            # Without namespaces a worker could otherwise reach this process through ptrace or /proc.
+            make_non_dumpable()
         self.results: list[TestResult] = []
         self.started = time.monotonic()
         self._cases: dict[str, int] = {}
@@ -93,7 +98,7 @@ class Grading:
         workspace = Workspace.load(Path(self.config.workspace))
         spec = WorkerSpec(
             module_dir=workspace.module_dir, module_name=self._exercise.module_name,
-            preload=list(self._exercise.preload), sandboxed=self.config.sandboxed,
+            preload=list(self._exercise.preload), sandboxed=self._sandbox,
             limits=Limits(memory_mb=self._exercise.memory_mb),
             call_timeout=self._exercise.call_timeout, start_timeout=self._exercise.start_timeout,
             locate=workspace.locate if workspace.cells else None,
@@ -104,7 +109,7 @@ class Grading:
 
     @pytest.fixture(scope="session")
     def evaluator(self):
-        spec = WorkerSpec(preload=list(self._exercise.evaluator_preload), sandboxed=self.config.sandboxed,
+        spec = WorkerSpec(preload=list(self._exercise.evaluator_preload), sandboxed=self._sandbox,
                           limits=Limits(memory_mb=max(self._exercise.memory_mb, 4096)),
                           call_timeout=max(self._exercise.call_timeout, 120))
         proxy = Learner(spec)
@@ -114,7 +119,7 @@ class Grading:
     @pytest.fixture(scope="session")
     def pipeline_runner(self):
         """A worker that runs compiled KFP packages and never imports the learner's module."""
-        spec = WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=self.config.sandboxed,
+        spec = WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=self._sandbox,
                           limits=Limits(memory_mb=self._exercise.memory_mb),
                           call_timeout=max(self._exercise.call_timeout, 120), runs_learner_code=True)
         proxy = Learner(spec)
@@ -201,7 +206,7 @@ class Grading:
         result = GradeResult(
             submission=self.config.submission, exercise=self._exercise.id, tests=self.results,
             execution_time=time.monotonic() - self.started, refused=self.config.refused,
-            sandboxed=self.config.sandboxed,
+            sandboxed=self._sandbox.confines, sandbox=protections(self._sandbox),
         )
         result.write(Path(self.config.results_path))
 

@@ -40,6 +40,7 @@ class GradeResult:
     refused: str | None = None  # why the submission could not be graded, if it could not
     error: str | None = None  # a failure of the grader itself, recorded instead of crashing a batch
     sandboxed: bool = True
+    sandbox: dict | None = None  # which sandbox and protections were in force (grader.sandbox.protections)
 
     def __post_init__(self) -> None:
         self.submission, self.exercise = clean(self.submission, 300), clean(self.exercise, 100)
@@ -79,7 +80,8 @@ class GradeResult:
                 for t in self.tests
             ],
             "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,
-                           "refused": self.refused, "error": self.error, "sandboxed": self.sandboxed},
+                           "refused": self.refused, "error": self.error, "sandboxed": self.sandboxed,
+                           "sandbox": self.sandbox},
         }
 
     def write(self, path: Path) -> None:
@@ -95,7 +97,7 @@ class GradeResult:
                             t["status"], t.get("visibility", "visible"), t.get("output", ""),
                             t.get("extra_data", {}).get("duration", 0.0)) for t in data.get("tests", [])]
         return cls(extra.get("submission", ""), extra.get("exercise", ""), tests, data.get("execution_time", 0.0),
-                   extra.get("refused"), extra.get("error"), extra.get("sandboxed", True))
+                   extra.get("refused"), extra.get("error"), extra.get("sandboxed", True), extra.get("sandbox"))
 
     @classmethod
     def read(cls, path: Path) -> "GradeResult":

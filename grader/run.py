@@ -30,6 +30,7 @@ from grader.course import Course, Exercise
 from grader.intake import SubmissionRefused, discard, prepare
 from grader.plugin import GradingConfig
 from grader.results import GradeResult
+from grader.sandbox import as_sandbox, protections
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 RUN_TIMEOUT = 30 * 60
@@ -110,10 +111,11 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
     Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs.
     """
     started = time.monotonic()
+    sandbox = as_sandbox(sandboxed)
     with tempfile.TemporaryDirectory(prefix="hml-grade-") as scratch:
         scratch = Path(scratch)
         config = GradingConfig(exercise=exercise.id, course_root=str(course.root), submission=name,
-                               results_path=str(scratch / "results.json"), sandboxed=sandboxed,
+                               results_path=str(scratch / "results.json"), sandbox=sandbox.value,
                                cache_dir=str(cache_dir) if cache_dir else None)
         try:
             config.workspace = str(prepare(submission, exercise.file, scratch / "workspace").root)
@@ -140,7 +142,8 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
             error_log.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(log, error_log)
     result = GradeResult(name, exercise.id, execution_time=time.monotonic() - started, refused=config.refused,
-                         error=error or "the grader did not write results", sandboxed=sandboxed)
+                         error=error or "the grader did not write results", sandboxed=sandbox.confines,
+                         sandbox=protections(sandbox))
     result.write(results_path)
     return result
 
@@ -241,7 +244,7 @@ def grade_many(jobs: list[Job], *, course: Course, workers: int = 1, sandboxed: 
             return None
         except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
             result = GradeResult(job.name, job.exercise.id, error=f"internal error: {type(exc).__name__}: {exc}",
-                                 sandboxed=sandboxed)
+                                 sandboxed=as_sandbox(sandboxed).confines)
             result.write(job.results_file)
             return result
 

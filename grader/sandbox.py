@@ -7,6 +7,8 @@ output directories and other learners' submissions are simply not there.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import resource
 import secrets
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Callable
 
@@ -53,12 +56,15 @@ class Launch:
     scratch: str  # the scratch directory as the worker sees it
     preexec: Callable[[], None]
     sandboxed: bool
+    uid: int | None = None  # the worker's own uid, when it has one outside a PID namespace (Landlock)
+    disk_limit_mb: int | None = None  # watched from outside when the scratch is on a real disk (Landlock)
 
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
+@functools.lru_cache(maxsize=1)
 def can_sandbox() -> bool:
     """Whether bubblewrap is installed and works on this machine."""
     path = bwrap_path()
@@ -145,11 +151,11 @@ def set_limits(limits: Limits, processes_base: int = 0):
     return apply
 
 
-def _own_task_count() -> int:
-    """Tasks already running as this uid: an rlimit on processes counts them too."""
-    if os.geteuid() == 0:
+def _own_task_count(uid: int | None = None) -> int:
+    """Tasks already running as ``uid`` (default: this one): an rlimit on processes counts them too."""
+    if uid is None and os.geteuid() == 0:
         return 0  # the limit binds only once the worker has dropped to its own uid
-    uid = os.getuid()
+    uid = os.getuid() if uid is None else uid
     count = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -169,8 +175,8 @@ _BOOT = ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
          "runpy.run_module('grader.worker', run_name='__main__', alter_sys=True)")
 
 
-def _worker_entry() -> list[str]:
-    return ["-I", "-u", "-B", "-c", _BOOT, str(Path(grader.__file__).resolve().parent.parent)]
+def _worker_entry(package_parent: Path | None = None) -> list[str]:
+    return ["-I", "-u", "-B", "-c", _BOOT, str(package_parent or _grader_dir().parent)]
 
 
 def _worker_uid() -> int:
@@ -178,19 +184,22 @@ def _worker_uid() -> int:
     return secrets.choice(WORKER_UIDS)
 
 
-def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandboxed: bool,
+def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandbox: "Sandbox | bool",
            host_scratch: Path, runs_learner_code: bool | None = None) -> Launch:
     """Build the command that starts ``python -m grader.worker`` with ``worker_args``.
 
-    ``runs_learner_code`` (by default: whether a learner module is mounted)
+    ``runs_learner_code`` (by default: whether a learner module is given)
     hides the grader's reference code; the pipeline runner holds no learner
     module but starts the learner's components.
     """
+    sandbox = as_sandbox(sandbox)
     if runs_learner_code is None:
         runs_learner_code = module_dir is not None
+    if sandbox is Sandbox.LANDLOCK:
+        return _landlock_launch(worker_args, module_dir, limits, host_scratch, runs_learner_code)
     python = sys.executable
     preexec = set_limits(limits, _own_task_count())
-    if not sandboxed:
+    if sandbox is Sandbox.NONE:
         env = worker_env(str(host_scratch))
         args = [python, *_worker_entry(), "--scratch", str(host_scratch)]
         if module_dir is not None:
@@ -221,7 +230,7 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
         for folder in LEARNER_HIDDEN:
             # Empty folders over the code that computes reference answers: one
             # import away from a submission otherwise.
-            argv += ["--tmpfs", str(Path(grader.__file__).resolve().parent / folder)]
+            argv += ["--tmpfs", str(_grader_dir() / folder)]
     argv += ["--chdir", SANDBOX_SCRATCH]
     argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH, "--sandboxed"]
     if module_dir is not None:
@@ -229,3 +238,148 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     if os.geteuid() == 0:
         argv += ["--drop-to", str(_worker_uid())]
     return Launch(argv + worker_args, env, SANDBOX_SCRATCH, preexec, True)
+
+
+def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Limits, host_scratch: Path,
+                     runs_learner_code: bool) -> Launch:
+    """The worker confines itself with Landlock (see ``grader/landlock_rules.py``) before anything else runs.
+
+    There is no private mount tree, so the module is copied into the worker's
+    scratch directory, which is the one place it may write (its ``TMPDIR``
+    too). The rules name what it may read: the system, the Python
+    installation and the grader package, less the reference code when it
+    runs learner code.
+    """
+    from grader.landlock_rules import SYSTEM_READ, SYSTEM_WRITE, Rules
+
+    host_scratch.chmod(0o755)  # a worker of its own uid must pass through to its folders
+    scratch = (host_scratch / "work").resolve()
+    (scratch / "tmp").mkdir(parents=True)
+    # The grader package is imported through a folder that holds only a link to it: the checkout
+    # around it (solutions, exercises) is never readable, and this folder is not writable.
+    lib = (host_scratch / "lib").resolve()
+    lib.mkdir()
+    grader_dir = _grader_dir()
+    (lib / "grader").symlink_to(grader_dir, target_is_directory=True)
+    args = [sys.executable, *_worker_entry(lib), "--scratch", str(scratch)]
+    if module_dir is not None:
+        copy = scratch / "submission"
+        shutil.copytree(module_dir, copy, symlinks=False)
+        args += ["--module-dir", str(copy)]
+    if runs_learner_code:
+        # The package's folder may be listed (names only); the reference code in it is not readable.
+        package = [str(p) for p in sorted(grader_dir.iterdir()) if p.name not in LEARNER_HIDDEN]
+        listed = [str(grader_dir)]
+    else:
+        package, listed = [str(grader_dir)], []
+    rules = Rules(read=[*SYSTEM_READ, *(str(r) for r in _read_only_roots() if r != grader_dir), *package, str(lib)],
+                  write=[str(scratch), *SYSTEM_WRITE], list_only=listed)
+    args += ["--landlock", json.dumps(rules.to_dict())]
+    uid = None
+    identity = _landlock_identity()
+    if identity == OWN_UID:
+        uid = _worker_uid()
+        args += ["--drop-to", str(uid)]
+    elif identity == ROOT_WITHOUT_CAPABILITIES:
+        args += ["--drop-capabilities"]
+    env = worker_env(str(scratch))
+    env["TMPDIR"] = str(scratch / "tmp")
+    preexec = set_limits(limits, _own_task_count(0 if identity == ROOT_WITHOUT_CAPABILITIES else None))
+    return Launch(args + worker_args, env, str(scratch), preexec, True, uid, disk_limit_mb=limits.tmpfs_mb)
+
+
+OWN_UID = "own uid"
+ROOT_WITHOUT_CAPABILITIES = "root without capabilities (the interpreter is reachable by root only)"
+GRADER_UID = "the grader's uid"
+
+
+def _landlock_identity() -> str:
+    """Who a Landlock worker runs as: as root, a uid of its own when the interpreter lets other users in."""
+    if os.geteuid() != 0:
+        return GRADER_UID
+    return OWN_UID if _reachable_by_others(_read_only_roots()) else ROOT_WITHOUT_CAPABILITIES
+
+
+def _reachable_by_others(paths: list[Path]) -> bool:
+    """Whether a process of another uid can reach every path (each folder on the way searchable by others)."""
+    for path in paths:
+        for folder in [*reversed(Path(path).resolve().parents), Path(path).resolve()]:
+            try:
+                if not folder.stat().st_mode & 0o001:
+                    return False
+            except OSError:
+                return False
+    return True
+
+
+def _grader_dir() -> Path:
+    return Path(grader.__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------- choosing a sandbox
+
+class Sandbox(str, Enum):
+    """Where learner code runs, strongest first."""
+
+    BWRAP = "bwrap"        # namespaces: a private mount tree, PID and network namespaces
+    LANDLOCK = "landlock"  # where namespaces are denied (containers): filesystem, TCP and scope rules
+    NONE = "none"          # no confinement: only when asked for explicitly
+
+    @property
+    def confines(self) -> bool:
+        return self is not Sandbox.NONE
+
+
+CHOICES = ("auto", "bwrap", "landlock", "none")
+_chosen: dict[str, Sandbox] = {}
+
+
+def choose(requested: str = "auto") -> Sandbox:
+    """The sandbox for ``requested`` (auto, bwrap, landlock or none); ``SandboxUnavailable`` says why not."""
+    requested = (requested or "auto").lower()
+    if requested not in CHOICES:
+        raise SandboxUnavailable(f"unknown sandbox {requested!r}; choose one of {', '.join(CHOICES)}")
+    if requested in _chosen:
+        return _chosen[requested]
+    if requested == "none":
+        found = Sandbox.NONE
+    elif requested == "bwrap" or (requested == "auto" and can_sandbox()):
+        if not can_sandbox():
+            raise SandboxUnavailable("bubblewrap (bwrap) is missing or cannot create namespaces here "
+                                     "(inside a container, try --sandbox landlock)")
+        found = Sandbox.BWRAP
+    else:
+        from grader.landlock_rules import abi_version
+
+        if abi_version() < 1:
+            raise SandboxUnavailable("no sandbox is available: bubblewrap cannot create namespaces here and "
+                                     "the kernel has no Landlock (Linux 5.13 or newer, enabled at boot)")
+        found = Sandbox.LANDLOCK
+    _chosen[requested] = found
+    return found
+
+
+def as_sandbox(value: "Sandbox | bool | str") -> Sandbox:
+    """``True`` is the default choice (``HML_SANDBOX``, else auto), ``False`` none; names are chosen."""
+    if isinstance(value, Sandbox):
+        return value
+    if value is True:
+        return choose(os.environ.get("HML_SANDBOX", "auto"))
+    if value is False:
+        return Sandbox.NONE
+    return choose(str(value))
+
+
+def protections(sandbox: Sandbox) -> dict:
+    """What was in force for a grading, as recorded in results and the gradebook."""
+    root = os.geteuid() == 0
+    if sandbox is Sandbox.BWRAP:
+        found = ["namespaces (mount, PID, network, IPC, UTS)", "read-only system", "private /tmp", "rlimits",
+                 "own uid" if root else "user namespace"]
+        return {"kind": sandbox.value, "protections": found}
+    if sandbox is Sandbox.LANDLOCK:
+        from grader.landlock_rules import abi_version, protections as landlock_protections
+
+        abi = abi_version()
+        return {"kind": sandbox.value, "abi": abi, "protections": landlock_protections(abi, _landlock_identity())}
+    return {"kind": sandbox.value, "protections": []}

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import inspect
+import json
 import os
 import sys
 import time
@@ -18,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader import recipes, wire
+from grader import landlock_rules, recipes, wire
 
 MAX_MESSAGE = 4000
 MAX_READ = 256 * 1024 * 1024
@@ -27,7 +28,12 @@ MAX_READ = 256 * 1024 * 1024
 def main(argv: list[str] | None = None) -> None:
     options = _parse(argv)
     if options.drop_to is not None:
-        drop_privileges(options.drop_to, [options.scratch, "/tmp"])
+        # Under bubblewrap /tmp is the sandbox's own; under Landlock it is the host's and stays as it is.
+        drop_privileges(options.drop_to, [options.scratch, "/tmp"] if options.sandboxed else [options.scratch])
+    if options.drop_capabilities:
+        landlock_rules.drop_capabilities()
+    if options.landlock:
+        landlock_rules.confine(landlock_rules.Rules(**json.loads(options.landlock)))
     if not options.module_name:
         # A worker without learner code may still start learner code (the
         # pipeline runner's tasks): under the same uid, those must not reach
@@ -57,7 +63,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--module-name")
     parser.add_argument("--preload", default="")
     parser.add_argument("--drop-to", type=int)
-    parser.add_argument("--sandboxed", action="store_true")
+    parser.add_argument("--sandboxed", action="store_true")  # a PID namespace of its own (bubblewrap)
+    parser.add_argument("--landlock", help="the Landlock rules (JSON) to confine this process to")
+    parser.add_argument("--drop-capabilities", action="store_true")
     parser.add_argument("--request-fd", type=int, required=True)
     parser.add_argument("--answer-fd", type=int, required=True)
     return parser.parse_args(argv)
@@ -72,9 +80,17 @@ def make_non_dumpable() -> None:
 
 
 def drop_privileges(uid: int, writable: list[str]) -> None:
-    """Become an unprivileged user: as root, a process limit would bind nothing."""
+    """Become an unprivileged user: as root, a process limit would bind nothing.
+
+    The first writable folder is the scratch directory, which may already hold files (under
+    Landlock, the module's copy): it is handed over whole. The others (bubblewrap's /tmp, where
+    a checkout under /tmp is bound read-only) only at their top.
+    """
     for path in writable:
         os.chown(path, uid, uid)
+    for directory, dirnames, filenames in os.walk(writable[0]):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)

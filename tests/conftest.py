@@ -1,6 +1,7 @@
 """Fixtures for the project's own tests: grade real submissions through the real grader."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from grader.course import Course
 from grader.results import GradeResult
 from grader.run import grade_one
-from grader.sandbox import can_sandbox
+from grader.sandbox import Sandbox, SandboxUnavailable, choose
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -21,11 +22,16 @@ def course() -> Course:
 
 
 @pytest.fixture(scope="session")
-def sandboxed() -> bool:
-    """Grading in tests is sandboxed, as an instructor's would be; CI installs bubblewrap."""
-    if not can_sandbox():
-        pytest.fail("bubblewrap is not usable here: run `make test`, which installs it")
-    return True
+def sandboxed() -> Sandbox:
+    """Grading in tests is sandboxed, as an instructor's would be: with bubblewrap (CI installs it), or with
+    the sandbox HML_SANDBOX names (``HML_SANDBOX=landlock`` runs the suite as a container would)."""
+    try:
+        chosen = choose(os.environ.get("HML_SANDBOX", "bwrap"))
+    except SandboxUnavailable as exc:
+        pytest.fail(f"{exc}: run `make test`, which installs bubblewrap")
+    if not chosen.confines:
+        pytest.fail("the project's tests grade in a sandbox: HML_SANDBOX=none is not allowed here")
+    return chosen
 
 
 @pytest.fixture(scope="session")

@@ -59,11 +59,17 @@ def test_grade_cli_rejects_unknown_exercise_and_missing_path(tmp_path):
 
 
 def test_grading_refuses_without_sandbox_unless_told(tmp_path):
-    """Without bubblewrap, instructor grading refuses; --unsandboxed runs it anyway."""
+    """Without bubblewrap, --sandbox bwrap refuses, auto falls back to Landlock, and only --unsandboxed
+    (or --sandbox none) runs learner code unconfined."""
     env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    env.pop("HML_SANDBOX", None)
     submission = str(ROOT / "solutions" / "hybrid_placement" / "placement.py")
-    out = _hml("grade", "-e", "hybrid_placement", "-o", str(tmp_path), submission, env=env)
+    out = _hml("grade", "-e", "hybrid_placement", "-o", str(tmp_path), "--sandbox", "bwrap", submission, env=env)
     assert out.returncode != 0 and "bubblewrap" in out.stderr
+    out = _hml("grade", "-e", "hybrid_placement", "-o", str(tmp_path / "auto"), submission, env=env)
+    assert out.returncode == 0, out.stderr
+    recorded = json.loads((tmp_path / "auto" / "placement" / "results.json").read_text())
+    assert recorded["extra_data"]["sandbox"]["kind"] == "landlock" and recorded["score"] == 31
     out = _hml("grade", "-e", "hybrid_placement", "-o", str(tmp_path), "--unsandboxed", submission, env=env)
     assert out.returncode == 0, out.stderr
     assert json.loads((tmp_path / "placement" / "results.json").read_text())["extra_data"]["sandboxed"] is False
@@ -89,7 +95,10 @@ def test_notebook_syntax_error_names_the_cell(grade, tmp_path):
     path.write_text(nbformat.writes(notebook))
     result = grade("hybrid_placement", path)
     assert result.score == 0
-    assert all("cell 3, line 2" in t.output for t in result.tests), result.tests[0].output
+    visible = [t for t in result.tests if t.visibility == "visible"]
+    assert visible and all("cell 3, line 2" in t.output for t in visible), visible[0].output
+    # Hidden tests say so in a fixed sentence: the message is the learner's own text.
+    assert all("could not be imported" in t.output for t in result.tests if t.visibility != "visible")
 
 
 def test_notebook_and_module_get_the_same_grade(grade, tmp_path, course):

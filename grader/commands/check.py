@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from grader.commands.common import sandbox_options
+
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 
 
@@ -12,12 +14,10 @@ SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 @click.argument("exercise_id", required=False, metavar="[ID]")
 @click.argument("path", required=False, type=click.Path(path_type=Path), metavar="[PATH]")
 @click.option("--notebook", is_flag=True, help="Check the workspace's notebook (.ipynb) rather than its module file.")
-@click.option("--unsandboxed", is_flag=True,
-              help="Run your code without bubblewrap (it is your own code; checks without bubblewrap do this "
-                   "anyway, with a warning).")
+@sandbox_options
 @click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the results as JSON (Gradescope's results.json format) to this file.")
-def check(exercise_id: str | None, path: Path | None, notebook: bool, unsandboxed: bool,
+def check(exercise_id: str | None, path: Path | None, notebook: bool, sandbox: str, unsandboxed: bool,
           results_file: Path | None) -> None:
     """Run the public tests of exercise ID on PATH (your module file or notebook).
 
@@ -28,12 +28,13 @@ def check(exercise_id: str | None, path: Path | None, notebook: bool, unsandboxe
 
     Exit status 0 when every public test passes, 1 otherwise.
     """
-    code = run_check(exercise_id, path, notebook=notebook, unsandboxed=unsandboxed, results_file=results_file)
+    code = run_check(exercise_id, path, notebook=notebook, unsandboxed=unsandboxed or sandbox == "none",
+                     results_file=results_file, sandbox=sandbox)
     raise SystemExit(code)
 
 
 def run_check(exercise_id: str | None, path: Path | None, *, notebook: bool = False, unsandboxed: bool = False,
-              results_file: Path | None = None) -> int:
+              results_file: Path | None = None, sandbox: str = "auto") -> int:
     import tempfile
 
     from rich.text import Text
@@ -45,20 +46,20 @@ def run_check(exercise_id: str | None, path: Path | None, *, notebook: bool = Fa
     from grader.notebooks import NotebookError
     from grader.results import GradeResult
     from grader.run import grade_one
-    from grader.sandbox import can_sandbox
+    from grader.sandbox import Sandbox, SandboxUnavailable, choose
     from grader.workspace import LastCheck, now_iso
 
     course = Course()
     exercise, path, workspace = resolve(course, exercise_id, path, notebook)
 
+    # It is the learner's own code: without a sandbox the check still runs, with a warning.
+    try:
+        sandboxed = choose("none" if unsandboxed else sandbox)
+    except SandboxUnavailable as exc:
+        warn(f"{exc}: your code runs unsandboxed")
+        sandboxed = Sandbox.NONE
     if unsandboxed:
-        warn("running your code without the sandbox (--unsandboxed)")
-        sandboxed = False
-    elif can_sandbox():
-        sandboxed = True
-    else:
-        warn("no bubblewrap (bwrap) here: your code runs unsandboxed")
-        sandboxed = False
+        warn("running your code without the sandbox (--sandbox none)")
 
     shown = _display(path)
     header = Text()
@@ -66,7 +67,7 @@ def run_check(exercise_id: str | None, path: Path | None, *, notebook: bool = Fa
     header.append(f": {exercise.title}")
     console.print(header)
     console.print(Text(f"Checking {shown} with the public tests"
-                       f"{'' if sandboxed else ' (unsandboxed)'}…", style="dim"))
+                       f"{'' if sandboxed.confines else ' (unsandboxed)'}…", style="dim"))
     console.print()
 
     source = None
@@ -87,7 +88,7 @@ def run_check(exercise_id: str | None, path: Path | None, *, notebook: bool = Fa
     render_problems(console, problems)
 
     if any(p.fatal for p in problems):
-        result = GradeResult(path.stem, exercise.id, refused=problems[0].title, sandboxed=sandboxed)
+        result = GradeResult(path.stem, exercise.id, refused=problems[0].title, sandboxed=sandboxed.confines)
         console.print(Text(f"Public tests: 0/{_public_points(exercise):g} points: no test could run.", style="bold"))
         if results_file:
             result.write(results_file)

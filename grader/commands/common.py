@@ -15,19 +15,31 @@ def load_exercise(course: Course, exercise_id: str) -> Exercise:
         raise click.BadParameter(str(exc), param_hint="--exercise") from None
 
 
-def require_sandbox(unsandboxed: bool) -> bool:
-    """Instructor grading refuses to run learner code unconfined unless told to."""
-    from grader.console import warn
-    from grader.sandbox import can_sandbox
+SANDBOX_CHOICES = ("auto", "bwrap", "landlock", "none")  # grader.sandbox.CHOICES, without importing it here
 
-    if unsandboxed:
-        warn("running learner code WITHOUT the sandbox (--unsandboxed)")
-        return False
-    if not can_sandbox():
-        raise click.ClickException(
-            "bubblewrap (bwrap) is not available, so learner code cannot be confined. "
-            "Install it (Debian/Ubuntu: apt-get install bubblewrap) or pass --unsandboxed for code you trust.")
-    return True
+
+def sandbox_options(command):
+    """``--sandbox`` (and ``HML_SANDBOX``) and its old synonym ``--unsandboxed``."""
+    command = click.option("--unsandboxed", is_flag=True, help="The same as --sandbox none.")(command)
+    return click.option(
+        "--sandbox", type=click.Choice(SANDBOX_CHOICES), envvar="HML_SANDBOX", default="auto", show_default=True,
+        help="Where learner code runs: bubblewrap, Landlock (where namespaces are denied, as in containers), "
+             "or none (only for code you trust); auto picks the strongest that works here.")(command)
+
+
+def require_sandbox(sandbox: str, unsandboxed: bool = False):
+    """The sandbox instructor grading uses; it refuses to run learner code unconfined unless told to."""
+    from grader.console import warn
+    from grader.sandbox import Sandbox, SandboxUnavailable, choose
+
+    try:
+        chosen = choose("none" if unsandboxed else sandbox)
+    except SandboxUnavailable as exc:
+        raise click.ClickException(f"{exc}. Learner code cannot be confined here: install bubblewrap "
+                                   "(apt-get install bubblewrap), or pass --sandbox none for code you trust.") from None
+    if chosen is Sandbox.NONE:
+        warn("running learner code WITHOUT a sandbox (--sandbox none)")
+    return chosen
 
 
 def summary_table(results: list[GradeResult]) -> Table:

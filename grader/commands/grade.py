@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from grader.commands.common import sandbox_options
+
 INTERRUPTED = 130  # what shells report for Ctrl-C
 
 
@@ -21,12 +23,10 @@ def batch_options(command):
         click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="The SQLite gradebook [default: OUTPUT_DIR/gradebook.sqlite]."),
         click.option("--quiet", "-q", is_flag=True, help="No line per finished submission; the bar only."),
-        click.option("--unsandboxed", is_flag=True,
-                     help="Run learner code without bubblewrap. Only for code you trust."),
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return sandbox_options(command)
 
 
 def finish(outcome, output_dir: Path) -> None:
@@ -50,7 +50,8 @@ def finish(outcome, output_dir: Path) -> None:
 @click.argument("submissions", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_errors: bool,
-          gradebook_path: Path | None, quiet: bool, unsandboxed: bool, submissions: tuple[Path, ...]) -> None:
+          gradebook_path: Path | None, quiet: bool, sandbox: str, unsandboxed: bool,
+          submissions: tuple[Path, ...]) -> None:
     """Grade SUBMISSIONS (module files, notebooks, directories or zips) of one exercise.
 
     Each submission is recorded in the gradebook as it finishes; running the
@@ -66,7 +67,7 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
-    sandboxed = require_sandbox(unsandboxed)
+    sandboxed = require_sandbox(sandbox, unsandboxed)
     paths = list(submissions)
     jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),

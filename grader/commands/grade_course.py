@@ -16,7 +16,7 @@ from grader.commands.grade import batch_options, finish
               help="Grade only this exercise (repeatable).")
 @batch_options
 def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int, force: bool, retry_errors: bool,
-                 gradebook_path: Path | None, quiet: bool, unsandboxed: bool) -> None:
+                 gradebook_path: Path | None, quiet: bool, sandbox: str, unsandboxed: bool) -> None:
     """Grade every submission under ROOT, laid out as ROOT/<learner>/<exercise>.
 
     A submission is <exercise>.py, <exercise>.ipynb, <exercise>.zip or a folder
@@ -38,7 +38,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     course = Course()
     for exercise_id in only:
         load_exercise(course, exercise_id)
-    sandboxed = require_sandbox(unsandboxed)
+    sandboxed = require_sandbox(sandbox, unsandboxed)
     found = discover_class(root, course, only)
     for problem in found.problems:
         warn(escape(problem))

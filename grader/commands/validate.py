@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from grader.commands.common import sandbox_options
+
 KINDS = ("reference", "starter", "notebook")
 
 
@@ -209,9 +211,9 @@ def validate_course(course, exercise_ids: list[str], *, jobs: int = 2, sandboxed
               help="Keep the gradings' results.json here (default: a temporary folder).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Batch cache of reference outputs, keyed on each test suite's hash (default: temporary).")
-@click.option("--unsandboxed", is_flag=True, help="Grade without bubblewrap (the course's own code only).")
+@sandbox_options
 def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, cache_dir: Path | None,
-             unsandboxed: bool) -> None:
+             sandbox: str, unsandboxed: bool) -> None:
     """Check every exercise (or the IDs given): reference earns full marks, starters do not.
 
     Exits 1 when any exercise has a problem.
@@ -232,7 +234,7 @@ def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, 
     for exercise_id in ids:
         if exercise_id not in known:
             load_exercise(course, exercise_id)  # raises with a suggestion
-    sandboxed = require_sandbox(unsandboxed)
+    sandboxed = require_sandbox(sandbox, unsandboxed)
     temporary = Path(tempfile.mkdtemp(prefix="hml-validate-"))
     try:
         out = output_dir or temporary / "results"

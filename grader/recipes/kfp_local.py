@@ -261,6 +261,7 @@ def _task_env(cwd: Path) -> dict[str, str]:
 
     env = worker_env(str(cwd))
     env.update({
+        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),  # the one the sandbox gave this worker (Landlock: its scratch)
         "PYTHONPATH": str(PIP_SHIM),
         "PYTHONSAFEPATH": "1",  # neither the working directory nor a script's folder is importable
         "PIP_NO_INDEX": "1",

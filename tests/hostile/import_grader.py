@@ -8,6 +8,6 @@ def place(workload):
         try:
             importlib.import_module(name)
             reached.append(name)
-        except ImportError:
+        except (ImportError, OSError):  # missing (bubblewrap) or unreadable (Landlock)
             pass
     raise RuntimeError("ATTACK import_grader " + (" ".join(reached) if reached else "NOTHING-REACHED"))

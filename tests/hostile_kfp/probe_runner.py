@@ -28,9 +28,17 @@ def probe(grader_dir: str, solutions_dir: str) -> str:
                 seen[key].append("OPEN")
             except OSError as exc:
                 seen[key].append(type(exc).__name__)
+    seen["hidden_read"] = {}
     for folder in ("evaluators", "checks"):
         path = os.path.join(grader_dir, folder)
         seen["hidden_listed"][folder] = sorted(os.listdir(path)) if os.path.isdir(path) else None
+        for name in ("__init__.py", "tflite.py", "kfp_ir.py"):
+            try:
+                with open(os.path.join(path, name), "rb") as source:
+                    source.read(1)
+                seen["hidden_read"][f"{folder}/{name}"] = "OPEN"
+            except OSError as exc:
+                seen["hidden_read"][f"{folder}/{name}"] = type(exc).__name__
     try:
         with open(os.path.join(grader_dir, "recipes", "pip_shim", "pip", "planted.py"), "w") as out:
             out.write("planted")
