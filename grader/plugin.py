@@ -81,6 +81,7 @@ class Grading:
             # Without namespaces a worker could otherwise reach this process through ptrace or /proc.
             make_non_dumpable()
         self.results: list[TestResult] = []
+        self.metrics: dict[str, float] = {}
         self.started = time.monotonic()
         self._cases: dict[str, int] = {}
         self._setup_time: dict[str, float] = {}
@@ -125,6 +126,21 @@ class Grading:
         proxy = Learner(spec)
         yield proxy
         proxy.close()
+
+    @pytest.fixture
+    def metric(self, request):
+        """``metric(name, value)``: publish a number about the submission (a leaderboard's, say).
+
+        Public tests only: a number a hidden test measured on the learner's work is the
+        learner's to tune, and could carry a hidden input out.
+        """
+        if self._visibility(request.node) != "visible":
+            raise pytest.UsageError(f"{request.node.nodeid}: only public tests may publish metrics")
+
+        def record(name: str, value: float) -> None:
+            self.metrics[str(name)] = float(value)
+
+        return record
 
     @pytest.fixture(scope="session")
     def batch_cache(self):
@@ -206,7 +222,7 @@ class Grading:
         result = GradeResult(
             submission=self.config.submission, exercise=self._exercise.id, tests=self.results,
             execution_time=time.monotonic() - self.started, refused=self.config.refused,
-            sandboxed=self._sandbox.confines, sandbox=protections(self._sandbox),
+            sandboxed=self._sandbox.confines, sandbox=protections(self._sandbox), metrics=dict(self.metrics),
         )
         result.write(Path(self.config.results_path))
 

@@ -41,6 +41,7 @@ class GradeResult:
     error: str | None = None  # a failure of the grader itself, recorded instead of crashing a batch
     sandboxed: bool = True
     sandbox: dict | None = None  # which sandbox and protections were in force (grader.sandbox.protections)
+    metrics: dict = field(default_factory=dict)  # numbers public tests published (the plugin's ``metric``)
 
     def __post_init__(self) -> None:
         self.submission, self.exercise = clean(self.submission, 300), clean(self.exercise, 100)
@@ -81,7 +82,7 @@ class GradeResult:
             ],
             "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,
                            "refused": self.refused, "error": self.error, "sandboxed": self.sandboxed,
-                           "sandbox": self.sandbox},
+                           "sandbox": self.sandbox, "metrics": self.metrics},
         }
 
     def write(self, path: Path) -> None:
@@ -97,7 +98,8 @@ class GradeResult:
                             t["status"], t.get("visibility", "visible"), t.get("output", ""),
                             t.get("extra_data", {}).get("duration", 0.0)) for t in data.get("tests", [])]
         return cls(extra.get("submission", ""), extra.get("exercise", ""), tests, data.get("execution_time", 0.0),
-                   extra.get("refused"), extra.get("error"), extra.get("sandboxed", True), extra.get("sandbox"))
+                   extra.get("refused"), extra.get("error"), extra.get("sandboxed", True), extra.get("sandbox"),
+                   dict(extra.get("metrics") or {}))
 
     @classmethod
     def read(cls, path: Path) -> "GradeResult":
