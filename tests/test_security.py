@@ -11,6 +11,7 @@ import hashlib
 import os
 import json
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -35,11 +36,12 @@ def _tree_digest(*folders: Path) -> str:
     return digest.hexdigest()
 
 
-def _materialise(tmp: Path, output: Path) -> list[Path]:
-    """Write each hostile module with the real paths it should try to reach."""
+def _materialise(tmp: Path, output: Path, port: int) -> list[Path]:
+    """Write each hostile module with the real paths (and the listening port) it should try to reach."""
     paths = []
     for source in sorted(HOSTILE.glob("*.py")):
         text = source.read_text().replace("{{SOLUTIONS}}", str(ROOT / "solutions")).replace("{{OUTPUT}}", str(output))
+        text = text.replace("{{PORT}}", str(port))
         folder = tmp / source.stem
         folder.mkdir()
         (folder / "placement.py").write_text(text)
@@ -90,7 +92,8 @@ def batch(tmp_path_factory, course, sandboxed):
     tmp = tmp_path_factory.mktemp("hostile")
     output = tmp_path_factory.mktemp("output")
     exercise = course.exercise(EXERCISE)
-    paths = _materialise(tmp, output)
+    listener = socket.create_server(("127.0.0.1", 0))  # what an unconfined connection would reach
+    paths = _materialise(tmp, output, listener.getsockname()[1])
     paths.append(exercise.reference)
     names = [p.stem for p in paths[:-1]] + ["reference"]
     before = _tree_digest(ROOT / "solutions", ROOT / "exercises", ROOT / "grader")
@@ -98,6 +101,7 @@ def batch(tmp_path_factory, course, sandboxed):
     results = grade_many([Job(exercise, p, n, output) for p, n in zip(paths, names)], course=course,
                          workers=2, sandboxed=sandboxed)
     elapsed = time.monotonic() - started
+    listener.close()
     time.sleep(5)  # give a lingering process the time it asked for
     return {
         "results": dict(zip(names, results)), "output": output, "tmp": tmp, "elapsed": elapsed,
