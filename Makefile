@@ -26,8 +26,12 @@ demo: install
 	$(HML) grade-course examples/submissions --jobs 2 --output-dir hml-results/demo
 	$(HML) report --output-dir hml-results/demo
 
+# The security suite runs twice: with bubblewrap, and with Landlock forced (as inside a container).
+SECURITY_TESTS := tests/test_security.py tests/test_security_hybrid.py tests/test_security_mobile.py
+
 test: install
 	$(VENV)/bin/pytest
+	HML_SANDBOX=landlock $(VENV)/bin/pytest $(SECURITY_TESTS)
 	$(HML) validate
 
 clean:
