@@ -38,6 +38,8 @@ COMMANDS = {
     "list": "grader.commands.list:list_exercises",
     "start": "grader.commands.start:start",
     "check": "grader.commands.check:check",
+    "coursera": "grader.commands.coursera:coursera",
+    "gradescope": "grader.commands.gradescope:gradescope",
     "quiz": "grader.quiz.cli:quiz",
 }
 
