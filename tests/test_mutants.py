@@ -8,19 +8,27 @@ words its message must say to name the rule. Rows marked ``survives`` are
 mutants no test can tell from the reference; they must keep full marks, so
 a stronger test shows up here as a row to update.
 
-Each mutant is graded once (KFP gradings take a few seconds, placement half
-a second). ``benchmarks/mutation_score.py`` grades the same rows and prints
-the score per exercise. A table added for another exercise is picked up by
-both without changes here.
+KFP gradings take several seconds each, so rows that different tests catch
+share one grading (``mutants.groups``), and each row is still judged on its
+own test and message; ``alone`` rows and survivors are graded alone.
+``benchmarks/mutation_score.py`` grades every row alone and prints the
+score per exercise. A table added for another exercise is picked up by both
+without changes here.
 """
 from __future__ import annotations
 
-import pytest
-from mutants import check_table, judge, mutant_source, reference_path, tables
+from pathlib import Path
 
+import pytest
+from mutants import check_table, combined_source, groups, judge, reference_path, tables
+
+from grader.course import Course
+
+COURSE = Course(Path(__file__).resolve().parents[1])
 TABLES = tables()
-ROWS = [pytest.param(exercise_id, mutant, id=f"{exercise_id}/{mutant.id}")
-        for exercise_id, mutants in TABLES.items() for mutant in mutants]
+GROUPS = [pytest.param(exercise_id, group, id=f"{exercise_id}/{'+'.join(m.id for m in group)}")
+          for exercise_id, mutants in TABLES.items()
+          for group in groups(mutants, reference_path(exercise_id, COURSE).read_text())]
 
 
 @pytest.mark.parametrize("exercise_id", sorted(TABLES))
@@ -32,15 +40,18 @@ def test_table_is_well_formed(course, exercise_id):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("exercise_id", "mutant"), ROWS)
-def test_mutant_loses_points_naming_its_rule(grade_source, course, exercise_id, mutant):
-    """The mutant loses points, and the test its row names loses all its points with a message naming the
-    broken rule; a row marked as a survivor keeps full marks instead (so it is revisited when tests improve)."""
+@pytest.mark.parametrize(("exercise_id", "group"), GROUPS)
+def test_mutants_lose_points_naming_their_rules(grade_source, course, exercise_id, group):
+    """Each row's test loses all its points with a message naming the row's broken rule (several rows caught
+    by different tests share one grading); a row marked as a survivor keeps full marks instead."""
     reference = reference_path(exercise_id, course).read_text()
-    result = grade_source(exercise_id, mutant_source(reference, mutant), name=mutant.id)
-    verdict = judge(mutant, result, course.exercise(exercise_id))
-    if mutant.survives:
-        assert not verdict.killed and result.error is None and result.refused is None, (
-            f"{mutant.id} is marked as a survivor ({mutant.survives}) but now loses points: update its row")
-    else:
-        assert verdict.as_expected, f"{mutant.id} ({mutant.rule}): {verdict.detail}"
+    result = grade_source(exercise_id, combined_source(reference, group), name=group[0].id)
+    assert result.error is None and result.refused is None, result.error or result.refused
+    wrong = []
+    for mutant in group:
+        verdict = judge(mutant, result, course.exercise(exercise_id))
+        if mutant.survives and verdict.killed:
+            wrong.append(f"{mutant.id} is marked as a survivor ({mutant.survives}) but loses points: update its row")
+        elif not mutant.survives and not verdict.as_expected:
+            wrong.append(f"{mutant.id} ({mutant.rule}): {verdict.detail}")
+    assert not wrong, "\n".join(wrong)

@@ -17,9 +17,9 @@ from importing or a run from finishing, or whose message another row's
 mutant would change.
 
 To keep test time modest, ``tests/test_mutants.py`` grades mutants that
-different tests catch together (``groups``: at most a few, edits that do
-not touch each other) and still judges each row on its own test; the score
-script grades every mutant alone.
+different tests catch together (``groups``: at most a few, each in another
+top-level function, edits that do not touch each other) and still judges
+each row on its own test; the score script grades every mutant alone.
 
 ``tests/test_mutants.py`` grades every row of every table once;
 ``benchmarks/mutation_score.py`` prints the score per exercise. Adding a
@@ -27,6 +27,7 @@ table for another exercise is adding a module here: both pick it up.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -131,11 +132,28 @@ def groups(mutants: list[Mutant], reference: str) -> list[list[Mutant]]:
 def _fits(group: list[Mutant], mutant: Mutant, reference: str) -> bool:
     if group[0].survives or group[0].alone or any(m.loses == mutant.loses for m in group):
         return False
+    # Two mistakes in one function change each other's results (two edits of train_model, say): never together.
+    if _functions(reference, mutant) & set().union(*(_functions(reference, m) for m in group)):
+        return False
     try:
         combined_source(reference, group + [mutant])
     except ValueError:
         return False
     return True
+
+
+def _functions(reference: str, mutant: Mutant) -> set[str]:
+    """The top-level functions (or, outside any, the module) that the mutant's edits change."""
+    tree = ast.parse(reference)
+    spans = [(node.lineno, node.end_lineno, node.name) for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    found = set()
+    for old, _ in mutant.edits:
+        first = reference[:reference.index(old)].count("\n") + 1
+        last = first + old.count("\n")
+        names = {name for start, end, name in spans if start <= last and first <= end}
+        found |= names or {"<module>"}
+    return found
 
 
 def combined_source(reference: str, mutants: list[Mutant]) -> str:

@@ -8,7 +8,7 @@ PARALLEL_FOR = "dsl.ParallelFor(learning_rates, parallelism=2)"
 MUTANTS = [
     Mutant("score-natural-log", "returns `round(1.0 - (math.log10(learning_rate) + 1.5) ** 2 / 10.0, 6)`",
            (("math.log10(learning_rate)", "math.log(learning_rate)"),),
-           "train_candidate run on its own", ("math.log10(learning_rate)",)),
+           "train_candidate run on its own", ("math.log10(learning_rate)",), alone=True),
     Mutant("score-rounded-to-4", "`round(..., 6)`",
            (("/ 10.0, 6)", "/ 10.0, 4)"),),
            "train_candidate run on its own", ("/ 10.0, 6)",)),
@@ -23,7 +23,7 @@ MUTANTS = [
            "pick_best returns the smaller of the tied best rates", ("smaller one",)),
     Mutant("pairs-sorted", "the learning rate with the highest score (pairs by position)",
            (("zip(learning_rates, scores)", "zip(sorted(learning_rates), scores)"),),
-           "pick_best returns the smaller of the tied best rates", ("pair rates and scores by position",)),
+           "pick_best returns the smaller of the tied best rates", ("pair rates and scores by position",), alone=True),
     Mutant("best-from-zero", "the learning rate with the highest score (scores may all be negative)",
            (("best_rate, best_score = None, None", "best_rate, best_score = None, 0.0"),),
            "pick_best run on its own", ("do not start the search from 0",)),
@@ -65,5 +65,5 @@ MUTANTS = [
     Mutant("module-level-import", "every import a component needs is inside its function body",
            (("from typing import List\n", "import math\nfrom typing import List\n"),
             ("    import math\n\n    return round(", "    return round(")),
-           "train_candidate run on its own", ("uses `math` without importing",)),
+           "train_candidate run on its own", ("uses `math` without importing",), alone=True),
 ]
