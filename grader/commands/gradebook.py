@@ -33,16 +33,22 @@ def gradebook() -> None:
 
 @gradebook.command()
 @_location
-@click.option("--format", "fmt", type=click.Choice(["csv", "nbgrader-csv", "json"]), default="csv",
+@click.option("--format", "fmt", type=click.Choice(["csv", "nbgrader-csv", "json", "canvas"]), default="csv",
               show_default=True,
               help="csv: one row per learner, a column per exercise and the total (nbgrader's column names "
-                   "where they apply); nbgrader-csv: nbgrader's grades.csv, a row per learner and exercise.")
+                   "where they apply); nbgrader-csv: nbgrader's grades.csv, a row per learner and exercise; "
+                   "canvas: a CSV for Canvas's gradebook import (docs/platforms.md).")
 @click.option("--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | None) -> None:
     """Export the current grades (each learner's latest run of each exercise)."""
     with _open(output_dir, gradebook_path) as book:
-        text = {"csv": book.export_csv, "nbgrader-csv": book.export_nbgrader_csv, "json": book.export_json}[fmt]()
+        if fmt == "canvas":
+            from grader.platforms.canvas import export as canvas_csv
+
+            text = canvas_csv(book)
+        else:
+            text = {"csv": book.export_csv, "nbgrader-csv": book.export_nbgrader_csv, "json": book.export_json}[fmt]()
     if out is None:
         click.echo(text, nl=False)
     else:
