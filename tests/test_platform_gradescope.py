@@ -137,12 +137,17 @@ def test_leaderboard_entry_from_the_published_metric(tmp_path):
     assert "leaderboard" not in gradescope.results_json(GradeResult("s", "mobile_budget", tests))
 
 
-def test_mobile_budget_public_test_publishes_the_model_size():
-    """The public mlp test of mobile_budget publishes model_bytes through the metric fixture, after its checks."""
-    source = (ROOT / "exercises" / "mobile_budget" / "test_public.py").read_text()
-    body = source.split("def test_smallest_when_every_variant_keeps_accuracy(")[1].split("\n@pytest")[0]
-    assert "metric" in body.split(")")[0] and 'metric("model_bytes", len(content))' in body
-    assert body.index("_check(") < body.index('metric("model_bytes"')
+def test_mobile_budget_reference_gets_a_leaderboard_entry(tmp_path, course, sandboxed):
+    """A real grading of mobile_budget's public tests publishes model_bytes; results.json ranks it, ascending."""
+    from grader.run import grade_one
+
+    exercise = course.exercise("mobile_budget")
+    result = grade_one(exercise, exercise.reference, "ref", tmp_path / "results.json", course=course,
+                       sandboxed=sandboxed, include_hidden=False)
+    assert result.error is None and result.score == result.max_score > 0
+    board = gradescope.results_json(result)["leaderboard"]
+    assert board == [{"name": "Model size (bytes)", "value": int(result.metrics["model_bytes"]), "order": "asc"}]
+    assert 1000 < board[0]["value"] < 1_000_000
 
 
 def test_markdown_in_names_and_messages_is_shown_literally():
