@@ -20,15 +20,22 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.learner_text import clean
+from grader.kinds import Kind
 from grader.results import GradeResult, TestResult
 
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
+
 DEFAULT_NAME = "gradebook.sqlite"
-# How the engine words a timeout (grader.learner, grader.run): a test that
-# failed this way is counted as a timeout in the gradebook and the reports.
-TIMEOUT_PATTERN = re.compile(r"did not finish within|ran out of time|took longer than", re.IGNORECASE)
+# How the engine worded a timeout before results carried their kind: used only
+# to give rows of older gradebooks a kind (``_v2``, ``_v4``).
+_OLD_TIMEOUT_WORDS = re.compile(r"did not finish within|ran out of time|took longer than", re.IGNORECASE)
+# The one run-level timeout: grader.run stops a whole grading after its limit
+# and says so in the run's error (a run has no kind of its own yet).
+_GRADING_TIMEOUT = re.compile(r"^grading took longer than")
 
 
 class GradebookError(Exception):
@@ -96,7 +103,7 @@ def _v2(db: sqlite3.Connection) -> None:
         ALTER TABLE runs ADD COLUMN grader_version TEXT;
     """)
     for run_id, output in db.execute("SELECT run_id, output FROM test_results").fetchall():
-        if TIMEOUT_PATTERN.search(output or ""):
+        if _OLD_TIMEOUT_WORDS.search(output or ""):
             db.execute("UPDATE runs SET timeouts = timeouts + 1 WHERE id = ?", (run_id,))
 
 
@@ -105,7 +112,17 @@ def _v3(db: sqlite3.Connection) -> None:
     _script(db, "ALTER TABLE runs ADD COLUMN sandbox TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite3.Connection) -> None:
+    """How each test ended (grader.kinds.Kind); older rows get theirs from status and wording."""
+    _script(db, "ALTER TABLE test_results ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed'")
+    db.execute("UPDATE test_results SET kind = 'passed' WHERE status = 'passed'")
+    rows = db.execute("SELECT run_id, position, output FROM test_results WHERE status != 'passed'").fetchall()
+    db.executemany("UPDATE test_results SET kind = 'timeout' WHERE run_id = ? AND position = ?",
+                   [(run_id, position) for run_id, position, output in rows
+                    if _OLD_TIMEOUT_WORDS.search(output or "")])
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -131,8 +148,9 @@ def status_of(result: GradeResult) -> str:
 
 
 def timeouts_of(result: GradeResult) -> int:
-    count = sum(1 for t in result.tests if not t.passed and TIMEOUT_PATTERN.search(t.output or ""))
-    if result.error and TIMEOUT_PATTERN.search(result.error):
+    """Tests that ran out of time, by their kind; a whole grading stopped at its limit counts one."""
+    count = sum(1 for t in result.tests if t.kind is Kind.TIMEOUT)
+    if result.error and _GRADING_TIMEOUT.match(result.error):
         count += 1
     return count
 
@@ -246,9 +264,9 @@ class Gradebook:
             run_id = cursor.lastrowid
             self.db.executemany(
                 "INSERT INTO test_results (run_id, position, name, nodeid, score, max_score, status, visibility,"
-                " output, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, i, t.name, t.nodeid, t.score, t.max_score, t.status, t.visibility, t.output, t.duration)
-                 for i, t in enumerate(result.tests)])
+                " output, duration, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, i, t.name, t.nodeid, t.score, t.max_score, t.status, t.visibility, t.output, t.duration,
+                  t.kind.value) for i, t in enumerate(result.tests)])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -267,11 +285,12 @@ class Gradebook:
                 chunk = ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 for row in self.db.execute(
-                        f"SELECT run_id, name, nodeid, score, max_score, status, visibility, output, duration "
+                        f"SELECT run_id, name, nodeid, score, max_score, status, visibility, output, duration, kind "
                         f"FROM test_results WHERE run_id IN ({marks}) ORDER BY run_id, position", chunk):
                     by_id[row["run_id"]].tests.append(TestResult(row["name"], row["nodeid"], row["score"],
                                                                  row["max_score"], row["status"],
-                                                                 row["visibility"], row["output"], row["duration"]))
+                                                                 row["visibility"], row["output"], row["duration"],
+                                                                 row["kind"]))
         return runs
 
     def latest(self, tests: bool = True) -> list[Run]:
@@ -317,61 +336,72 @@ class Gradebook:
         return {exercise: mean for exercise, mean in rows}
 
     # -- export ---------------------------------------------------------------------------
-    def grade_table(self) -> tuple[list[str], list[dict]]:
-        """One row per learner: a score per exercise, the total, and nbgrader's columns where they apply."""
-        runs = self.latest(tests=False)
-        exercises = sorted({run.exercise for run in runs})
-        maxima: dict[str, float] = {}
-        for run in runs:
-            if run.status == "graded" or run.max_score:
-                maxima[run.exercise] = max(maxima.get(run.exercise, 0.0), run.max_score)
+    def assigned(self, assignment: "Assignment | None" = None, tests: bool = True) -> list[Run]:
+        """The latest runs of the assigned exercises (``None``: every exercise of the course)."""
+        assignment = _or_whole_course(assignment)
+        return [run for run in self.latest(tests=tests) if run.exercise in assignment]
+
+    def grade_table(self, assignment: "Assignment | None" = None) -> tuple[list[str], list[dict]]:
+        """One row per learner: a score per assigned exercise, the total, and nbgrader's columns.
+
+        ``max_score`` is the assignment's: the same for every learner, whoever submitted what.
+        """
+        assignment = _or_whole_course(assignment)
         by_learner: dict[str, dict[str, Run]] = {}
-        for run in runs:
+        for run in self.assigned(assignment, tests=False):
             by_learner.setdefault(run.learner, {})[run.exercise] = run
-        columns = ["student_id", *exercises, "raw_score", "score", "max_score", "timestamp"]
+        columns = ["student_id", *assignment.exercises, "raw_score", "score", "max_score", "timestamp"]
         rows = []
         for learner in sorted(by_learner):
             own = by_learner[learner]
             total = round(sum(run.score for run in own.values()), 6)
             row = {"student_id": learner}
-            for exercise in exercises:
+            for exercise in assignment.exercises:
                 row[exercise] = _number(own[exercise].score) if exercise in own else ""
-            row.update(raw_score=_number(total), score=_number(total),
-                       max_score=_number(round(sum(maxima.values()), 6)),
+            row.update(raw_score=_number(total), score=_number(total), max_score=_number(assignment.total),
                        timestamp=max(run.graded_at for run in own.values()))
             rows.append(row)
         return columns, rows
 
-    def export_csv(self) -> str:
-        columns, rows = self.grade_table()
+    def export_csv(self, assignment: "Assignment | None" = None) -> str:
+        columns, rows = self.grade_table(assignment)
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
 
-    def export_nbgrader_csv(self) -> str:
-        """nbgrader's own grades.csv layout: one row per learner and exercise."""
+    def export_nbgrader_csv(self, assignment: "Assignment | None" = None) -> str:
+        """nbgrader's own grades.csv layout: one row per learner and assigned exercise, its points as max."""
+        assignment = _or_whole_course(assignment)
         columns = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                    "raw_score", "late_submission_penalty", "score", "max_score"]
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for run in self.latest(tests=False):
+        for run in self.assigned(assignment, tests=False):
             writer.writerow({"assignment": run.exercise, "duedate": "", "timestamp": run.graded_at,
                              "student_id": run.learner, "last_name": "", "first_name": "", "email": "",
                              "raw_score": _number(run.score), "late_submission_penalty": 0,
-                             "score": _number(run.score), "max_score": _number(run.max_score)})
+                             "score": _number(run.score), "max_score": _number(assignment.maxima[run.exercise])})
         return out.getvalue()
 
-    def export_json(self) -> str:
-        return json.dumps([{"learner": r.learner, "exercise": r.exercise, "score": r.score, "max_score": r.max_score,
-                            "status": r.status, "graded_at": r.graded_at, "content_hash": r.content_hash,
-                            "suite_hash": r.suite_hash} for r in self.latest(tests=False)], indent=2)
+    def export_json(self, assignment: "Assignment | None" = None) -> str:
+        assignment = _or_whole_course(assignment)
+        return json.dumps([{"learner": r.learner, "exercise": r.exercise, "score": r.score,
+                            "max_score": assignment.maxima[r.exercise], "status": r.status,
+                            "graded_at": r.graded_at, "content_hash": r.content_hash, "suite_hash": r.suite_hash}
+                           for r in self.assigned(assignment, tests=False)], indent=2)
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+def _or_whole_course(assignment: "Assignment | None") -> "Assignment":
+    from grader.assignment import or_whole_course
+
+    return or_whole_course(assignment)
 
 
 def default_path(output_dir: Path) -> Path:

@@ -24,6 +24,7 @@ from grader.errors import (
 )
 from grader.explain import Source, rewrite_frames
 from grader.intake import SubmissionRefused, Workspace
+from grader.kinds import Kind, TimedOut
 from grader.learner import Learner, WorkerSpec
 from grader.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox import Limits, Sandbox, protections
@@ -187,16 +188,19 @@ class Grading:
         hidden = visibility != "visible"
         passed = report.passed
         output = ""
+        kind = Kind.PASSED if passed else Kind.FAILED
         if report.skipped:
             passed = False
             output = "This test was skipped."
+            kind = Kind.SKIPPED
         elif not passed and call.excinfo is not None:
             output = feedback(call.excinfo.value, hidden, self._learner_frames)
+            kind = kind_of(call.excinfo.value)
         return TestResult(
             name=self._name(item, hidden), nodeid=self._nodeid(item, hidden),
             score=points if passed else 0.0, max_score=points,
             status="passed" if passed else "failed", visibility=visibility, output=output,
-            duration=report.duration + self._setup_time.pop(item.nodeid, 0.0),
+            duration=report.duration + self._setup_time.pop(item.nodeid, 0.0), kind=kind,
         )
 
     def _name(self, item: pytest.Item, hidden: bool) -> str:
@@ -235,6 +239,24 @@ _HIDDEN_WORKER_FAILURES = {
     ModuleImportFailed: "Your module could not be imported, so this test could not run; "
                         "the public tests (hml check) show why.",
 }
+
+
+_KINDS: list[tuple[type, Kind]] = [  # first match wins: subclasses before their bases
+    (TimedOut, Kind.TIMEOUT),
+    (WorkerTimeout, Kind.TIMEOUT),
+    (WorkerCrashed, Kind.CRASHED),
+    (SubmissionRefused, Kind.REFUSED),
+    (LearnerError, Kind.ERROR),
+    (ModuleImportFailed, Kind.ERROR),
+    (WorkerProtocolError, Kind.ERROR),
+    (AssertionError, Kind.FAILED),
+    (GraderError, Kind.GRADER_ERROR),
+]
+
+
+def kind_of(exc: BaseException) -> Kind:
+    """How a test that raised ``exc`` ended; anything else the test raised counts as an error."""
+    return next((kind for cls, kind in _KINDS if isinstance(exc, cls)), Kind.ERROR)
 
 
 def feedback(exc: BaseException, hidden: bool, frames: Callable[[str], str] = str) -> str:

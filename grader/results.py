@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.kinds import Kind
 from grader.learner_text import clean
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -20,11 +21,13 @@ class TestResult:
     visibility: str
     output: str = ""
     duration: float = 0.0
+    kind: Kind | None = None  # how it ended (grader.kinds); by default what the status says
 
     def __post_init__(self) -> None:
         # Names, node ids and feedback can carry the learner's text: made safe once, here.
         self.name, self.nodeid = clean(self.name, 300), clean(self.nodeid, 500)
         self.output = clean(self.output)
+        self.kind = Kind.of(self.kind, self.passed)
 
     @property
     def passed(self) -> bool:
@@ -77,7 +80,7 @@ class GradeResult:
             "tests": [
                 {"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
                  "visibility": t.visibility, "output": t.output,
-                 "extra_data": {"nodeid": t.nodeid, "duration": round(t.duration, 3)}}
+                 "extra_data": {"nodeid": t.nodeid, "duration": round(t.duration, 3), "kind": t.kind.value}}
                 for t in self.tests
             ],
             "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,
@@ -96,7 +99,8 @@ class GradeResult:
         extra = data.get("extra_data", {})
         tests = [TestResult(t["name"], t.get("extra_data", {}).get("nodeid", t["name"]), t["score"], t["max_score"],
                             t["status"], t.get("visibility", "visible"), t.get("output", ""),
-                            t.get("extra_data", {}).get("duration", 0.0)) for t in data.get("tests", [])]
+                            t.get("extra_data", {}).get("duration", 0.0), t.get("extra_data", {}).get("kind"))
+                 for t in data.get("tests", [])]
         return cls(extra.get("submission", ""), extra.get("exercise", ""), tests, data.get("execution_time", 0.0),
                    extra.get("refused"), extra.get("error"), extra.get("sandboxed", True), extra.get("sandbox"),
                    dict(extra.get("metrics") or {}))

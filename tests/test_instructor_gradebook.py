@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.assignment import assignment
+from grader.kinds import Kind
 from grader.gradebook import MIGRATIONS, SCHEMA_VERSION, Gradebook, GradebookError
 from grader.results import GradeResult
 from grader.results import TestResult as Outcome  # not collected as a test class
@@ -115,34 +117,39 @@ def _result(exercise: str, scores: list[float], points: float = 2.0, output: str
     return GradeResult("x", exercise, tests, execution_time=1.5)
 
 
-def test_csv_export_has_a_column_per_exercise_and_nbgrader_totals(tmp_path):
-    """One row per learner; a column per exercise (empty when not submitted); raw_score, score, max_score
-    and timestamp as nbgrader names them; the latest run counts; nbgrader's own layout on request."""
+def test_csv_export_has_a_column_per_exercise_and_nbgrader_totals(tmp_path, course):
+    """One row per learner; a column per assigned exercise (empty when not submitted); raw_score, score,
+    max_score (the assignment's points: 31 + 20) and timestamp as nbgrader names them; the latest run counts;
+    an exercise outside the assignment is left out; nbgrader's own layout on request."""
     path = tmp_path / "gradebook.sqlite"
+    chosen = assignment(course, ["hybrid_placement", "kfp_basic_pipeline"])
     with Gradebook(path) as book:
         common = dict(submission="s", content_hash="c1", suite_hash="s1")
         book.record("bo", _result("kfp_basic_pipeline", [2, 2]), **common)
         book.record("al", _result("kfp_basic_pipeline", [2, 0]), **common)
         book.record("al", _result("hybrid_placement", [2, 2, 2]), **common)
         book.record("al", _result("kfp_basic_pipeline", [2, 2]), **dict(common, content_hash="c2"))
-        text = book.export_csv()
-        nbgrader = book.export_nbgrader_csv()
+        book.record("al", _result("kfp_sweep", [2]), **common)  # not assigned
+        text = book.export_csv(chosen)
+        nbgrader = book.export_nbgrader_csv(chosen)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0] == "student_id,hybrid_placement,kfp_basic_pipeline,raw_score,score,max_score,timestamp"
     assert [r["student_id"] for r in rows] == ["al", "bo"]
     al, bo = rows
-    assert (al["hybrid_placement"], al["kfp_basic_pipeline"], al["score"], al["max_score"]) == ("6", "4", "10", "10")
-    assert (bo["hybrid_placement"], bo["kfp_basic_pipeline"], bo["raw_score"], bo["max_score"]) == ("", "4", "4", "10")
+    assert (al["hybrid_placement"], al["kfp_basic_pipeline"], al["score"], al["max_score"]) == ("6", "4", "10", "51")
+    assert (bo["hybrid_placement"], bo["kfp_basic_pipeline"], bo["raw_score"], bo["max_score"]) == ("", "4", "4", "51")
     assert al["timestamp"] and bo["timestamp"]
     assert nbgrader.splitlines()[0] == ("assignment,duedate,timestamp,student_id,last_name,first_name,email,"
                                         "raw_score,late_submission_penalty,score,max_score")
     assert len(nbgrader.splitlines()) == 4
-    cli = _hml("gradebook", "export", "--format", "csv", "--gradebook", str(path))
+    cli = _hml("gradebook", "export", "--format", "csv", "--gradebook", str(path),
+               "-e", "hybrid_placement", "-e", "kfp_basic_pipeline")
     assert cli.returncode == 0 and cli.stdout == text
 
 
 def test_version_one_gradebook_is_migrated_in_place(tmp_path):
-    """A schema-1 file opens as the current schema with its runs kept and timeouts counted; a newer one is refused."""
+    """A schema-1 file opens as the current schema with its runs kept, timeouts counted and each test's kind
+    backfilled; a newer one is refused."""
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path, isolation_level=None)
     MIGRATIONS[0](db)
@@ -158,6 +165,7 @@ def test_version_one_gradebook_is_migrated_in_place(tmp_path):
         assert book.version == SCHEMA_VERSION > 1
         (run,) = book.history(tests=True)
         assert (run.learner, run.score, run.timeouts, len(run.tests)) == ("al", 1, 1, 2)
+        assert [t.kind for t in run.tests] == [Kind.TIMEOUT, Kind.PASSED]  # _v4 backfills kinds from the wording
         book.record("al", _result("hybrid_placement", [2]), submission="s", content_hash="c2", suite_hash="h",
                     batch_id=book.start_batch("grade", 1, 1, 0))
         assert len(book.history()) == 2

@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from grader.kinds import TimedOut
+
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024  # a compiled package of these exercises is ~20 KB
 
 
@@ -640,14 +642,18 @@ def run_failure(run: dict, what: str, *, hidden: bool = True) -> str:
     compiled source shows (``diagnoses``) and built-in exception names: never
     a message or a printed line, which the learner's code chose. Public
     feedback adds the learner's own text.
+
+    A run stopped at its time limit raises ``TimedOut`` (an AssertionError)
+    instead of returning: tests call this in an assert's message, so the
+    check then fails as a timeout, in the same words.
     """
     run = run or {}
     error = str(run.get("error") or "")
     if run.get("stage") == "compile":
         return _compile_failure(run, what, error, hidden)
     if run.get("timed_out"):
-        return (f"{what}: the run took too long and its tasks were stopped "
-                "(an endless loop, or far more work than the specification asks for?).")
+        raise TimedOut(f"{what}: the run took too long and its tasks were stopped "
+                       "(an endless loop, or far more work than the specification asks for?).")
     failed = [t for t in run.get("failed_tasks") or [] if isinstance(t, str)]
     diagnoses = run.get("diagnoses") or {}
     for task in failed:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from grader.commands.report import assignment_options, chosen
+
 
 def _location(command):
     command = click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -40,15 +42,22 @@ def gradebook() -> None:
                    "canvas: a CSV for Canvas's gradebook import (docs/platforms.md).")
 @click.option("--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
-def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | None) -> None:
-    """Export the current grades (each learner's latest run of each exercise)."""
+@assignment_options
+def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | None, assignment_file: Path | None,
+           exercises: tuple[str, ...]) -> None:
+    """Export the current grades (each learner's latest run of each exercise).
+
+    csv, nbgrader-csv and json count the assigned exercises only, each at its full points.
+    """
+    assignment = chosen(assignment_file, exercises)
     with _open(output_dir, gradebook_path) as book:
         if fmt == "canvas":
             from grader.platforms.canvas import export as canvas_csv
 
             text = canvas_csv(book)
         else:
-            text = {"csv": book.export_csv, "nbgrader-csv": book.export_nbgrader_csv, "json": book.export_json}[fmt]()
+            text = {"csv": book.export_csv, "nbgrader-csv": book.export_nbgrader_csv,
+                    "json": book.export_json}[fmt](assignment)
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -6,6 +6,26 @@ from pathlib import Path
 import click
 
 
+def assignment_options(command):
+    """``--assignment FILE`` / ``--exercise ID``: the exercises that count (default: the whole course)."""
+    command = click.option("--exercise", "-e", "exercises", multiple=True, metavar="ID",
+                           help="An exercise that counts (repeat for several) instead of an assignment file.")(command)
+    return click.option("--assignment", "assignment_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                        help="A TOML file naming the exercises that count (`exercises = [...]`), e.g. the class "
+                             "folder's assignment.toml [default: every exercise of the course].")(command)
+
+
+def chosen(assignment_file: Path | None, exercises: tuple[str, ...]):
+    """The assignment the options name, or a usage error saying what is wrong."""
+    from grader.assignment import AssignmentError, chosen_assignment
+    from grader.course import Course
+
+    try:
+        return chosen_assignment(Course(), assignment_file, exercises)
+    except AssignmentError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.command()
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("hml-results"),
               show_default=True, help="The grading output directory (holds the gradebook).")
@@ -15,8 +35,13 @@ import click
               help="Where the report goes [default: OUTPUT_DIR/report].")
 @click.option("--junit", is_flag=True, help="Also write junit/<learner>/<exercise>.xml per submission.")
 @click.option("--title", default="Building Hybrid ML Systems", show_default=True, help="The report's title.")
-def report(output_dir: Path, gradebook_path: Path | None, report_dir: Path | None, junit: bool, title: str) -> None:
-    """Write the class overview, a page per learner and grades.csv (offline, printable HTML)."""
+@assignment_options
+def report(output_dir: Path, gradebook_path: Path | None, report_dir: Path | None, junit: bool, title: str,
+           assignment_file: Path | None, exercises: tuple[str, ...]) -> None:
+    """Write the class overview, a page per learner and grades.csv (offline, printable HTML).
+
+    Totals count the assigned exercises at their full points, whoever submitted what.
+    """
     from grader.console import console
     from grader.gradebook import Gradebook, GradebookError, default_path
     from grader.report.render import write_report
@@ -25,12 +50,14 @@ def report(output_dir: Path, gradebook_path: Path | None, report_dir: Path | Non
     if not path.is_file():
         raise click.ClickException(f"no gradebook at {path}: grade something first (hml grade-course ...)")
     target = report_dir or output_dir / "report"
+    assignment = chosen(assignment_file, exercises)
     try:
         with Gradebook(path) as book:
             if not book.count_runs():
                 raise click.ClickException(f"the gradebook {path} holds no gradings yet")
-            index = write_report(book, target, junit=junit, title=title)
+            index = write_report(book, target, assignment=assignment, junit=junit, title=title)
     except GradebookError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"Report: [bold]{index}[/bold] (open it in a browser; grades.csv is beside it"
-                  f"{', JUnit XML under junit/' if junit else ''})", highlight=False)
+                  f"{', JUnit XML under junit/' if junit else ''}). Learner pages to hand out: "
+                  f"{target / 'learners'}", highlight=False)

@@ -2,23 +2,31 @@
 
 ``write_report(gradebook, out_dir)`` writes ``index.html`` (the class
 overview, for instructors), ``learners/<learner>.html`` (one page per
-learner, fit to hand to that learner: hidden tests show pass or fail only),
-``grades.csv``, and with ``junit=True`` ``junit/<learner>/<exercise>.xml``.
+learner, fit to hand to that learner: it links nowhere, and shows what
+``grader.learner_view`` allows), ``grades.csv``, and with ``junit=True``
+``junit/<learner>/<exercise>.xml``. Only the assignment's exercises are
+shown, and its points are every total's maximum (``grader.assignment``).
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.gradebook import TIMEOUT_PATTERN, Gradebook, Run
+import markupsafe
+
+from grader.assignment import Assignment, or_whole_course
+from grader.gradebook import Gradebook, Run
+from grader.kinds import Kind
+from grader.learner_text import shorten
+from grader.learner_view import is_public, learner_view
+from grader.report.charts import column_chart, row_chart
 
 TEMPLATES = Path(__file__).with_name("templates")
-HIDDEN_FEEDBACK = "Hidden test: only whether it passed is shown."
 ERROR_FEEDBACK = ("The grader could not finish grading this submission. This is not a mark against you: "
                   "your instructor has the details.")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
@@ -35,59 +43,12 @@ def slug(name: str) -> str:
 def _first_line(text: str | None, limit: int = 200) -> str:
     for line in (text or "").strip().splitlines():
         if line.strip():
-            return line.strip()[:limit]
+            return shorten(line.strip(), limit)
     return ""
 
 
 def _pct(score: float, maximum: float) -> float:
     return 100.0 * score / maximum if maximum else 0.0
-
-
-@dataclass
-class Bar:
-    label: str
-    value: float
-    text: str
-    x: float = 0.0
-    y: float = 0.0
-    width: float = 0.0
-    height: float = 0.0
-
-
-@dataclass
-class Chart:
-    """A vertical bar chart, laid out for an inline SVG."""
-
-    title: str
-    bars: list[Bar]
-    width: int = 560
-    height: int = 220
-    top: int = 24
-    bottom: int = 36
-    left: int = 36
-    y_max: float = 1.0
-    y_label: str = ""
-    ticks: list[tuple[float, str]] = field(default_factory=list)
-
-    @property
-    def plot_height(self) -> float:
-        return self.height - self.top - self.bottom
-
-
-def bar_chart(title: str, labelled: list[tuple[str, float, str]], *, y_max: float | None = None,
-              y_label: str = "", width: int = 560) -> Chart:
-    chart = Chart(title, [Bar(label, value, text) for label, value, text in labelled], width=width, y_label=y_label)
-    chart.y_max = y_max or max([b.value for b in chart.bars] + [1.0])
-    slot = (chart.width - chart.left - 8) / max(len(chart.bars), 1)
-    for i, bar in enumerate(chart.bars):
-        bar.width = slot * 0.78
-        bar.x = chart.left + i * slot + slot * 0.11
-        bar.height = chart.plot_height * (bar.value / chart.y_max if chart.y_max else 0)
-        bar.y = chart.top + chart.plot_height - bar.height
-    steps = 4
-    chart.ticks = [(chart.top + chart.plot_height * (1 - k / steps), f"{chart.y_max * k / steps:g}")
-                   for k in range(steps + 1)]
-    return chart
 
 
 @dataclass
@@ -117,11 +78,31 @@ class LearnerView:
         return _pct(self.total, self.maximum)
 
 
-def class_overview(runs: list[Run]) -> dict:
-    """Everything the overview page shows, from each learner's latest runs."""
-    exercises = sorted({r.exercise for r in runs})
-    maxima = {e: max((r.max_score for r in runs if r.exercise == e), default=0.0) for e in exercises}
-    course_max = sum(maxima.values())
+def _timed_out(run: Run) -> list[str]:
+    return [t.name for t in run.tests if t.kind is Kind.TIMEOUT]
+
+
+def common_failures(runs: list[Run], limit: int = 15) -> list[dict]:
+    """Failure messages by how many submissions met them (a message failing 20 tests of one submission counts once)."""
+    submissions: dict[tuple[str, str], set[int]] = defaultdict(set)
+    tests: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for run in runs:
+        if run.status != "graded":
+            continue  # a refused or broken submission says nothing about a test's difficulty
+        for test in run.tests:
+            if not test.passed:
+                key = (run.exercise, _first_line(test.output) or "(no message)")
+                submissions[key].add(run.id)
+                tests[key].add(test.name)
+    ranked = sorted(submissions, key=lambda key: (-len(submissions[key]), key))
+    return [{"exercise": e, "message": m, "count": len(submissions[(e, m)]), "tests": sorted(tests[(e, m)])}
+            for e, m in ranked[:limit]]
+
+
+def class_overview(runs: list[Run], assignment: Assignment) -> dict:
+    """Everything the overview page shows, from each learner's latest runs of the assigned exercises."""
+    runs = [r for r in runs if r.exercise in assignment]
+    exercises, maxima, course_max = assignment.exercises, assignment.maxima, assignment.total
     by_learner: dict[str, dict[str, Run]] = defaultdict(dict)
     for run in runs:
         by_learner[run.learner][run.exercise] = run
@@ -131,9 +112,9 @@ def class_overview(runs: list[Run]) -> dict:
     bins = [0] * 10
     for learner in learners:
         bins[min(int(learner.pct // 10), 9)] += 1
-    distribution = bar_chart("Learners by total score",
-                             [(f"{10 * i}–{10 * i + 10}", n, str(n)) for i, n in enumerate(bins)],
-                             y_label="learners")
+    distribution = column_chart("Learners by total score (%)",
+                                [(f"{10 * i}–{10 * i + 10}", n, str(n)) for i, n in enumerate(bins)],
+                                y_label="learners", counts=True)
 
     per_exercise = []
     for exercise in exercises:
@@ -143,40 +124,29 @@ def class_overview(runs: list[Run]) -> dict:
         per_exercise.append({
             "exercise": exercise, "submissions": len(own), "mean": mean, "max": maxima[exercise],
             "mean_pct": _pct(mean, maxima[exercise]),
-            "full": sum(1 for r in graded if r.max_score and r.score == r.max_score),
+            "full": sum(1 for r in graded if r.score == maxima[exercise]),
             "refused": sum(1 for r in own if r.status == "refused"),
             "errors": sum(1 for r in own if r.status == "error"),
+            "timeouts": sum(1 for r in own if r.timeouts),
             "mean_time": sum(r.execution_time for r in own) / len(own) if own else 0.0,
         })
-    exercise_chart = bar_chart("Mean score per exercise (% of its points)",
+    exercise_chart = row_chart("Mean score per exercise (% of its points)",
                                [(e["exercise"], e["mean_pct"], f"{e['mean_pct']:.0f}%") for e in per_exercise],
-                               y_max=100.0, y_label="%")
+                               x_max=100.0, x_label="%")
 
     stats: dict[tuple[str, str], TestStat] = {}
-    failures: Counter = Counter()
-    failure_tests: dict[tuple[str, str], set[str]] = defaultdict(set)
     for run in runs:
         if run.status != "graded":
-            continue  # a refused or broken submission says nothing about a test's difficulty
+            continue
         for test in run.tests:
             stat = stats.setdefault((run.exercise, test.nodeid),
                                     TestStat(run.exercise, test.name, test.visibility, test.max_score))
             stat.total += 1
             stat.passed += test.passed
-            if not test.passed:
-                message = _first_line(test.output) or "(no message)"
-                failures[(run.exercise, message)] += 1
-                failure_tests[(run.exercise, message)].add(test.name)
     test_stats = sorted(stats.values(), key=lambda s: (s.rate, s.exercise, s.name))
-    common_failures = [{"exercise": e, "message": m, "count": n, "tests": sorted(failure_tests[(e, m)])}
-                       for (e, m), n in failures.most_common(15)]
 
-    timeouts = []
-    for run in runs:
-        if run.timeouts:
-            names = [t.name for t in run.tests if not t.passed and TIMEOUT_PATTERN.search(t.output or "")]
-            timeouts.append({"learner": run.learner, "slug": slug(run.learner), "exercise": run.exercise,
-                             "count": run.timeouts, "tests": names or ["(the whole grading)"]})
+    timeouts = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "count": r.timeouts,
+                 "tests": _timed_out(r) or ["(the whole grading)"]} for r in runs if r.timeouts]
     refusals = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "reason": r.refused}
                 for r in runs if r.status == "refused"]
     errors = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
@@ -186,25 +156,13 @@ def class_overview(runs: list[Run]) -> dict:
     return {
         "exercises": exercises, "maxima": maxima, "course_max": course_max, "learners": learners,
         "distribution": distribution, "per_exercise": per_exercise, "exercise_chart": exercise_chart,
-        "test_stats": test_stats, "common_failures": common_failures, "timeouts": timeouts,
-        "refusals": refusals, "errors": errors,
+        "test_stats": test_stats, "common_failures": common_failures(runs), "timeouts": timeouts,
+        "timed_out_tests": sum(r.timeouts for r in runs), "refusals": refusals, "errors": errors,
         "slowest": [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
                      "seconds": r.execution_time, "status": r.status} for r in slowest],
         "mean_pct": sum(l.pct for l in learners) / len(learners) if learners else 0.0,
         "submissions": len(runs),
     }
-
-
-def learner_feedback(run: Run) -> list[dict]:
-    """The tests of one run as a learner may see them: hidden tests, pass or fail only."""
-    rows = []
-    for test in run.tests:
-        visible = test.visibility == "visible"
-        rows.append({"name": test.name, "score": test.score, "max_score": test.max_score, "passed": test.passed,
-                     "visible": visible,
-                     "output": test.output if visible and not test.passed else "",
-                     "note": "" if visible else HIDDEN_FEEDBACK})
-    return rows
 
 
 def _environment():
@@ -215,30 +173,38 @@ def _environment():
     env.filters["points"] = lambda value: f"{value:g}"
     env.filters["pct"] = lambda value: f"{value:.0f}%"
     env.filters["seconds"] = lambda value: f"{value:.1f} s"
+    # Long identifiers (exercise ids) may wrap after their underscores, so wide tables still fit.
+    env.filters["breakable"] = lambda text: markupsafe.Markup("_<wbr>").join(
+        markupsafe.escape(part) for part in str(text).split("_"))
     return env
 
 
-def write_report(book: Gradebook, out_dir: Path, *, junit: bool = False, title: str = "Grading report") -> Path:
-    """Write the whole report; return the path of ``index.html``."""
+def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | None = None, junit: bool = False,
+                 title: str = "Grading report") -> Path:
+    """Write the whole report; return the path of ``index.html``.
+
+    ``assignment``: the exercises that count (default: every exercise of the course).
+    """
     out_dir = Path(out_dir)
     (out_dir / "learners").mkdir(parents=True, exist_ok=True)
-    runs = book.latest()
+    assignment = or_whole_course(assignment)
+    runs = book.assigned(assignment)
     env = _environment()
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    overview = class_overview(runs)
+    overview = class_overview(runs, assignment)
     common = {"title": title, "generated": generated, "css": (TEMPLATES / "report.css").read_text()}
-    _write(out_dir / "index.html", env.get_template("index.html.j2").render(**common, **overview, root=""))
+    _write(out_dir / "index.html", env.get_template("index.html.j2").render(**common, **overview))
     for learner in overview["learners"]:
         sections = []
         for exercise in overview["exercises"]:
             run = learner.runs.get(exercise)
             sections.append({"exercise": exercise, "max": overview["maxima"][exercise], "run": run,
-                             "tests": learner_feedback(run) if run else [],
+                             "tests": learner_view(run) if run else [],
                              "error": ERROR_FEEDBACK if run is not None and run.status == "error" else ""})
         html = env.get_template("learner.html.j2").render(**common, learner=learner, sections=sections,
-                                                          course_max=overview["course_max"], root="../")
+                                                          course_max=overview["course_max"])
         _write(out_dir / "learners" / f"{learner.slug}.html", html)
-    _write(out_dir / "grades.csv", book.export_csv())
+    _write(out_dir / "grades.csv", book.export_csv(assignment))
     if junit:
         for run in runs:
             _write(out_dir / "junit" / slug(run.learner) / f"{run.exercise}.xml", junit_xml(run))
@@ -262,7 +228,7 @@ def junit_xml(run: Run) -> str:
         case = ET.SubElement(suite, "testcase", classname=f"{run.exercise}.{slug(run.learner)}", name=test.name,
                              time=f"{test.duration:.3f}")
         if not test.passed:
-            visible = test.visibility == "visible"
+            visible = is_public(test)
             message = _first_line(test.output) if visible else "hidden test failed"
             failure = ET.SubElement(case, "failure", message=message or "failed",
                                     type="hidden" if not visible else "AssertionError")
