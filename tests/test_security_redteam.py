@@ -1,0 +1,141 @@
+"""Red-team findings: attacks on the trust boundary, graded for real.
+
+A test marked ``xfail(strict=True)`` shows a hole that is still open: it
+asserts what the grader should guarantee, fails today, and flips (XPASS, so
+the suite goes red) the day the hole is closed; then drop its marker. The
+others show attacks that are contained, in classes the other security
+suites do not cover.
+
+Hostile submissions live in ``tests/hostile_redteam/``; most are appended to
+the reference solution, so their answers are right and only the attack
+differs. ``HML_SANDBOX=landlock`` runs the file under Landlock; the tests
+that are about Landlock itself grade with it whatever HML_SANDBOX says.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.run import grade_one
+from grader.sandbox import Sandbox, SandboxUnavailable, choose
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = Path(__file__).with_name("hostile_redteam")
+PLACEMENT = "hybrid_placement"
+PLACE = (ROOT / "solutions" / PLACEMENT / "placement.py").read_text()
+
+
+def _with_reference(name: str, **constants) -> str:
+    """The reference placement module with a hostile appendix; ``constants`` set its ``_NAME = 0`` lines."""
+    appendix = (HOSTILE / name).read_text()
+    for key, value in constants.items():
+        appendix = appendix.replace(f"{key} = 0", f"{key} = {value!r}")
+    return PLACE + "\n\n" + appendix
+
+
+def _hidden(result, function: str):
+    return result.test(f"hidden::{function}::")
+
+
+@pytest.fixture
+def grade_landlock(course, batch_cache_dir, tmp_path):
+    """grade_landlock(exercise_id, text) -> GradeResult, under Landlock whatever HML_SANDBOX says."""
+    try:
+        chosen = choose("landlock")
+    except SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    counter = iter(range(1_000_000))
+
+    def run(exercise_id: str, source: str):
+        exercise = course.exercise(exercise_id)
+        folder = tmp_path / f"landlock-{next(counter)}"
+        folder.mkdir()
+        (folder / exercise.file).write_text(source)
+        return grade_one(exercise, folder / exercise.file, folder.name, folder / "out" / "results.json",
+                         course=course, sandboxed=chosen, cache_dir=batch_cache_dir)
+
+    return run
+
+
+# --------------------------------------------------------------------------- hidden feedback: timing
+
+QUARTER_SIZES = (64, 64.25, 250.5, 0.5)  # the hidden model sizes of test_quarter_of_device_memory
+SECONDS_PER_MB = 0.002                    # what placement_timing.py sleeps per MB
+
+
+@pytest.mark.xfail(strict=True, reason="results.json publishes each hidden test's duration to the millisecond: "
+                                       "learner code that sleeps by a hidden input carries it out")
+def test_hidden_test_durations_do_not_carry_hidden_inputs(grade_source):
+    """A hidden test's recorded duration must not reveal the hidden inputs the learner's code was given.
+
+    placement_timing.py answers correctly but sleeps 2 ms per MB of the workload's
+    model_size_mb: the hidden test's ``extra_data.duration`` in results.json is then
+    the sum of its hidden model sizes (379.25 MB -> 0.76 s), to a few MB.
+    """
+    result = grade_source(PLACEMENT, _with_reference("placement_timing.py"))
+    test = _hidden(result, "test_quarter_of_device_memory")
+    assert test.passed  # the answers are right: only the channel is under test
+    published = result.to_gradescope()["tests"]
+    entry = next(t for t in published if t["extra_data"]["nodeid"] == test.nodeid)
+    duration = entry.get("extra_data", {}).get("duration")
+    leaked = duration is not None and abs(duration - sum(QUARTER_SIZES) * SECONDS_PER_MB) < 0.15
+    assert not leaked, f"the hidden test's published duration {duration} s is its hidden sizes times 2 ms"
+
+
+# --------------------------------------------------------------------------- hidden feedback: exception choice
+
+@pytest.mark.xfail(strict=True, reason="hidden feedback names whichever built-in exception the learner raised: "
+                                       "choosing one of ~50 by a hidden input carries ~6 bits per hidden test")
+def test_choice_of_built_in_exception_does_not_carry_hidden_inputs(grade_source):
+    """Hidden feedback must not let the learner's choice of exception spell out a hidden input.
+
+    placement_exception_choice.py raises the built-in exception numbered
+    ``latency_budget_ms % 51`` (raised without ``__init__``, so every class works).
+    test_latency_budget_boundary's first hidden row has a budget of 100 ms, so its
+    feedback reads "place() raised ValueError" while every other test, whose first
+    row has 250 ms, reads "place() raised TypeError": the name is a function of the
+    hidden input, from ~50 choices, not one bit.
+    """
+    import builtins
+
+    choices = sorted(n for n, v in vars(builtins).items()
+                     if isinstance(v, type) and issubclass(v, Exception) and not issubclass(v, Warning)
+                     and n[0].isupper() and not n.startswith("Unicode")
+                     and n not in ("BaseExceptionGroup", "ExceptionGroup"))
+    result = grade_source(PLACEMENT, _with_reference("placement_exception_choice.py"))
+    outputs = {t.nodeid.split("::")[1]: t.output for t in result.tests if t.visibility == "hidden"}
+    spelled = choices[100 % len(choices)]
+    assert spelled != choices[250 % len(choices)]
+    assert f"raised {spelled}" not in outputs["test_latency_budget_boundary"], (
+        "the hidden 100 ms budget picked the exception name shown in hidden feedback")
+
+
+@pytest.mark.xfail(strict=True, reason="learner_error raises TypeError for UnicodeDecodeError, UnicodeEncodeError, "
+                                       "UnicodeTranslateError and ExceptionGroup")
+def test_built_in_exceptions_that_cannot_be_rebuilt_do_not_break_the_test():
+    """The trusted side must turn every built-in exception name a worker reports into a LearnerError.
+
+    A learner raises UnicodeDecodeError (``kind.__new__(kind)`` needs no arguments);
+    ``learner_error`` then builds ``LearnerUnicodeDecodeError`` whose base's
+    ``__new__`` wants five arguments, and the trusted side raises TypeError
+    instead: the test's own ``except LearnerError`` is skipped and the hidden
+    feedback changes ("could not complete (TypeError)"), one more symbol to choose.
+    """
+    from grader.errors import LearnerError, learner_error
+
+    broken = []
+    for name in ("UnicodeDecodeError", "UnicodeEncodeError", "UnicodeTranslateError", "ExceptionGroup",
+                 "ValueError", "KeyError"):
+        try:
+            error = learner_error(name, "message", "", "place", name)
+        except Exception as exc:  # noqa: BLE001 - what the test is about
+            broken.append(f"{name}: {type(exc).__name__}")
+            continue
+        assert isinstance(error, LearnerError)
+    assert not broken, f"learner_error raises for {broken}"
