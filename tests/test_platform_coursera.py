@@ -97,6 +97,15 @@ def test_refused_submission_scores_zero_and_says_why(tmp_path, sandboxed):
     assert "could not be graded" in data["feedback"] and "placement.py" in data["feedback"]
 
 
+def test_crashing_submission_is_graded_zero_with_a_message(tmp_path, sandboxed):
+    """A module that exits while being imported is graded (0), and the page tells the learner what happened."""
+    shared = _shared(tmp_path, {"placement.py": (HOSTILE / "exit_at_import.py").read_text()})
+    result = _run(shared, sandboxed)
+    assert result.exit_code == 0, result.output
+    assert _check_spec(shared, result.stdout)["fractionalScore"] == 0.0
+    assert "stopped during starting up" in (shared / "htmlFeedback.html").read_text()
+
+
 def test_hostile_submission_cannot_show_hidden_messages_or_write_beside_feedback(tmp_path, sandboxed):
     """leak_inputs: hidden tests show pass/fail only (none of their messages reach the page or the text);
     write_output aimed at /shared plants nothing there."""
