@@ -88,7 +88,7 @@ def test_notebook_and_zip_submissions_are_graded_like_the_module(tmp_path, sandb
 
 
 def test_refused_submission_scores_zero_and_says_why(tmp_path, sandboxed):
-    """A submission intake refuses (here: no placement.py anywhere) is a graded 0 whose message tells the learner why."""
+    """A submission intake refuses (no placement.py anywhere) is a graded 0 whose message tells the learner why."""
     shared = _shared(tmp_path, {"notes.txt": "hello", "other.py": "x = 1\n"})
     result = _run(shared, sandboxed)
     assert result.exit_code == 0, result.output
