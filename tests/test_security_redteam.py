@@ -139,3 +139,79 @@ def test_built_in_exceptions_that_cannot_be_rebuilt_do_not_break_the_test():
             continue
         assert isinstance(error, LearnerError)
     assert not broken, f"learner_error raises for {broken}"
+
+
+# --------------------------------------------------------------------------- Landlock: UDP
+
+@pytest.mark.xfail(strict=True, reason="Landlock (ABI <= 7) rules cover TCP only: a Landlock worker can send UDP, "
+                                       "so the hidden workloads place() is given leave the sandbox")
+def test_landlock_worker_cannot_send_hidden_inputs_over_udp(grade_landlock):
+    """Under Landlock, learner code must not be able to send a datagram anywhere.
+
+    placement_udp.py sends every workload it is given to a UDP port; the test
+    listens on 127.0.0.1 (nothing else is ever contacted). Under bubblewrap the
+    worker has no network at all; under Landlock the hidden workloads arrive.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        result = grade_landlock(PLACEMENT, _with_reference("placement_udp.py", _PORT=port))
+        received = []
+        while True:
+            try:
+                received.append(listener.recv(65536))
+            except BlockingIOError:
+                break
+    assert result.score > 0  # graded normally: the channel is the attack
+    hidden = [json.loads(d) for d in received if b"device_memory_mb" in d]
+    assert not hidden, f"{len(hidden)} workloads left the Landlock sandbox by UDP, e.g. {hidden[0]}"
+
+
+# --------------------------------------------------------------------------- Landlock: processes outliving the worker
+
+@pytest.mark.xfail(strict=True, reason="without a uid of its own (root whose interpreter others cannot reach, or a "
+                                       "non-root grader) a Landlock worker's daemon in its own session survives "
+                                       "Worker.kill: killpg misses it and _kill_uid is skipped")
+def test_landlock_daemon_without_own_uid_dies_with_the_worker(tmp_path, monkeypatch):
+    """A process the learner's code started must not outlive its worker, whatever uid the worker has.
+
+    Under Landlock there is no PID namespace; as its own uid a worker's leftovers
+    are killed by uid. When the grader cannot give it one (``_landlock_identity``
+    returns ROOT_WITHOUT_CAPABILITIES or GRADER_UID, both common in containers),
+    a child started with ``start_new_session`` leaves the process group and
+    keeps running through the rest of the batch (CPU, memory, and under
+    GRADER_UID the same process count as every other worker).
+    """
+    import grader.sandbox as sandbox
+    from grader.learner import Worker, WorkerSpec
+
+    try:
+        choose("landlock")
+    except SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    identity = sandbox.ROOT_WITHOUT_CAPABILITIES if os.geteuid() == 0 else sandbox.GRADER_UID
+    monkeypatch.setattr(sandbox, "_landlock_identity", lambda: identity)
+    module_dir = tmp_path / "module"
+    module_dir.mkdir()
+    (module_dir / "daemon.py").write_text((HOSTILE / "daemon.py").read_text())
+    worker = Worker(WorkerSpec(module_dir=module_dir, module_name="daemon", sandboxed=Sandbox.LANDLOCK))
+    pid = None
+    try:
+        worker.wait_ready()
+        pid = worker.request({"op": "call", "name": "leave_daemon", "args": [60], "kwargs": {}})
+    finally:
+        worker.close()
+    time.sleep(0.3)
+    alive = _running(pid)
+    if alive:
+        os.kill(pid, signal.SIGKILL)  # the daemon this test made
+    assert not alive, f"the daemon {pid} outlived its worker"
+
+
+def _running(pid) -> bool:
+    try:
+        state = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, TypeError, ValueError):
+        return False
+    return state != "Z"
