@@ -29,6 +29,7 @@ from grader.course import Course, Exercise
 from grader.special_files import special_kind
 
 if TYPE_CHECKING:  # pragma: no cover
+    from grader.engines import Engine
     from grader.gradebook import Gradebook
     from grader.results import GradeResult
     from grader.run import Job
@@ -140,7 +141,7 @@ def uses_batch_cache(exercise: Exercise) -> bool:
     return False
 
 
-def _cold(items: list["Planned"], cache_root: Path) -> set[str]:
+def cold_exercises(items: list["Planned"], cache_root: Path) -> set[str]:
     """Exercises whose tests use the batch cache and whose cache is still empty: warm them first."""
     cold = set()
     for item in items:
@@ -428,6 +429,7 @@ class BatchOutcome:
     interrupted: bool
     gradebook: Path | None
     elapsed: float
+    problems: list[str] = field(default_factory=list)  # submissions the engine could not grade, and why
 
 
 def recording_failed(result: "GradeResult", exc: Exception) -> "GradeResult":
@@ -442,12 +444,15 @@ def recording_failed(result: "GradeResult", exc: Exception) -> "GradeResult":
 def run_batch(jobs: list["Job"], *, course: Course, gradebook_path: Path | None, cache_root: Path,
               workers: int = 1, sandboxed: bool = True, force: bool = False, retry_errors: bool = False,
               command: str = "grade", console=None, quiet: bool = False, show_progress: bool = True,
-              pytest_args: tuple[str, ...] = ()) -> BatchOutcome:
+              pytest_args: tuple[str, ...] = (), engine: "Engine | None" = None) -> BatchOutcome:
     """Grade ``jobs``: skip what the gradebook already holds unchanged, record each run as it
     finishes, show progress. Ctrl-C stops cleanly: every finished run is kept, and
-    ``interrupted`` is set (the caller decides the exit status)."""
+    ``interrupted`` is set (the caller decides the exit status). ``engine`` is where grading
+    runs (``grader.engines``): by default ``workers`` gradings at once on this machine."""
+    from grader.engines import LocalEngine
     from grader.gradebook import Gradebook
-    from grader.run import grade_many
+
+    engine = engine or LocalEngine(cache_root, workers, sandboxed, tuple(pytest_args))
 
     started = time.monotonic()
     book = Gradebook(gradebook_path) if gradebook_path is not None else None
@@ -486,11 +491,7 @@ def run_batch(jobs: list["Job"], *, course: Course, gradebook_path: Path | None,
         try:
             if show_progress and todo:
                 progress.__enter__()
-            grade_many([item.job for item in todo], course=course, workers=workers, sandboxed=sandboxed,
-                       on_done=done, on_start=progress.started,
-                       cache_dirs=lambda job: cache_dir_for(cache_root, job.exercise, by_job[id(job)].suite_hash),
-                       pytest_args=pytest_args,
-                       warm_first=_cold(todo, cache_root))
+            engine.run(todo, course=course, on_start=progress.started, on_done=done)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -503,7 +504,8 @@ def run_batch(jobs: list["Job"], *, course: Course, gradebook_path: Path | None,
         ordered = [r for r in per_job if r is not None]
         return BatchOutcome(ordered, per_job, graded=len(ordered) - (len(planned) - len(todo)),
                             skipped=len(planned) - len(todo), interrupted=interrupted,
-                            gradebook=gradebook_path, elapsed=time.monotonic() - started)
+                            gradebook=gradebook_path, elapsed=time.monotonic() - started,
+                            problems=list(engine.problems))
     finally:
         if book is not None:
             book.close()

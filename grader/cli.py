@@ -41,6 +41,7 @@ COMMANDS = {
     "coursera": "grader.commands.coursera:coursera",
     "gradescope": "grader.commands.gradescope:gradescope",
     "quiz": "grader.quiz.cli:quiz",
+    "worker": "grader.commands.worker:worker",
 }
 
 

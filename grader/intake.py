@@ -83,6 +83,25 @@ def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
     return workspace
 
 
+def submission_files(submission: Path) -> dict[str, bytes]:
+    """What of ``submission`` intake would read, as bytes: the file itself, or a folder's .py and .ipynb files.
+
+    For sending a submission elsewhere (a cluster's worker), where intake runs again;
+    ``SubmissionRefused`` for what intake refuses before reading (links, special files, size).
+    """
+    if not os.path.lexists(submission):
+        raise SubmissionRefused(f"{submission} does not exist")
+    kind = special_kind(submission)
+    if kind is not None:
+        raise SubmissionRefused(f"{submission.name} is {kind}; send the file itself")
+    if submission.is_dir():
+        return _directory_files(submission)
+    if submission.suffix == ".zip" and submission.lstat().st_size > MAX_TOTAL_BYTES:
+        raise SubmissionRefused(f"{submission.name} is larger than {MAX_TOTAL_BYTES // 1024 // 1024} MiB")
+    return {submission.name: _read_limited(submission) if submission.suffix != ".zip"
+            else read_regular(submission, MAX_TOTAL_BYTES)}
+
+
 def _read_limited(path: Path) -> bytes:
     size = path.lstat().st_size
     if size > MAX_FILE_BYTES:

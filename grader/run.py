@@ -105,9 +105,11 @@ def submission_names(paths: list[Path]) -> list[str]:
 def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Path, *, course: Course,
               sandboxed: bool = True, cache_dir: Path | None = None, include_public: bool = True,
               include_hidden: bool = True, stop: threading.Event | None = None,
-              pytest_args: Sequence[str] = ()) -> GradeResult:
+              pytest_args: Sequence[str] = (), refused: str | None = None) -> GradeResult:
     """Grade one submission and write its ``results.json``; never raises for a bad submission.
 
+    ``refused`` grades a submission that was refused before it got here (a cluster's
+    coordinator packs submissions itself) as intake would have refused it.
     Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs.
     """
     started = time.monotonic()
@@ -118,6 +120,8 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
                                results_path=str(scratch / "results.json"), sandbox=sandbox.value,
                                cache_dir=str(cache_dir) if cache_dir else None)
         try:
+            if refused is not None:
+                raise SubmissionRefused(refused)
             config.workspace = str(prepare(submission, exercise.file, scratch / "workspace").root)
         except SubmissionRefused as exc:
             config.refused = str(exc)

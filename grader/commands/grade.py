@@ -23,15 +23,39 @@ def batch_options(command):
         click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="The SQLite gradebook [default: OUTPUT_DIR/gradebook.sqlite]."),
         click.option("--quiet", "-q", is_flag=True, help="No line per finished submission; the bar only."),
+        click.option("--engine", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+                     help="Where grading runs: here (--jobs at once), or on `hml worker` nodes over a broker."),
+        click.option("--broker", envvar="HML_BROKER", metavar="URL",
+                     help="The Redis broker of --engine celery, redis://HOST:PORT/N."),
     ]
     for option in reversed(options):
         command = option(command)
     return sandbox_options(command)
 
 
+def make_engine(engine: str, broker: str | None, jobs: int, sandbox, output_dir: Path):
+    """The engine both batch commands grade with (``grader.engines``)."""
+    if engine == "local":
+        from grader.engines import LocalEngine
+
+        return LocalEngine(output_dir / ".cache", jobs, sandbox)
+    if not broker:
+        raise click.UsageError("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
+    from grader.cluster import CeleryEngine, ClusterError, check_broker
+
+    try:
+        check_broker(broker)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    return CeleryEngine(broker)
+
+
 def finish(outcome, output_dir: Path) -> None:
     """The closing lines both batch commands print, and the exit status of an interrupted batch."""
-    from grader.console import console
+    from grader.console import console, warn
+
+    for problem in outcome.problems:
+        warn(problem)
 
     console.print(f"graded {outcome.graded}, skipped {outcome.skipped} (unchanged since their last grading) "
                   f"in {outcome.elapsed:.1f}s; results under [bold]{output_dir}[/bold], "
@@ -50,8 +74,8 @@ def finish(outcome, output_dir: Path) -> None:
 @click.argument("submissions", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_errors: bool,
-          gradebook_path: Path | None, quiet: bool, sandbox: str, unsandboxed: bool,
-          submissions: tuple[Path, ...]) -> None:
+          gradebook_path: Path | None, quiet: bool, engine: str, broker: str | None, sandbox: str,
+          unsandboxed: bool, submissions: tuple[Path, ...]) -> None:
     """Grade SUBMISSIONS (module files, notebooks, directories or zips) of one exercise.
 
     Each submission is recorded in the gradebook as it finishes; running the
@@ -67,12 +91,13 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
-    sandboxed = require_sandbox(sandbox, unsandboxed)
+    sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True
+    where = make_engine(engine, broker, jobs, sandboxed, output_dir)
     paths = list(submissions)
     jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
                         cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
-                        retry_errors=retry_errors, command="grade", quiet=quiet)
+                        retry_errors=retry_errors, command="grade", quiet=quiet, engine=where)
     console.print(summary_table(outcome.results))
     console.print(f"Results written under [bold]{output_dir}[/bold]/<submission>/results.json")
     finish(outcome, output_dir)

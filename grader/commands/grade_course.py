@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from grader.commands.grade import batch_options, finish
+from grader.commands.grade import batch_options, finish, make_engine
 
 
 @click.command("grade-course")
@@ -16,7 +16,8 @@ from grader.commands.grade import batch_options, finish
               help="Grade only this exercise (repeatable).")
 @batch_options
 def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int, force: bool, retry_errors: bool,
-                 gradebook_path: Path | None, quiet: bool, sandbox: str, unsandboxed: bool) -> None:
+                 gradebook_path: Path | None, quiet: bool, engine: str, broker: str | None, sandbox: str,
+                 unsandboxed: bool) -> None:
     """Grade every submission under ROOT, laid out as ROOT/<learner>/<exercise>.
 
     A submission is <exercise>.py, <exercise>.ipynb, <exercise>.zip or a folder
@@ -38,7 +39,8 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     course = Course()
     for exercise_id in only:
         load_exercise(course, exercise_id)
-    sandboxed = require_sandbox(sandbox, unsandboxed)
+    sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True  # workers have their own
+    where = make_engine(engine, broker, jobs, sandboxed, output_dir)
     found = discover_class(root, course, only)
     for problem in found.problems:
         warn(escape(problem))
@@ -50,7 +52,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     console.print(f"{len(jobs_list)} submission(s) of {len(learners)} learner(s) under {root}", highlight=False)
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
                         cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
-                        retry_errors=retry_errors, command="grade-course", quiet=quiet)
+                        retry_errors=retry_errors, command="grade-course", quiet=quiet, engine=where)
 
     exercises = sorted({e.exercise.id for e in found.entries})
     table = Table(title="Class summary")

@@ -1,0 +1,54 @@
+"""Where grading runs: one interface, two engines.
+
+The batch coordinator (``grader.batch.run_batch``) decides what to grade and
+records what comes back; an engine only grades. ``run`` calls ``on_start``
+when a submission starts and ``on_done`` (in the calling thread) when its
+result is in, and raises ``KeyboardInterrupt`` when stopped, after handing
+over every result that finished. ``problems`` lists submissions an engine
+could not grade for a reason that is not the submission's (they stay
+ungraded, for the next run).
+
+- ``LocalEngine``: a pool of gradings on this machine (``--jobs``).
+- ``grader.cluster.CeleryEngine``: Celery workers over Redis, on many machines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from grader.batch import Planned
+    from grader.course import Course
+    from grader.results import GradeResult
+    from grader.run import Job
+    from grader.sandbox import Sandbox
+
+
+class Engine(Protocol):
+    problems: list[str]
+
+    def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
+            on_done: Callable[["Job", "GradeResult"], None]) -> None: ...
+
+
+@dataclass
+class LocalEngine:
+    """Up to ``workers`` gradings at once on this machine, sharing a batch cache under ``cache_root``."""
+
+    cache_root: Path
+    workers: int = 1
+    sandbox: "Sandbox | bool" = True
+    pytest_args: tuple[str, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+    def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
+            on_done: Callable[["Job", "GradeResult"], None]) -> None:
+        from grader.batch import cache_dir_for, cold_exercises
+        from grader.run import grade_many
+
+        by_job = {id(item.job): item for item in items}
+        grade_many([item.job for item in items], course=course, workers=self.workers, sandboxed=self.sandbox,
+                   on_done=on_done, on_start=on_start, pytest_args=self.pytest_args,
+                   cache_dirs=lambda job: cache_dir_for(self.cache_root, job.exercise, by_job[id(job)].suite_hash),
+                   warm_first=cold_exercises(items, self.cache_root))
