@@ -38,7 +38,7 @@ class Row:
 
     @property
     def points(self) -> str:
-        return f"{self.score:g}/{self.max_score:g}"
+        return f"{round(self.score, 2):g}/{round(self.max_score, 2):g}"
 
     @property
     def verdict(self) -> str:

@@ -132,7 +132,7 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
         })
     exercise_chart = row_chart("Mean score per exercise (% of its points)",
                                [(e["exercise"], e["mean_pct"], f"{e['mean_pct']:.0f}%") for e in per_exercise],
-                               x_max=100.0, x_label="%")
+                               x_max=100.0)
 
     stats: dict[tuple[str, str], TestStat] = {}
     for run in runs:
@@ -170,7 +170,7 @@ def _environment():
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["points"] = lambda value: f"{value:g}"
+    env.filters["points"] = lambda value: f"{round(value, 2):g}"
     env.filters["pct"] = lambda value: f"{value:.0f}%"
     env.filters["seconds"] = lambda value: f"{value:.1f} s"
     # Long identifiers (exercise ids) may wrap after their underscores, so wide tables still fit.
