@@ -110,10 +110,11 @@ def static_checks(exercise, verdict: Verdict) -> None:
 
 def judge(verdict: Verdict) -> None:
     """What the three gradings must show."""
+    from grader.learner_view import is_public
     from grader.results import VISIBILITIES
 
     def failed_names(result, hidden_only=False):
-        return [t.name for t in result.tests if not t.passed and (not hidden_only or t.visibility != "visible")]
+        return [t.name for t in result.tests if not t.passed and (not hidden_only or not is_public(t))]
 
     reference = verdict.results.get("reference")
     if reference is not None:
@@ -130,9 +131,9 @@ def judge(verdict: Verdict) -> None:
                 verdict.grading.append(f"test {test.name!r} is worth no points")
             if test.visibility not in VISIBILITIES:
                 verdict.grading.append(f"test {test.name!r} has an unknown visibility {test.visibility!r}")
-            if test.visibility == "visible" and test.nodeid.startswith("solutions/"):
+            if is_public(test) and test.nodeid.startswith("solutions/"):
                 verdict.grading.append(f"hidden test {test.name!r} is marked visible: learners would see its output")
-        if reference.tests and not any(t.visibility != "visible" for t in reference.tests):
+        if reference.tests and all(is_public(t) for t in reference.tests):
             verdict.grading.append("no test is hidden")
     for kind, label in (("starter", "starter module"), ("notebook", "starter notebook")):
         result = verdict.results.get(kind)
@@ -151,8 +152,10 @@ def judge(verdict: Verdict) -> None:
 
 
 def _first_line(text: str | None) -> str:
+    from grader.learner_text import shorten
+
     lines = (text or "").strip().splitlines()
-    return lines[0][:160] if lines else ""
+    return shorten(lines[0], 160) if lines else ""
 
 
 def validate_course(course, exercise_ids: list[str], *, jobs: int = 2, sandboxed: bool = True,
@@ -254,6 +257,8 @@ def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, 
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
 
+    from grader.learner_view import is_public
+
     table = Table(title="Course validation", box=box.SIMPLE_HEAD)
     table.caption = ("ref, py, ipynb: the score of the reference, the starter module and the starter notebook; "
                      "tests: public+hidden/points; time: grading time, summed")
@@ -273,7 +278,7 @@ def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, 
         reference = verdict.results.get("reference")
         tests = "-"
         if reference is not None and reference.tests:
-            hidden = sum(t.visibility != "visible" for t in reference.tests)
+            hidden = sum(not is_public(t) for t in reference.tests)
             tests = f"{len(reference.tests) - hidden}+{hidden}/{reference.max_score:g}"
         table.add_row(verdict.exercise, *cells, tests,
                       f"{verdict.seconds:.1f}s", "[green]OK[/green]" if verdict.ok else "[red]FAIL[/red]")
