@@ -1,7 +1,9 @@
 """What ``hml check`` prints: each public test, its points, the author's message and a hint.
 
+What a learner may see of each test comes from ``grader.learner_view``.
 Everything that comes from the learner's run (messages, tracebacks) is
-printed as plain text, never interpreted as rich markup.
+printed as plain text, never interpreted as rich markup. A refused file is
+said to be refused, and why, once: no test ran on it.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.explain import Hint, Problem, Source, explain, rewrite_frames
+from grader.learner_view import learner_view
 from grader.results import GradeResult
 
 PASS = "✓"
@@ -45,29 +48,30 @@ def render_result(console: Console, result: GradeResult, exercise, source: Sourc
     hints_shown: list[Hint] = []
     previous_output = None
     if result.refused:
-        console.print(Text(f"Your file could not be checked: {result.refused}", style="bold red"))
-    points_width = max((len(f"{_points(t.score)}/{_points(t.max_score)}") for t in result.tests), default=3)
+        console.print(Text(f"Your file was refused, so no test could run on it: {result.refused}",
+                           style="bold red"))
+        return hints_shown
+    rows = learner_view(result)
+    points_width = max((len(r.points) for r in rows), default=3)
     indent = 2 + 1 + points_width + 1  # messages line up with the test names
-    for test in result.tests:
+    for test in rows:
         row = Table.grid(padding=(0, 1))
         row.add_column(width=2, no_wrap=True)
         row.add_column(justify="right", no_wrap=True, min_width=points_width)
         row.add_column()
         mark = Text(PASS, style="bold green") if test.passed else Text(FAIL, style="bold red")
-        points = Text(f"{_points(test.score)}/{_points(test.max_score)}", style="green" if test.passed else "red")
+        points = Text(test.points, style="green" if test.passed else "red")
         row.add_row(mark, points, Text(test.name))
         console.print(row)
         if test.passed:
             continue
-        output = rewrite_frames(test.output or "This check failed.", source, exercise.file)
-        if result.refused and "refused" in output:
-            continue  # said once, above
+        output = rewrite_frames(test.message or "This check failed.", source, exercise.file)
         if output == previous_output:
             console.print(Padding(Text("(the same as above)", style="dim"), (0, 0, 0, indent)))
             continue
         previous_output = output
         console.print(Padding(Text(output.rstrip()), (0, 0, 0, indent)))
-        new = [h for h in explain(test.output or "", exercise) if h.key not in shown]
+        new = [h for h in explain(test.message, exercise) if h.key not in shown]
         shown.update(h.key for h in new)
         hints_shown += new
         render_hints(console, new, indent)
@@ -84,6 +88,10 @@ def render_summary(console: Console, result: GradeResult) -> None:
     passed = sum(t.passed for t in result.tests)
     total = len(result.tests)
     console.print()
+    if result.refused:
+        console.print(Text(f"Public tests: 0/{_points(result.max_score)} points: the file was refused. "
+                           "Fix what is said above and check again.", style="bold"))
+        return
     score = Text(f"Public tests: {_points(result.score)}/{_points(result.max_score)} points, "
                  f"{passed} of {total} passed.", style="bold")
     console.print(score)

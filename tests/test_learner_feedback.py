@@ -192,3 +192,17 @@ def test_frames_are_the_learners_own():
                       [(2, 2), (5, 4)])
     assert 'File "placement.ipynb", cell 4, line 2, in f' in rewrite_frames(
         'File "/tmp/x/placement.py", line 6, in f', notebook, "placement.py")
+
+
+def test_a_refused_file_is_said_refused_once(hml, tmp_path):
+    """A zip without the module is refused: the check says so and why, once, and lists no test as failed
+    nor says to start with the first failing one."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "sub.zip", "w") as archive:
+        archive.writestr("notes.txt", "my placement is in another file")
+    result = hml("check", "hybrid_placement", "sub.zip")
+    assert result.exit_code == 1
+    assert result.text.count("refused") == 2 and "no placement.py found" in result.text, result.output
+    assert "Your file was refused, so no test could run on it" in result.text
+    assert "✗" not in result.output and "first failing test" not in result.text, result.output
