@@ -235,3 +235,42 @@ def test_which_task_failed_does_not_carry_hidden_inputs(grade_source):
     hidden = {t.nodeid.split("::")[1]: t.output for t in result.tests if t.visibility == "hidden"}
     assert spelled not in hidden["test_pipeline_run_on_other_inputs"], (
         "the hidden input picked the task name shown in hidden feedback")
+
+
+@pytest.mark.xfail(strict=True, reason="under Landlock, when the trusted pytest is SIGKILLed (grader.run._kill: past "
+                                       "RUN_TIMEOUT, or a cancelled batch), nothing kills what its workers started")
+def test_landlock_daemon_dies_when_the_trusted_process_is_killed(tmp_path):
+    """What a learner started must not outlive a trusted pytest that the coordinator killed.
+
+    orphaned_worker_parent.py stands in for the trusted pytest: it starts a Landlock
+    worker (own uid when the interpreter is reachable) whose call leaves a daemon in a
+    session of its own, then is SIGKILLed as grader.run._kill does. Worker.kill and
+    pytest_unconfigure never run, the worker has no --die-with-parent, and the
+    daemon lives on through the rest of the batch.
+    """
+    try:
+        choose("landlock")
+    except SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    import subprocess
+    import sys
+
+    module_dir = tmp_path / "module"
+    module_dir.mkdir()
+    (module_dir / "daemon.py").write_text((HOSTILE / "daemon.py").read_text())
+    for path in (tmp_path, module_dir, module_dir / "daemon.py"):
+        path.chmod(0o755)  # reachable whatever uid the worker gets
+    parent = subprocess.Popen([sys.executable, str(HOSTILE / "orphaned_worker_parent.py"), str(ROOT), str(module_dir)],
+                              stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    pids = {}
+    try:
+        pids = json.loads(parent.stdout.readline() or "{}")
+    finally:
+        parent.kill()
+        parent.wait()
+    assert pids, "the stand-in for the trusted process did not start its worker"
+    time.sleep(1.0)
+    survivors = [pid for pid in pids.values() if _running(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)  # the worker and daemon this test made
+    assert not survivors, f"{survivors} outlived the killed trusted process"
