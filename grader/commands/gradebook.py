@@ -70,23 +70,16 @@ def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | 
 @_location
 @click.argument("learner", required=False)
 @click.option("--exercise", "-e", help="Only this exercise.")
-def history(output_dir: Path, gradebook_path: Path | None, learner: str | None, exercise: str | None) -> None:
+@click.option("--hashes", is_flag=True, help="Also show each run's content and test-suite hashes.")
+def history(output_dir: Path, gradebook_path: Path | None, learner: str | None, exercise: str | None,
+            hashes: bool) -> None:
     """Every grading run, oldest first (of LEARNER, if given)."""
-    from rich.markup import escape
-    from rich.table import Table
-
     from grader.console import console
+    from grader.report.terminal import history_table
 
     with _open(output_dir, gradebook_path) as book:
         runs = book.history(learner, exercise)
-    table = Table(title="Grading history")
-    for column in ("run", "graded at (UTC)", "learner", "exercise", "score", "status", "content", "suite", "time"):
-        table.add_column(column, justify="right" if column in ("run", "score", "time") else "left")
-    for run in runs:
-        table.add_row(str(run.id), run.graded_at, escape(run.learner), run.exercise,
-                      f"{run.score:g}/{run.max_score:g}", run.status, run.content_hash[:10], run.suite_hash[:10],
-                      f"{run.execution_time:.1f}s")
-    console.print(table)
+    console.print(history_table(runs, hashes=hashes))
 
 
 @gradebook.command()
