@@ -50,8 +50,8 @@ MUTANTS = [
            "the dataset matches the specification", ("label = 1 if x1 + 2 * x2 > 0.1 else 0",), alone=True),
     Mutant("label-at-least", "`label = 1 if x1 + 2 * x2 > 0.1 else 0` (strict)",
            (("label = 1 if x1 + 2 * x2 > 0.1 else 0", "label = 1 if x1 + 2 * x2 >= 0.1 else 0"),),
-           survives="x1 + 2 * x2 of two uniform floats is exactly 0.1 with probability zero, so no seed "
-                    "tells > from >= (a hidden seed found to hit it would be one in 2**50)"),
+           survives="x1 + 2 * x2 of two uniform floats is practically never exactly 0.1, and the seed is the "
+                    "only input, so no hidden dataset can tell > from >="),
     Mutant("floats-rounded", "Floats are written with `repr`",
            (("writer.writerow([repr(x1), repr(x2), label])", 'writer.writerow([f"{x1:.6f}", f"{x2:.6f}", label])'),),
            "prepare_data run on its own", ("written with repr",), alone=True),
