@@ -200,7 +200,7 @@ def handle(payload: object, course: "Course | None" = None) -> dict:
         submission = _materialise(task, Path(scratch) / "in")
         result = grade_one(exercise, submission, task.name, Path(scratch) / "results.json", course=course,
                            sandboxed=True, cache_dir=cache_dir_for(cache_root, exercise, mine), refused=task.refused)
-    return {"status": "graded", "key": key, "result": result.to_gradescope()}
+    return {"status": "graded", "key": key, "result": result.to_gradescope(private=True)}
 
 
 def _materialise(task: GradingTask, folder: Path) -> Path:

@@ -65,8 +65,12 @@ def learner_error(type_name: str, message: str, traceback: str = "", function: s
         return LearnerError(type_name, message, traceback, function, raw)
     cls = _classes.get(type_name)
     if cls is None:
-        cls = type(f"Learner{type_name}", (LearnerError, base), {"__init__": LearnerError.__init__,
-                                                                 "__str__": LearnerError.__str__})
+        try:
+            cls = type(f"Learner{type_name}", (LearnerError, base), {"__init__": LearnerError.__init__,
+                                                                     "__str__": LearnerError.__str__})
+            cls(type_name, "", "", None, None)  # some built-ins (UnicodeDecodeError, ExceptionGroup) need more
+        except TypeError:
+            cls = LearnerError
         _classes[type_name] = cls
     return cls(type_name, message, traceback, function, raw)
 

@@ -22,6 +22,7 @@ from grader import wire
 from grader.errors import (
     ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
+from grader.processes import kill_descendants
 from grader.sandbox import Limits, as_sandbox, launch
 
 OUTPUT_LIMIT = 64 * 1024
@@ -63,6 +64,7 @@ class Worker:
         self.scratch = plan.scratch
         self.sandboxed = plan.sandboxed
         self._uid = plan.uid
+        self._kill_tree = plan.kill_tree
         self.process = subprocess.Popen(
             plan.argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
             pass_fds=(request_read, answer_write), preexec_fn=plan.preexec,
@@ -183,6 +185,8 @@ class Worker:
         return self.process.poll() is None
 
     def kill(self) -> None:
+        if self._kill_tree and self.process.poll() is None:
+            kill_descendants(self.process.pid)  # a daemon that left the process group is still below the worker
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

@@ -28,6 +28,7 @@ from grader.kinds import Kind, TimedOut
 from grader.learner import Learner, WorkerSpec
 from grader.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox import Limits, Sandbox, protections
+from grader.processes import become_subreaper, kill_descendants
 from grader.worker import make_non_dumpable
 
 
@@ -79,8 +80,10 @@ class Grading:
         self._exercise = self.course.exercise(config.exercise)
         self._sandbox = Sandbox(config.sandbox)
         if self._sandbox is Sandbox.LANDLOCK:
-            # Without namespaces a worker could otherwise reach this process through ptrace or /proc.
+            # Without namespaces a worker could otherwise reach this process through ptrace or /proc;
+            # and whatever a worker leaves (even after undoing its own subreaper flag) is handed here.
             make_non_dumpable()
+            become_subreaper()
         self.results: list[TestResult] = []
         self.metrics: dict[str, float] = {}
         self.started = time.monotonic()
@@ -222,13 +225,17 @@ class Grading:
         digest = hashlib.sha256(item.nodeid.encode()).hexdigest()[:8]
         return f"hidden::{item.originalname}::{digest}"
 
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._sandbox is Sandbox.LANDLOCK:
+            kill_descendants(os.getpid())  # nothing a learner started outlives the grading of their submission
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         result = GradeResult(
             submission=self.config.submission, exercise=self._exercise.id, tests=self.results,
             execution_time=time.monotonic() - self.started, refused=self.config.refused,
             sandboxed=self._sandbox.confines, sandbox=protections(self._sandbox), metrics=dict(self.metrics),
         )
-        result.write(Path(self.config.results_path))
+        result.write(Path(self.config.results_path), private=True)  # read back by the grader, not published
 
 
 _HIDDEN_WORKER_FAILURES = {

@@ -69,7 +69,9 @@ class GradeResult:
     def failed(self) -> list[TestResult]:
         return [t for t in self.tests if not t.passed]
 
-    def to_gradescope(self) -> dict:
+    def to_gradescope(self, private: bool = False) -> dict:
+        """The Gradescope format. Public (the default) unless ``private``: a hidden test's duration is the
+        learner's to tune (code can sleep by a hidden input), so it stays inside the grader."""
         notes = [m for m in (self.refused and f"Submission refused: {self.refused}", self.error) if m]
         return {
             "score": self.score,
@@ -80,7 +82,8 @@ class GradeResult:
             "tests": [
                 {"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
                  "visibility": t.visibility, "output": t.output,
-                 "extra_data": {"nodeid": t.nodeid, "duration": round(t.duration, 3), "kind": t.kind.value}}
+                 "extra_data": {"nodeid": t.nodeid, "kind": t.kind.value,
+                                "duration": round(t.duration, 3) if private or t.visibility == "visible" else None}}
                 for t in self.tests
             ],
             "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,
@@ -88,10 +91,10 @@ class GradeResult:
                            "sandbox": self.sandbox, "metrics": self.metrics},
         }
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, private: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.to_gradescope(), indent=2))
+        temporary.write_text(json.dumps(self.to_gradescope(private), indent=2))
         temporary.replace(path)  # a killed grader never leaves half a results file
 
     @classmethod
@@ -99,7 +102,7 @@ class GradeResult:
         extra = data.get("extra_data", {})
         tests = [TestResult(t["name"], t.get("extra_data", {}).get("nodeid", t["name"]), t["score"], t["max_score"],
                             t["status"], t.get("visibility", "visible"), t.get("output", ""),
-                            t.get("extra_data", {}).get("duration", 0.0), t.get("extra_data", {}).get("kind"))
+                            t.get("extra_data", {}).get("duration") or 0.0, t.get("extra_data", {}).get("kind"))
                  for t in data.get("tests", [])]
         return cls(extra.get("submission", ""), extra.get("exercise", ""), tests, data.get("execution_time", 0.0),
                    extra.get("refused"), extra.get("error"), extra.get("sandboxed", True), extra.get("sandbox"),

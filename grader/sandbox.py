@@ -58,6 +58,7 @@ class Launch:
     sandboxed: bool
     uid: int | None = None  # the worker's own uid, when it has one outside a PID namespace (Landlock)
     disk_limit_mb: int | None = None  # watched from outside when the scratch is on a real disk (Landlock)
+    kill_tree: bool = False  # no PID namespace: what the worker started is found as its descendants (subreaper)
 
 
 def bwrap_path() -> str | None:
@@ -285,7 +286,8 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
     preexec = set_limits(limits, _own_task_count(0 if identity == ROOT_WITHOUT_CAPABILITIES else None))
-    return Launch(args + worker_args, env, str(scratch), preexec, True, uid, disk_limit_mb=limits.tmpfs_mb)
+    return Launch(args + worker_args, env, str(scratch), preexec, True, uid, disk_limit_mb=limits.tmpfs_mb,
+                  kill_tree=True)
 
 
 OWN_UID = "own uid"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import landlock_rules, recipes, wire
+from grader.processes import become_subreaper
 
 MAX_MESSAGE = 4000
 MAX_READ = 256 * 1024 * 1024
@@ -33,7 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     if options.drop_capabilities:
         landlock_rules.drop_capabilities()
     if options.landlock:
+        # No PID namespace: orphans of the learner's processes must stay below this one, to be killed with it.
+        become_subreaper()
         landlock_rules.confine(landlock_rules.Rules(**json.loads(options.landlock)))
+        landlock_rules.deny_internet_sockets()
     if not options.module_name:
         # A worker without learner code may still start learner code (the
         # pipeline runner's tasks): under the same uid, those must not reach

@@ -60,7 +60,7 @@ def test_several_mistakes_each_lose_their_own_points(grade_source):
     _lost(result, "reverse run on its own", "wrong order")
     _lost(result, "The pipeline is named basic-pipeline", "'basic-pipeline'")
     _lost(result, "defaulting to the lab's", "default to 'sed'")
-    _lost(result, "mirror of a + b", "the task concat failed", "`operator`")
+    _lost(result, "mirror of a + b", "the component concat uses `operator`")
     for name in ("writes the package to package_path", "exactly two tasks", "contract's inputs and outputs",
                  "reverse reads concat's output"):
         _kept(result, name)
@@ -71,8 +71,9 @@ def test_positional_arguments_are_named(grade_source):
     source = _mutate(REFERENCE.read_text(), ("concat_task = concat(a=a, b=b)", "concat_task = concat(a, b)"))
     result = grade_source(EXERCISE, source)
     assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
-    _lost(result, "mirror of a + b", "keyword arguments")
-    _lost(result, "concat run on its own", "keyword arguments")
+    # The public tests show KFP's reason; hidden ones point there (the message is the learner's text).
+    _lost(result, "Run locally with the defaults", "keyword arguments")
+    _lost(result, "mirror of a + b", "could not be imported", "the public tests")
 
 
 def test_hidden_feedback_never_shows_hidden_inputs(grade_source):

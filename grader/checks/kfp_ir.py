@@ -655,22 +655,26 @@ def run_failure(run: dict, what: str, *, hidden: bool = True) -> str:
         raise TimedOut(f"{what}: the run took too long and its tasks were stopped "
                        "(an endless loop, or far more work than the specification asks for?).")
     failed = [t for t in run.get("failed_tasks") or [] if isinstance(t, str)]
-    diagnoses = run.get("diagnoses") or {}
-    for task in failed:
-        found = diagnoses.get(task) or {}
-        if found.get("not_implemented"):
-            return f"{what}: the task {task} still raises NotImplementedError; fill in the TODO."
-    for task in failed:
-        names = [n for n in (diagnoses.get(task) or {}).get("undefined") or [] if str(n).isidentifier()]
-        if names:
-            listed = ", ".join(f"`{n}`" for n in names[:5])
-            return (f"{what}: the task {task} failed: its component uses {listed} without importing or "
-                    "defining it inside the function. A component runs alone, from its own source: every "
-                    "import, helper and constant it uses must be inside the component's function body.")
+    # What every component's compiled source shows is known before the run; which task failed is
+    # not (it can depend on the inputs), so hidden feedback names components only from the former.
+    diagnoses = {str(k): v for k, v in (run.get("diagnoses") or {}).items() if isinstance(v, dict)}
+    if failed or error:
+        for component, found in sorted(diagnoses.items()):
+            if found.get("not_implemented"):
+                return f"{what}: the component {component} still raises NotImplementedError; fill in the TODO."
+        for component, found in sorted(diagnoses.items()):
+            names = [n for n in found.get("undefined") or [] if str(n).isidentifier()]
+            if names:
+                listed = ", ".join(f"`{n}`" for n in names[:5])
+                return (f"{what}: the run failed; the component {component} uses {listed} without importing or "
+                        "defining it inside the function. A component runs alone, from its own source: every "
+                        "import, helper and constant it uses must be inside the component's function body.")
     if failed:
+        if hidden:
+            return f"{what}: the run failed (a task did not succeed)."
         line = f"{what}: the run failed (task {', '.join(failed)})."
         printed = [str(v) for v in (run.get("task_errors") or {}).values()]
-        if printed and not hidden:
+        if printed:
             line += f" It printed: {printed[0]}"
         return line
     if error:

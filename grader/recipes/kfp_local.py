@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import collections
 import contextlib
 import io
 import itertools
@@ -44,6 +43,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from grader.processes import become_subreaper, descendants, process_table
 
 MAX_ARTIFACT_BYTES = 4 * 1024 * 1024
 MAX_RUN_BYTES = 32 * 1024 * 1024  # all artifact contents kept of one run: a package with many tasks stays small
@@ -71,7 +72,6 @@ class _Job:
     tasks: dict = field(default_factory=dict)      # task path in the run -> outputs, read when it ended
     failed: list = field(default_factory=list)     # task names kfp ran that failed
     printed: dict = field(default_factory=dict)    # task name -> its last printed exception line
-    diagnoses: dict = field(default_factory=dict)  # task name -> what its compiled source shows
     timed_out: bool = False
     kept_bytes: int = 0
 
@@ -94,7 +94,7 @@ def run(ctx, jobs: list) -> list:
          "error": str | None,    # what kfp raised ("Type: message"), if anything
          "failed_tasks": [...],  # names of the tasks that failed
          "task_errors": {task: "NameError: ..."},  # the task's own printed line: public feedback only
-         "diagnoses": {task: {"undefined": [...], "not_implemented": bool}},  # from the compiled source
+         "diagnoses": {component: {"undefined": [...], "not_implemented": bool}},  # every component's source
          "tasks": {path: {"parameters": {...}, "artifacts": {name: {"metadata", "content", "is_dir"}}}},
          "timed_out": bool}
     """
@@ -133,8 +133,11 @@ def _run_one(ctx, job: dict) -> dict:
     # kfp.local indents task logs by swapping builtins.print; loop iterations in
     # threads can leave the swapped one behind. Put it back.
     original_print = builtins.print
+    diagnoses = {}
     try:
-        target = components.load_component_from_text(bytes(job["package"]).decode("utf-8"))
+        text = bytes(job["package"]).decode("utf-8")
+        diagnoses = package_diagnoses(text)
+        target = components.load_component_from_text(text)
         arguments = dict(job.get("arguments") or {})
         if job.get("artifacts"):
             target = _harness(dsl, target, arguments, job["artifacts"], base / "inputs")
@@ -153,7 +156,7 @@ def _run_one(ctx, job: dict) -> dict:
         "error": error,
         "failed_tasks": sorted(set(job_state.failed)),
         "task_errors": dict(job_state.printed),
-        "diagnoses": dict(job_state.diagnoses),
+        "diagnoses": diagnoses,
         "tasks": job_state.tasks,
         "timed_out": job_state.timed_out,
     }
@@ -196,7 +199,7 @@ def _install_task_handler() -> None:
     base = subprocess_task_handler.SubprocessTaskHandler
     if getattr(base, "_hml_guarded", False):
         return
-    _become_subreaper()
+    become_subreaper()
 
     class GuardedTaskHandler(base):
         _hml_guarded = True
@@ -243,16 +246,7 @@ def _run_task(job: _Job, command: list[str]) -> bool:
     job.failed.append(name)
     if log.last:
         job.printed[name] = log.last
-    job.diagnoses[name] = diagnose(_component_source(command), executor_input)
     return False
-
-
-def _become_subreaper() -> None:
-    """Orphans of tasks become this process's children, so a daemon stays findable (and killable)."""
-    import ctypes
-
-    PR_SET_CHILD_SUBREAPER = 36
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _task_env(cwd: Path) -> dict[str, str]:
@@ -315,8 +309,8 @@ def _kill_everything_else(sandboxed: bool) -> None:
     keep = {os.getpid(), *_ancestors(os.getpid())}
     for _ in range(100):
         _reap()
-        table = _process_table()
-        victims = set(_descendants(table, os.getpid()))
+        table = process_table()
+        victims = set(descendants(table, os.getpid()))
         if sandboxed:
             victims |= set(table) - keep
         victims = [pid for pid in victims if table.get(pid, (0, 0, "Z"))[2] != "Z"]
@@ -339,38 +333,11 @@ def _reap() -> None:
             return
 
 
-def _process_table() -> dict[int, tuple[int, int, str]]:
-    """pid -> (parent pid, session id, state), read from /proc."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        table[int(entry)] = (int(fields[1]), int(fields[3]), fields[0].decode())
-    return table
-
-
 def _ancestors(pid: int) -> list[int]:
-    table, found = _process_table(), []
+    table, found = process_table(), []
     while pid in table and table[pid][0] not in (0, pid):
         pid = table[pid][0]
         found.append(pid)
-    return found
-
-
-def _descendants(table: dict, root: int) -> list[int]:
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for pid, (parent, _, _) in table.items():
-        children[parent].append(pid)
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
     return found
 
 
@@ -442,7 +409,31 @@ def _read_bounded(path: Path, task_dir: Path) -> bytes:
 
 # --------------------------------------------------------------------------- what the source shows
 
-def diagnose(source: str, executor_input: dict | None = None) -> dict:
+def package_diagnoses(text: str) -> dict:
+    """What every component's compiled source shows, by component name: known before anything runs.
+
+    Read for all components, not for the ones that failed: which task fails can
+    depend on the inputs, which a hidden test's feedback must not reveal.
+    """
+    import yaml
+
+    try:
+        document = next(yaml.safe_load_all(text))
+        executors = (document.get("deploymentSpec") or {}).get("executors") or {}
+    except Exception:  # noqa: BLE001 - not a package kfp could load either: nothing to say
+        return {}
+    found = {}
+    for label, spec in sorted(executors.items())[:50]:
+        container = (spec or {}).get("container") or {}
+        command = [str(p) for p in (container.get("command") or []) + (container.get("args") or [])]
+        name = str(label).removeprefix("exec-")
+        result = diagnose(_component_source(command))
+        if result["undefined"] or result["not_implemented"]:
+            found[name] = result
+    return found
+
+
+def diagnose(source: str) -> dict:
     """Why a component may fail, read from its compiled source (never from what it printed).
 
     ``undefined``: names the component's function reads that neither it nor
