@@ -3,7 +3,8 @@
 ``build_bundle`` copies the exercises (statements, starters, notebooks,
 public tests, metadata), the quiz banks and the engine (the ``grader``
 package without its reference conversions, ``ENGINE_LEFT_OUT``; ``pyproject.toml``,
-``README.md``, ``docs/learners.md``). ``find_leaks`` then compares the bundle with
+``docs/learners.md``) and a README of its own (``bundle-README.md.j2``: how to
+install and check, no instructor commands). ``find_leaks`` then compares the bundle with
 everything secret (every file under ``solutions/``: reference solutions, hidden tests and
 their helpers):
 
@@ -34,8 +35,10 @@ from pathlib import Path
 from grader.course import Course
 
 MIN_LINE = 30
-ENGINE_FILES = ("pyproject.toml", "README.md", "LICENSE", "LICENSE.md", "LICENSE.txt",
+ENGINE_FILES = ("pyproject.toml", "LICENSE", "LICENSE.md", "LICENSE.txt",
                 "docs/learners.md")  # copied when present; instructor documentation stays behind
+# The bundle's README: the course's own is the instructors' (make demo, grading, docs left behind).
+BUNDLE_README = Path(__file__).with_name("bundle-README.md.j2")
 # Files of the grader package that stay behind: code that computes the graded artifacts (the
 # reference conversions are a worked solution of the mobile exercises) and the script that uses it.
 ENGINE_LEFT_OUT = ("evaluators/conversion.py", "fixtures/make_fixtures.py")
@@ -101,6 +104,7 @@ def build_bundle(course: Course, out: Path) -> Bundle:
     for exercise in course.exercises():
         _copy_tree(exercise.directory, out / "exercises" / exercise.id, bundle.files, out)
         bundle.exercises.append(exercise.id)
+    _write_readme(out, bundle)
     if course.quizzes_dir.is_dir():
         _copy_tree(course.quizzes_dir, out / "quizzes", bundle.files, out)
     manifest = {
@@ -111,6 +115,14 @@ def build_bundle(course: Course, out: Path) -> Bundle:
     (out / "bundle-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     bundle.files.append("bundle-manifest.json")
     return bundle
+
+
+def _write_readme(out: Path, bundle: Bundle) -> None:
+    import jinja2
+
+    text = jinja2.Template(BUNDLE_README.read_text(), keep_trailing_newline=True).render(exercises=bundle.exercises)
+    (out / "README.md").write_text(text)
+    bundle.files.append("README.md")
 
 
 _TRAILING_COMMENT = re.compile(r"\s+#\s.*$")

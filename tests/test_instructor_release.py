@@ -54,6 +54,19 @@ def test_bundle_holds_what_learners_need(bundle, course):
     assert sorted(manifest["exercises"]) == course.exercise_ids()
 
 
+def test_bundle_readme_is_the_learners_own(bundle, course):
+    """The bundle's README is written for learners: no instructor command (make demo, grading), every
+    exercise named, and every file it links is in the bundle."""
+    import re
+
+    readme = (bundle / "README.md").read_text()
+    assert readme != (ROOT / "README.md").read_text()
+    assert "make demo" not in readme and "grade-course" not in readme and "instructors.md" not in readme
+    assert "hml check" in readme and all(f"`{e}`" in readme for e in course.exercise_ids())
+    links = re.findall(r"\]\(([^)#]+)\)", readme)
+    assert links and all((bundle / link).is_file() for link in links), links
+
+
 def test_bundle_holds_no_file_or_line_of_solutions(bundle, course):
     """No bundle file equals a file of solutions/ (reference solutions, hidden tests, helpers), no path or
     hidden test name appears, and no distinctive line of those files appears in any bundle file."""
