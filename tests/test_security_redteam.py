@@ -274,3 +274,32 @@ def test_landlock_daemon_dies_when_the_trusted_process_is_killed(tmp_path):
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)  # the worker and daemon this test made
     assert not survivors, f"{survivors} outlived the killed trusted process"
+
+
+@pytest.mark.xfail(strict=True, reason="Landlock (ABI <= 7) does not govern Unix sockets reached by path: a Landlock "
+                                       "worker sends hidden workloads to any host process listening on a path")
+def test_landlock_worker_cannot_reach_pathname_unix_sockets(grade_landlock, tmp_path):
+    """Under Landlock, learner code must not reach a Unix socket outside its scratch by its path.
+
+    The test binds a datagram socket at a path any uid can reach; placement_unix.py
+    sends every workload there. Under bubblewrap the path is not in the sandbox.
+    """
+    folder = tmp_path / "listener"
+    folder.mkdir()
+    for path in (tmp_path, folder):
+        path.chmod(0o755)
+    address = str(folder / "s")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(address)
+        os.chmod(address, 0o777)
+        listener.setblocking(False)
+        result = grade_landlock(PLACEMENT, _with_reference("placement_unix.py", _SOCKET_PATH=address))
+        received = []
+        while True:
+            try:
+                received.append(listener.recv(65536))
+            except BlockingIOError:
+                break
+    assert result.score > 0
+    hidden = [json.loads(d) for d in received if b"device_memory_mb" in d]
+    assert not hidden, f"{len(hidden)} workloads reached a host Unix socket, e.g. {hidden[0]}"
