@@ -112,15 +112,17 @@ def drop_capabilities() -> None:
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _SYS_SOCKET = {"x86_64": 41, "aarch64": 198}
 _SYS_IO_URING_SETUP = 425  # the same on both: io_uring could open sockets behind the filter's back
-_DENIED_FAMILIES = (2, 10, 17)  # AF_INET, AF_INET6, AF_PACKET
+_DENIED_FAMILIES = (1, 2, 10, 16, 17)  # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET
 
 
 def deny_internet_sockets() -> None:
-    """No IPv4, IPv6 or packet socket at all (so no UDP either), with a seccomp filter.
+    """No Unix, IPv4, IPv6, netlink or packet socket at all, with a seccomp filter.
 
-    Landlock's network rules (ABI 4 onwards) cover TCP bind and connect only; a
-    datagram would still leave. Unix sockets stay (Python's own machinery uses
-    socketpair). Needs ``no_new_privs``, which ``confine`` has set.
+    Landlock's network rules (ABI 4 onwards) cover TCP bind and connect only: a
+    datagram would still leave, and a Unix socket reaches any daemon listening
+    on a path. ``socketpair`` (a system call of its own) stays, for Python's
+    own machinery; glibc falls back to files when nscd cannot be reached.
+    Needs ``no_new_privs``, which ``confine`` has set.
     """
     machine = os.uname().machine
     arch, socket_nr = _AUDIT_ARCH[machine], _SYS_SOCKET[machine]

@@ -29,6 +29,7 @@ from typing import Callable, Collection, Sequence
 from grader.course import Course, Exercise
 from grader.intake import SubmissionRefused, discard, prepare
 from grader.plugin import GradingConfig
+from grader.processes import kill_descendants
 from grader.results import GradeResult
 from grader.sandbox import as_sandbox, protections
 
@@ -188,7 +189,14 @@ def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
 
 
 def _kill(process: subprocess.Popen) -> None:
+    """Stop a trusted pytest process and everything below it.
+
+    Stopped first, so its subtree holds still: without a PID namespace (Landlock)
+    what its workers left is found below it, and would outlive it otherwise.
+    """
     try:
+        os.kill(process.pid, signal.SIGSTOP)
+        kill_descendants(process.pid)
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass

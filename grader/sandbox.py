@@ -7,12 +7,14 @@ output directories and other learners' submissions are simply not there.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import os
 import resource
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -136,11 +138,17 @@ def worker_env(scratch: str) -> dict[str, str]:
     }
 
 
-def set_limits(limits: Limits, processes_base: int = 0):
-    """Return a preexec function applying ``limits`` in the child before exec."""
+def set_limits(limits: Limits, processes_base: int = 0, die_with_parent: bool = False):
+    """Return a preexec function applying ``limits`` in the child before exec.
+
+    ``die_with_parent``: what bubblewrap's --die-with-parent does, where there is no bubblewrap.
+    """
 
     def apply() -> None:
         os.setsid()
+        if die_with_parent:
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         mb = 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
@@ -285,7 +293,8 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
         args += ["--drop-capabilities"]
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
-    preexec = set_limits(limits, _own_task_count(0 if identity == ROOT_WITHOUT_CAPABILITIES else None))
+    preexec = set_limits(limits, _own_task_count(0 if identity == ROOT_WITHOUT_CAPABILITIES else None),
+                         die_with_parent=True)
     return Launch(args + worker_args, env, str(scratch), preexec, True, uid, disk_limit_mb=limits.tmpfs_mb,
                   kill_tree=True)
 
