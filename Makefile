@@ -30,7 +30,8 @@ demo: install
 	$(HML) report --output-dir hml-results/demo
 
 # The security suite runs twice: with bubblewrap, and with Landlock forced (as inside a container).
-SECURITY_TESTS := tests/test_security.py tests/test_security_hybrid.py tests/test_security_mobile.py
+SECURITY_TESTS := tests/test_security.py tests/test_security_hybrid.py tests/test_security_mobile.py \
+	tests/test_security_redteam.py
 
 test: install
 	$(VENV)/bin/pytest
