@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import discover_class, run_batch  # noqa: E402
+from grader.batch import run_batch  # noqa: E402
+from grader.discovery import discover_class  # noqa: E402
 from grader.cluster import CeleryEngine  # noqa: E402
 from grader.course import Course  # noqa: E402
 from grader.run import Job  # noqa: E402

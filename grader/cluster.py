@@ -176,7 +176,8 @@ def grade_task(self, payload: dict) -> dict:
 
 def handle(payload: object, course: "Course | None" = None) -> dict:
     """Grade one task: ``{"status": "graded", "key", "result"}`` or ``{"status": "rejected", "key", "reason"}``."""
-    from grader.batch import cache_dir_for, suite_hash
+    from grader.batch import cache_dir_for
+    from grader.hashing import suite_hash
     from grader.course import Course, UnknownExercise
     from grader.run import grade_one
 
@@ -227,7 +228,6 @@ class CeleryEngine:
 
     def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
             on_done: Callable[["Job", "GradeResult"], None]) -> None:
-        from grader.results import GradeResult
         from grader.run import RUN_TIMEOUT
 
         check_broker(self.broker)

@@ -138,7 +138,7 @@ def _class(root: Path) -> Path:
 
 
 def _jobs(course: Course, root: Path, output: Path) -> list[Job]:
-    from grader.batch import discover_class
+    from grader.discovery import discover_class
 
     found = discover_class(root, course)
     return [Job(e.exercise, e.path, f"{e.learner}-{e.exercise.id}", output, learner=e.learner) for e in found.entries]

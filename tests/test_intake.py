@@ -92,7 +92,7 @@ def test_fifos_and_sockets_are_refused_without_being_opened(tmp_path, where):
     """A named pipe or a socket is refused from lstat: opening a FIFO would block the grader for good."""
     import socket
 
-    from grader.batch import content_hash
+    from grader.hashing import content_hash
 
     folder = tmp_path / "sub"
     folder.mkdir()

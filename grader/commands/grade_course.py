@@ -29,7 +29,8 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     from rich.markup import escape
     from rich.table import Table
 
-    from grader.batch import discover_class, run_batch
+    from grader.batch import run_batch
+    from grader.discovery import discover_class
     from grader.commands.common import load_exercise, require_sandbox
     from grader.console import console, warn
     from grader.course import Course

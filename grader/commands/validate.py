@@ -161,7 +161,9 @@ def _first_line(text: str | None) -> str:
 def validate_course(course, exercise_ids: list[str], *, jobs: int = 2, sandboxed: bool = True,
                     output_dir: Path | None = None, cache_root: Path | None = None,
                     on_done=None) -> list[Verdict]:
-    from grader.batch import cache_dir_for, guess_seconds, suite_hash, uses_batch_cache
+    from grader.batch import cache_dir_for, uses_batch_cache
+    from grader.hashing import suite_hash
+    from grader.progress import guess_seconds
     from grader.course import BrokenExercise
     from grader.run import Job, grade_many
 
