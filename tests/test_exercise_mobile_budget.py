@@ -32,7 +32,7 @@ RAISE = ('    if not qualifying:\n        raise ValueError(f"infeasible: no vari
 
 def test_reference_earns_full_marks(grade):
     """The reference solution passes every public and hidden test."""
-    assert_full_marks(grade(EXERCISE, REFERENCE), hidden_tests=5)
+    assert_full_marks(grade(EXERCISE, REFERENCE), hidden_tests=8)
 
 
 def test_starter_earns_nothing(grade):

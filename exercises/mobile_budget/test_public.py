@@ -92,7 +92,9 @@ def test_float16_when_8bit_loses_accuracy(learner, evaluator):
     except LearnerError as exc:
         if exc.type_name != "ValueError":
             raise
-        raise AssertionError(f"optimize_for_device raised {exc}, but the float16 variant meets a budget of "
+        # str(exc) already begins "`optimize_for_device` raised": name the function once.
+        raise AssertionError(f"optimize_for_device raised {exc.type_name}: {exc.message}, but the float16 "
+                             f"variant meets a budget of "
                              f"{max_bytes} bytes and an accuracy floor of {min_accuracy} "
                              f"(variants: {variants})") from None
     _check(evaluator, "fragile", content, variants, max_bytes, min_accuracy)

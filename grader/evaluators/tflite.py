@@ -164,7 +164,9 @@ def inspect(ctx, content: bytes) -> dict:
     each counted by the elements its buffer really stores; ``sparse``: how many
     of them are stored sparse; ``activations``: ``{dtype: count}`` over
     non-constant tensors live operators use, ``internal_activations`` the same
-    without the model's own inputs and outputs; ``kind``: one of ``KINDS``, or
+    without the model's own inputs and outputs; ``reads_variables``: whether
+    live operators read resource variables at run time (``VARIABLE_BUILTINS``
+    or resource tensors: weights not folded in); ``kind``: one of ``KINDS``, or
     ``"other"`` (for example int8 weights and activations with float input and
     output), or ``"unreadable"``.
     """
@@ -236,9 +238,16 @@ def inspect(ctx, content: bytes) -> dict:
         inputs=[describe(i) for i in graph_inputs], outputs=[describe(i) for i in graph_outputs],
         ops=ops, dead_ops=len(graph.operators or []) - len(live), weights=weights, sparse=sparse,
         activations=activations, internal_activations=internal,
+        reads_variables=bool(set(ops) & VARIABLE_BUILTINS) or activations.get("resource", 0) > 0,
     )
     info["kind"] = _kind(info)
     return info
+
+
+# Builtins of a flatbuffer that keeps its weights as resource variables (converted from a concrete function
+# with the model as its trackable object and resource variables enabled): they are read at run time, and
+# since nothing assigns them in the interpreter, the model outputs NaN.
+VARIABLE_BUILTINS = frozenset({"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE"})
 
 
 def weight_share(info: dict, dtype: str) -> float:

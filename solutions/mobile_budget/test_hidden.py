@@ -1,6 +1,6 @@
 """Hidden tests for mobile_budget: other fixture models, hidden data and budgets.
 
-Three scenarios, each one call of ``optimize_for_device`` (module fixtures):
+Six scenarios, each one call of ``optimize_for_device`` (module fixtures):
 
 - ``generous`` (``mlp_b``: every variant keeps accuracy): everything fits,
   so the smallest variant must come back; full int8 is larger than dynamic
@@ -12,6 +12,16 @@ Three scenarios, each one call of ``optimize_for_device`` (module fixtures):
 - ``tight`` (``fragile_b``): the budget admits only the 8-bit variants, which
   miss the floor: infeasible. "Ignore the budget", "ignore the accuracy"
   and "never raise" lose.
+- ``int8_only`` (``mlp_b`` with other validation data, on which full int8
+  gets a few more rows right than dynamic range): the budget keeps float16
+  and float32 out and the floor sits between the two 8-bit variants, so
+  full int8 is the only right answer: "never build int8", "feed int8
+  inputs without the input scale and zero point" and "ignore the accuracy"
+  lose;
+- ``exact_floor`` (the same data and budget): the floor *is* full int8's
+  accuracy, so "accuracy > min_accuracy" (instead of ``>=``) loses;
+- ``exact_budget`` (``mlp_b``): the budget *is* the dynamic range
+  variant's size, so "size < max_bytes" (instead of ``<=``) loses.
 
 Budgets and floors come from the evaluator's own conversions (batch cache).
 A returned model must also be one of those conversions of the given model:
@@ -35,9 +45,31 @@ NAMED = {"float32": "the float32 variant", "float16": "the float16 variant",
          "dynamic_range": "the dynamic range variant", "int8": "the full int8 variant"}
 
 
-def _data(fixture):
+# Each scenario's fixture model and the seed of its validation data (x_val, y_val). On mlp_b's rows drawn
+# with 7461, full int8 gets 3 rows more right than dynamic range (261 and 258 of 300), which the int8 scenarios
+# rely on (checked below, where the scenarios are built).
+DATA = {"generous": ("mlp_b", 7402), "fragile": ("fragile_b", 7402), "tight": ("fragile_b", 7402),
+        "int8_only": ("mlp_b", 7461), "exact_floor": ("mlp_b", 7461), "exact_budget": ("mlp_b", 7402)}
+# What the learner is told when it says "infeasible" in a scenario where a variant qualifies.
+INFEASIBLE = {
+    "int8_only": "only the full int8 variant meets both here: build it too (a representative dataset from "
+                 "calibration_data, int8 input and output) and, to measure its accuracy, quantize x_val with the "
+                 "input tensor's scale and zero point before feeding it to the interpreter",
+    "exact_floor": "a variant whose accuracy on (x_val, y_val) equals min_accuracy reaches the floor: the floor "
+                   "is 'at least min_accuracy' (>=), not 'more than'",
+    "exact_budget": "a variant whose size equals max_bytes fits the budget: the budget is 'at most max_bytes' "
+                    "(<=), not 'less than'",
+    "fragile": "here the float16 variant meets both (convert it with Optimize.DEFAULT and "
+               "supported_types = [tf.float16]); measure each variant's accuracy on the validation data "
+               "(x_val, y_val), not on the calibration data, and its size with len()",
+}
+CALIBRATION_HINT = ("measure each variant's accuracy on the validation data (x_val, y_val), not on the "
+                    "calibration data, and its size with len()")
+
+
+def _data(fixture, seed=7402):
     calibration, _ = fixture_data(fixture, 300, 7401)
-    x_val, y_val = fixture_data(fixture, 300, 7402)   # as many rows as the calibration data, on purpose
+    x_val, y_val = fixture_data(fixture, 300, seed)   # as many rows as the calibration data, on purpose
     x_eval, y_eval = fixture_data(fixture, 2000, 7403)
     return calibration, x_val, y_val, x_eval, y_eval
 
@@ -47,10 +79,10 @@ def _probes(fixture):
     return probe_inputs(calibration, 300, 7404)
 
 
-def _variants(evaluator, batch_cache, fixture):
+def _variants(evaluator, batch_cache, fixture, seed):
     """The reference variants' sizes, accuracies on (x_val, y_val) and outputs on the probe inputs."""
-    calibration, x_val, y_val, _, _ = _data(fixture)
-    return batch_cache(f"hidden-variants-{fixture}-7401-7402-probes-7404",
+    calibration, x_val, y_val, _, _ = _data(fixture, seed)
+    return batch_cache(f"hidden-variants-{fixture}-7401-{seed}-probes-7404",
                        lambda: evaluator.recipe("conversion.variants", fixture, calibration, x_val, y_val,
                                                 _probes(fixture)))
 
@@ -58,10 +90,24 @@ def _variants(evaluator, batch_cache, fixture):
 def _scenario(name, variants):
     """(fixture, max_bytes, min_accuracy, expected size or None when infeasible)."""
     if name == "generous":
-        v = variants["mlp_b"]
+        v = variants[DATA[name]]
         floor = min(x["accuracy"] for x in v.values()) - MARGIN
         return "mlp_b", v["float32"]["size"], floor, min(x["size"] for x in v.values())
-    v = variants["fragile_b"]
+    if name == "exact_budget":
+        v = variants[DATA[name]]
+        floor = min(x["accuracy"] for x in v.values()) - MARGIN
+        # Exactly the dynamic range variant's size: the smallest, and the only one that fits.
+        return "mlp_b", v["dynamic_range"]["size"], floor, v["dynamic_range"]["size"]
+    if name in ("int8_only", "exact_floor"):
+        v = variants[DATA[name]]
+        # The data must keep its point: full int8 right on more rows than dynamic range, float16 over the budget.
+        assert v["int8"]["accuracy"] - v["dynamic_range"]["accuracy"] >= 0.005, (
+            "the int8 scenario's data no longer separates full int8 from dynamic range")
+        budget = (v["int8"]["size"] + v["float16"]["size"]) // 2
+        floor = v["int8"]["accuracy"] if name == "exact_floor" else (
+            v["int8"]["accuracy"] + v["dynamic_range"]["accuracy"]) / 2
+        return "mlp_b", budget, floor, v["int8"]["size"]
+    v = variants[DATA[name]]
     floor = v["float16"]["accuracy"] - MARGIN
     for kind in ("dynamic_range", "int8"):
         # The fixture must keep its point: 8-bit variants clearly below the floor.
@@ -74,15 +120,15 @@ def _scenario(name, variants):
 
 @pytest.fixture(scope="module")
 def variants(evaluator, batch_cache):
-    return {fixture: _variants(evaluator, batch_cache, fixture) for fixture in ("mlp_b", "fragile_b")}
+    return {key: _variants(evaluator, batch_cache, *key) for key in sorted(set(DATA.values()))}
 
 
 @pytest.fixture(scope="module")
 def outcomes(learner, variants):
     found = {}
-    for name in ("generous", "fragile", "tight"):
+    for name in DATA:
         fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
-        calibration, x_val, y_val, _, _ = _data(fixture)
+        calibration, x_val, y_val, _, _ = _data(*DATA[name])
         try:
             found[name] = (learner.optimize_for_device(build("keras.classifier", fixture), calibration,
                                                        int(max_bytes), float(min_accuracy), x_val, y_val), None)
@@ -99,8 +145,12 @@ def _returned(name, outcomes):
         if error.type_name == "ValueError" and "infeasible" in error.message:
             raise AssertionError(
                 "optimize_for_device said 'infeasible', but a variant meets both the size budget and the accuracy "
-                "floor: measure each variant's accuracy on the validation data (x_val, y_val), not on the "
-                "calibration data, and its size with len()")
+                "floor: " + INFEASIBLE.get(name, CALIBRATION_HINT))
+        if "representative_dataset" in error.message:
+            raise AssertionError(
+                f"optimize_for_device raised {error.type_name} although a variant qualifies: the full int8 "
+                "variant needs a representative data set (converter.representative_dataset) built from "
+                "calibration_data")
         raise AssertionError(f"optimize_for_device raised {error.type_name} although a variant qualifies")
     assert isinstance(value, (bytes, bytearray)), "optimize_for_device must return a flatbuffer as bytes"
     return bytes(value)
@@ -115,7 +165,7 @@ def _is_a_conversion(name, outcomes, variants, evaluator):
     except LearnerError:
         raise AssertionError("the LiteRT interpreter could not run the returned model") from None
     assert any(deviation(outputs, variant["outputs"]) <= AGREEMENT[kind]
-               for kind, variant in variants[fixture].items()), (
+               for kind, variant in variants[DATA[name]].items()), (
         "the returned model does not compute the function of the model it was given: on hidden inputs its "
         "outputs match none of that model's TFLite variants. Convert the model you are given")
     return content
@@ -147,6 +197,19 @@ def _smallest(name, outcomes, variants, evaluator):
         raise AssertionError(
             f"you returned {kind}, but a smaller variant also meets the size budget and the "
             "accuracy floor: compare the variants' measured sizes (full int8 is not always the smallest)")
+
+
+def _exactly(name, kind, outcomes, variants, evaluator):
+    """The scenario's only qualifying variant, ``kind``, is returned."""
+    _, max_bytes, _, _ = _scenario(name, variants)
+    content = _is_a_conversion(name, outcomes, variants, evaluator)
+    assert len(content) <= max_bytes, "the returned model is larger than the size budget (max_bytes)"
+    returned = evaluator.recipe("tflite.inspect", content)["kind"]
+    if returned != kind:
+        # Only names from the course's fixed list reach the message.
+        raise AssertionError(
+            f"you returned {NAMED.get(returned, 'a variant')}, but here only {NAMED[kind]} meets both the size "
+            "budget and the accuracy floor on (x_val, y_val): build every variant and measure each one")
 
 
 def _infeasible(name, outcomes, variants):
@@ -193,3 +256,21 @@ def test_quantization_that_hurts_smallest(outcomes, variants, evaluator):
 def test_infeasible_raises(outcomes, variants):
     """when no variant meets both budgets, ValueError('... infeasible ...') is raised"""
     _infeasible("tight", outcomes, variants)
+
+
+@pytest.mark.points(3)
+def test_only_full_int8_qualifies(outcomes, variants, evaluator):
+    """when only full int8 meets both budgets, it is built, measured on quantized inputs and returned"""
+    _exactly("int8_only", "int8", outcomes, variants, evaluator)
+
+
+@pytest.mark.points(2)
+def test_accuracy_equal_to_the_floor_qualifies(outcomes, variants, evaluator):
+    """a variant whose accuracy equals min_accuracy reaches the floor (at least, not more than)"""
+    _exactly("exact_floor", "int8", outcomes, variants, evaluator)
+
+
+@pytest.mark.points(2)
+def test_size_equal_to_the_budget_fits(outcomes, variants, evaluator):
+    """a variant whose size equals max_bytes fits the budget (at most, not less than)"""
+    _exactly("exact_budget", "dynamic_range", outcomes, variants, evaluator)

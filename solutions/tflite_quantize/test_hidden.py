@@ -122,6 +122,11 @@ def _info(function, results, inspected, agreement):
     assert isinstance(value, (bytes, bytearray)), f"{function} must return the flatbuffer as bytes"
     info = inspected[function]
     assert info["kind"] != "unreadable", f"{function} did not return a readable TFLite flatbuffer"
+    assert not info.get("reads_variables"), (
+        f"{function}'s model reads its weights from variables at run time (VAR_HANDLE / READ_VARIABLE ops), "
+        "so the interpreter outputs NaN: the weights were never frozen into it. Convert from the Keras model "
+        "(TFLiteConverter.from_keras_model), or from a concrete function without resource variables, so its "
+        "weights are folded in as constants")
     assert agreement[function] != "fails", (
         f"the LiteRT interpreter could not run {function}'s model on hidden inputs, or it output NaN or "
         "infinity: it converts, but does not really run")
