@@ -33,6 +33,7 @@ class Exercise:
     start_timeout: float = 120.0
     memory_mb: int = 4096
     files: list[str] = field(default_factory=list)  # more files of exercises/<id>/ that `hml start` copies
+    expected_seconds: float | None = None  # one grading, measured (benchmarks/grade_batch.py): the time-left estimate
 
     @property
     def module_name(self) -> str:
@@ -115,5 +116,11 @@ class Course:
         if missing:
             raise BrokenExercise(f"{meta_path}: missing {', '.join(missing)}")
         known_keys = {f for f in Exercise.__dataclass_fields__} - {"id", "directory", "solution_dir"}
+        if meta.get("id", exercise_id) != exercise_id:
+            raise BrokenExercise(f"{meta_path}: id = {meta['id']!r}, but the folder is {exercise_id!r}")
+        unknown = sorted(set(meta) - known_keys - {"id"})
+        if unknown:  # a misspelt key would otherwise be dropped without a word
+            raise BrokenExercise(f"{meta_path}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                                 f"(known: {', '.join(sorted(known_keys))})")
         options = {k: v for k, v in meta.items() if k in known_keys}
         return Exercise(id=exercise_id, directory=directory, solution_dir=self.solutions_dir / exercise_id, **options)

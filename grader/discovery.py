@@ -26,13 +26,20 @@ class Discovery:
     problems: list[str] = field(default_factory=list)  # what was found but cannot be graded, and why
 
 
-def discover_class(root: Path, course: Course, only: Iterable[str] = ()) -> Discovery:
-    """Find ``ROOT/<learner>/<exercise>`` submissions: a module, a notebook, a folder or a zip."""
+def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_dir: Path | None = None) -> Discovery:
+    """Find ``ROOT/<learner>/<exercise>`` submissions: a module, a notebook, a folder or a zip.
+
+    ``output_dir``, when it lies inside ROOT, is the grader's own and never a learner; nor is
+    any folder holding a gradebook (an earlier run's output).
+    """
     found = Discovery()
     known = set(course.exercise_ids())
     only = set(only)
     exercises: dict[str, Exercise] = {}
+    own = output_dir.resolve() if output_dir is not None else None
     for learner_dir in sorted(root.iterdir()):
+        if learner_dir.resolve() == own or (learner_dir / "gradebook.sqlite").is_file():
+            continue
         if learner_dir.name.startswith(".") or not learner_dir.is_dir() or learner_dir.is_symlink():
             if not learner_dir.name.startswith("."):
                 found.problems.append(f"{learner_dir.name}: not a learner folder (expected ROOT/<learner>/<exercise>)")

@@ -14,7 +14,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def guess_seconds(exercise: Exercise) -> float:
-    """A rough grading time, before any history exists: TensorFlow workers are the slow ones."""
+    """One grading's time before any history exists: the exercise's measured one, else a rough guess."""
+    if exercise.expected_seconds:
+        return float(exercise.expected_seconds)
     preload = set(exercise.preload) | set(exercise.evaluator_preload)
     if any(p.split(".")[0] in ("tensorflow", "keras") for p in preload):
         return 20.0
@@ -22,14 +24,18 @@ def guess_seconds(exercise: Exercise) -> float:
 
 
 class Estimator:
-    """Time left: per exercise, the mean grading time so far (or from earlier runs), over the workers."""
+    """Time left: per exercise, the mean grading time so far, else from earlier runs, else the exercise's
+    known duration (never another exercise's), over the workers. A grading running past its mean still
+    has time left: a fraction of what it took so far."""
 
     def __init__(self, jobs: list["Job"], workers: int, history: dict[str, float]):
         self.workers = max(1, workers)
         self.history = dict(history)
         self.pending: dict[str, int] = defaultdict(int)
+        self.known: dict[str, float] = {}
         for job in jobs:
             self.pending[job.exercise.id] += 1
+            self.known.setdefault(job.exercise.id, guess_seconds(job.exercise))
         self.durations: dict[str, list[float]] = defaultdict(list)
         self.running: dict[int, tuple[str, float]] = {}
         self.lock = threading.Lock()
@@ -40,8 +46,7 @@ class Estimator:
             return sum(own) / len(own)
         if exercise_id in self.history:
             return self.history[exercise_id]
-        everything = [d for values in self.durations.values() for d in values]
-        return sum(everything) / len(everything) if everything else None
+        return self.known.get(exercise_id)
 
     def start(self, job: "Job") -> None:
         with self.lock:
@@ -68,7 +73,8 @@ class Estimator:
                 mean = self.mean(exercise_id)
                 if mean is None:
                     return None
-                total += max(mean - (now - started), 0.0)
+                elapsed = now - started
+                total += mean - elapsed if elapsed < mean else max(0.25 * elapsed, 1.0)
             return total / self.workers
 
 

@@ -50,7 +50,7 @@ def make_engine(engine: str, broker: str | None, jobs: int, sandbox, output_dir:
     return CeleryEngine(broker)
 
 
-def finish(outcome, output_dir: Path) -> None:
+def finish(outcome, output_dir: Path, force: bool = False) -> None:
     """The closing lines both batch commands print, and the exit status of an interrupted batch."""
     from grader.console import console, warn
 
@@ -61,8 +61,10 @@ def finish(outcome, output_dir: Path) -> None:
                   f"in {outcome.elapsed:.1f}s; results under [bold]{output_dir}[/bold], "
                   f"gradebook [bold]{outcome.gradebook}[/bold]", highlight=False)
     if outcome.interrupted:
-        console.print("[yellow]interrupted:[/yellow] every finished submission is saved; "
-                      "run the same command again to grade the rest.")
+        # Again with --force would regrade what this run finished too.
+        again = "run the same command without --force" if force else "run the same command again"
+        console.print(f"[yellow]interrupted:[/yellow] every finished submission is saved; {again} "
+                      "to grade the rest.")
         sys.exit(INTERRUPTED)
 
 
@@ -100,4 +102,4 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
                         retry_errors=retry_errors, command="grade", quiet=quiet, engine=where)
     console.print(summary_table(outcome.results))
     console.print(f"Results written under [bold]{output_dir}[/bold]/<submission>/results.json")
-    finish(outcome, output_dir)
+    finish(outcome, output_dir, force)

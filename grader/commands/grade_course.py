@@ -42,7 +42,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
         load_exercise(course, exercise_id)
     sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True  # workers have their own
     where = make_engine(engine, broker, jobs, sandboxed, output_dir)
-    found = discover_class(root, course, only)
+    found = discover_class(root, course, only, output_dir)
     for problem in found.problems:
         warn(escape(problem))
     if not found.entries:
@@ -76,5 +76,5 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
             cells.append(f"{result.score:g}/{result.max_score:g}{mark}")
         table.add_row(escape(learner), *cells, f"{total:g}/{course_max:g}")
     console.print(table)
-    finish(outcome, output_dir)
+    finish(outcome, output_dir, force)
 

@@ -1,0 +1,51 @@
+"""Finding a class on disk and reading exercise metadata: what is a learner, what is a broken exercise."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.course import BrokenExercise, Course
+from grader.discovery import discover_class
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_an_output_folder_inside_the_class_is_never_a_learner(tmp_path):
+    """`grade-course ROOT -o ROOT/results` twice: the second run does not read results/ as a learner."""
+    root = tmp_path / "class"
+    (root / "ada" / "hybrid_placement").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "hybrid_placement" / "placement.py", root / "ada" / "hybrid_placement")
+    output = root / "results"
+    (output / "ada" / "hybrid_placement").mkdir(parents=True)
+    (output / "ada" / "hybrid_placement" / "results.json").write_text("{}")
+    older = root / "old-output"
+    older.mkdir()
+    (older / "gradebook.sqlite").write_bytes(b"")
+    found = discover_class(root, Course(ROOT), output_dir=output)
+    assert [(e.learner, e.exercise.id) for e in found.entries] == [("ada", "hybrid_placement")]
+    assert not found.problems, found.problems
+
+
+def _course_with(tmp_path: Path, extra: str) -> Course:
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "exercises" / "hybrid_placement", course / "exercises" / "hybrid_placement")
+    toml = course / "exercises" / "hybrid_placement" / "exercise.toml"
+    toml.write_text(toml.read_text() + extra)
+    return Course(course)
+
+
+def test_an_unknown_exercise_toml_key_is_a_clear_error(tmp_path):
+    """A misspelt key (call_timout) is named, with the known ones, instead of being dropped silently."""
+    with pytest.raises(BrokenExercise, match=r"unknown key call_timout \(known: .*call_timeout"):
+        _course_with(tmp_path, "call_timout = 5\n").exercise("hybrid_placement")
+
+
+def test_an_exercise_toml_id_must_match_its_folder(tmp_path):
+    """An id that differs from the folder (a copied exercise) is refused by name."""
+    course = _course_with(tmp_path, "")
+    toml = course.exercises_dir / "hybrid_placement" / "exercise.toml"
+    toml.write_text(toml.read_text().replace('id = "hybrid_placement"', 'id = "hybrid_copy"'))
+    with pytest.raises(BrokenExercise, match="the folder is 'hybrid_placement'"):
+        course.exercise("hybrid_placement")
