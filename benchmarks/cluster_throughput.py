@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.grade_batch import make_class  # noqa: E402  (the same class as the batch benchmark)
 from grader.batch import run_batch  # noqa: E402
 from grader.discovery import discover_class  # noqa: E402
 from grader.cluster import CeleryEngine  # noqa: E402
@@ -35,16 +36,6 @@ from grader.course import Course  # noqa: E402
 from grader.run import Job  # noqa: E402
 
 DEFAULT_EXERCISES = ["hybrid_placement", "kfp_basic_pipeline", "kfp_training_pipeline", "hybrid_portable_pipeline"]
-
-
-def make_class(course: Course, exercises: list[str], learners: int, root: Path) -> None:
-    for exercise_id in exercises:
-        exercise = course.exercise(exercise_id)
-        text = exercise.reference.read_text()
-        for i in range(learners):
-            folder = root / f"learner{i:02d}" / exercise_id
-            folder.mkdir(parents=True)
-            (folder / exercise.file).write_text(f"# learner {i}\n{text}")
 
 
 def jobs(course: Course, root: Path, out: Path) -> list[Job]:
