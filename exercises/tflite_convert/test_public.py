@@ -55,6 +55,11 @@ def test_to_tflite_is_float32(learner, evaluator):
     content = _flatbuffer(learner.to_tflite(build("keras.classifier", FIXTURE)), "to_tflite")
     info = evaluator.recipe("tflite.inspect", content)
     assert info["kind"] != "unreadable", f"to_tflite did not return a TFLite flatbuffer: {info.get('error')}"
+    assert not info.get("reads_variables"), "to_tflite's model " + (
+        "reads its weights from variables at run time (VAR_HANDLE / READ_VARIABLE ops), so the interpreter "
+        "outputs NaN: the weights were never frozen into it. Convert from the Keras model "
+        "(TFLiteConverter.from_keras_model), or from a concrete function without resource variables, so its "
+        "weights are folded in as constants")
     assert info["kind"] == "float32", (
         f"to_tflite must not optimize: expected every weight as float32, found weights {info['weights']} "
         f"(a model of kind {info['kind']!r}; the kinds are {', '.join(KINDS)})")

@@ -65,6 +65,11 @@ def _flatbuffer(outcome, function):
 def _inspect(evaluator, content, function):
     info = evaluator.recipe("tflite.inspect", content)
     assert info["kind"] != "unreadable", f"{function} did not return a readable TFLite flatbuffer"
+    assert not info.get("reads_variables"), f"{function}'s model " + (
+        "reads its weights from variables at run time (VAR_HANDLE / READ_VARIABLE ops), so the interpreter "
+        "outputs NaN: the weights were never frozen into it. Convert from the Keras model "
+        "(TFLiteConverter.from_keras_model), or from a concrete function without resource variables, so its "
+        "weights are folded in as constants")
     return info
 
 
