@@ -51,8 +51,10 @@ def test_always_float32_loses_points(grade_source):
     result = grade_source(EXERCISE, source)
     assert _hidden_failures(result) == {
         "test_generous_budget_smallest", "test_quantization_that_hurts_is_rejected",
-        "test_quantization_that_hurts_smallest", "test_infeasible_raises"}
+        "test_quantization_that_hurts_smallest", "test_infeasible_raises", "test_only_full_int8_qualifies",
+        "test_accuracy_equal_to_the_floor_qualifies", "test_size_equal_to_the_budget_fits"}
     _lost(_hidden(result, "test_generous_budget_smallest"), "you returned the float32 variant", "smaller variant")
+    _lost(_hidden(result, "test_size_equal_to_the_budget_fits"), "larger than the size budget")
     _lost(_hidden(result, "test_quantization_that_hurts_is_rejected"), "larger than the size budget")
     _lost(_hidden(result, "test_infeasible_raises"), "over the size budget")
     _lost(_public(result, "test_smallest_when_every_variant_keeps_accuracy"), "float32 model")
@@ -64,7 +66,10 @@ def test_ignoring_accuracy_loses_points(grade_source):
         "if len(content) <= max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:",
         "if len(content) <= max_bytes:"))
     result = grade_source(EXERCISE, source)
-    assert _hidden_failures(result) == {"test_quantization_that_hurts_is_rejected", "test_infeasible_raises"}
+    assert _hidden_failures(result) == {"test_quantization_that_hurts_is_rejected", "test_infeasible_raises",
+                                        "test_only_full_int8_qualifies", "test_accuracy_equal_to_the_floor_qualifies"}
+    _lost(_hidden(result, "test_only_full_int8_qualifies"), "you returned the dynamic range variant",
+          "only the full int8 variant meets both")
     _lost(_hidden(result, "test_quantization_that_hurts_is_rejected"), "below the floor",
           "quantization does not always keep accuracy")
     _lost(_hidden(result, "test_infeasible_raises"), "lose too much accuracy")
@@ -90,10 +95,18 @@ def test_accuracy_on_calibration_data_loses_points(grade_source):
     result = grade_source(EXERCISE, source)
     assert _hidden_failures(result) == {
         "test_generous_budget_fits", "test_generous_budget_smallest",
-        "test_quantization_that_hurts_is_rejected", "test_quantization_that_hurts_smallest"}
-    for name in _hidden_failures(result):
+        "test_quantization_that_hurts_is_rejected", "test_quantization_that_hurts_smallest",
+        "test_only_full_int8_qualifies", "test_accuracy_equal_to_the_floor_qualifies",
+        "test_size_equal_to_the_budget_fits"}
+    for name in ("test_generous_budget_fits", "test_generous_budget_smallest",
+                 "test_quantization_that_hurts_is_rejected", "test_quantization_that_hurts_smallest"):
         _lost(_hidden(result, name), "said 'infeasible'", "not on the calibration data")
     assert _hidden(result, "test_infeasible_raises").passed
+    # The public test quotes the learner's ValueError once, the function named once (str() of the error
+    # already begins "`optimize_for_device` raised").
+    public = _public(result, "test_float16_when_8bit_loses_accuracy")
+    _lost(public, "optimize_for_device raised ValueError: infeasible")
+    assert "raised `optimize_for_device` raised" not in public.output, public.output
 
 
 def test_never_raising_loses_points(grade_source):
@@ -107,3 +120,29 @@ def test_never_raising_loses_points(grade_source):
     assert _hidden_failures(result) == {"test_infeasible_raises"}
     _lost(_hidden(result, "test_infeasible_raises"), "lose too much accuracy", "raise ValueError('infeasible")
     _lost(_public(result, "test_infeasible_budget_raises"), "raise ValueError('infeasible")
+
+
+def test_exact_boundaries_and_full_int8_are_graded(grade_source):
+    """A strict budget (size < max_bytes), a strict floor (accuracy > min_accuracy) and never building full
+    int8 each earn full marks nowhere: the scenarios where the budget equals a variant's size, the floor
+    equals a variant's accuracy and only full int8 qualifies catch them, each with a message naming the rule
+    (three mistakes in one submission: each scenario is met by only one of them)."""
+    source = _mutate(REFERENCE.read_text(), (
+        "if len(content) <= max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:",
+        "if len(content) < max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_size_equal_to_the_budget_fits"}
+    _lost(_hidden(result, "test_size_equal_to_the_budget_fits"), "equals max_bytes fits the budget", "(<=)")
+
+    source = _mutate(REFERENCE.read_text(), (
+        "accuracy(content, x_val, y_val) >= min_accuracy", "accuracy(content, x_val, y_val) > min_accuracy"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_accuracy_equal_to_the_floor_qualifies"}
+    _lost(_hidden(result, "test_accuracy_equal_to_the_floor_qualifies"), "equals min_accuracy reaches the floor")
+
+    source = _mutate(REFERENCE.read_text(), (
+        "        x = np.clip(np.round(x / scale + zero_point), -128, 127).astype(np.int8)\n",
+        "        x = x.astype(np.int8)\n"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_only_full_int8_qualifies", "test_accuracy_equal_to_the_floor_qualifies"}
+    _lost(_hidden(result, "test_only_full_int8_qualifies"), "quantize x_val with the input tensor's scale")

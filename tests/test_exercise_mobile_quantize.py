@@ -92,3 +92,24 @@ def test_representative_data_mistakes_lose_points(grade_source, mistake, edit, p
         _lost(_hidden(result, name), *phrases)
     # Hidden messages never quote the learner's exception (it can print calibration rows).
     assert "Unsupported value" not in _hidden(result, "test_full_int8_size").output
+
+
+def test_weights_read_from_variables_are_named(grade_source):
+    """A dynamic range flatbuffer converted from a concrete function with resource variables (its weights read
+    at run time, NaN outputs) is told so, hidden and public, and not told to set Optimize.DEFAULT, which it
+    did; the other functions keep their points."""
+    source = _mutate(REFERENCE.read_text(), (
+        "def quantize_dynamic_range(model) -> bytes:\n    return _optimizing_converter(model).convert()\n",
+        "def quantize_dynamic_range(model) -> bytes:\n"
+        "    function = tf.function(lambda x: model(x, training=False))\n"
+        "    concrete = function.get_concrete_function(tf.TensorSpec([None, model.inputs[0].shape[-1]], tf.float32))\n"
+        "    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)\n"
+        "    converter.experimental_enable_resource_variables = True\n"
+        "    converter.optimizations = [tf.lite.Optimize.DEFAULT]\n"
+        "    return converter.convert()\n"))
+    result = grade_source(EXERCISE, source)
+    assert _hidden_failures(result) == {"test_dynamic_range_weights", "test_dynamic_range_size",
+                                        "test_dynamic_range_accuracy"}
+    for test in (_hidden(result, "test_dynamic_range_weights"), _public(result, "test_dynamic_range_types")):
+        _lost(test, "reads its weights from variables at run time", "from_keras_model")
+        assert "Optimize.DEFAULT" not in test.output, test.output

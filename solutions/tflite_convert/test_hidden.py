@@ -81,6 +81,8 @@ def _matches(evaluator, content, inputs, keras_outputs, function):
                              f"({exc.type_name})") from None
     assert outputs.shape == keras_outputs.shape, (
         f"the flatbuffer from {function} gives outputs of the wrong shape for a batch of hidden inputs")
+    assert np.all(np.isfinite(outputs)), (
+        f"the flatbuffer from {function} outputs NaN or infinity on hidden inputs: it does not really run")
     gap = float(np.max(np.abs(outputs - keras_outputs)))
     assert gap <= TOLERANCE, (
         f"the flatbuffer from {function} does not compute the Keras model's function: outputs differ "
