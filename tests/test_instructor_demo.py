@@ -132,7 +132,12 @@ def test_grades_csv_and_junit_beside_the_report(demo):
     assert list(rows[0]) == ["student_id", "hybrid_placement", "kfp_basic_pipeline", "kfp_training_pipeline",
                              "raw_score", "score", "max_score", "timestamp"]
     ada = rows[0]
-    assert float(ada["score"]) == float(ada["max_score"]) == 85
+    from grader.assignment import assignment
+    from grader.course import Course
+
+    assigned = assignment(Course(ROOT), list(ASSIGNED[1::2]))
+    assert float(ada["score"]) == float(ada["max_score"]) == assigned.total  # the assignment's points
+    assert {float(r["max_score"]) for r in rows} == {assigned.total}
     assert rows[2]["kfp_training_pipeline"] == ""  # chen sent none
     junit = sorted((demo["out"] / "report" / "junit").glob("*/*.xml"))
     assert len(junit) == 14
