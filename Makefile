@@ -27,7 +27,7 @@ install: system-deps $(STAMP)
 demo: install
 	$(HML) validate
 	$(HML) grade-course examples/submissions --jobs 2 --output-dir hml-results/demo
-	$(HML) report --output-dir hml-results/demo
+	$(HML) report --output-dir hml-results/demo --assignment examples/submissions/assignment.toml
 
 # The security suite runs twice: with bubblewrap, and with Landlock forced (as inside a container).
 SECURITY_TESTS := tests/test_security.py tests/test_security_hybrid.py tests/test_security_mobile.py \

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from grader.assignment import FILE_NAME as ASSIGNMENT_FILE
 from grader.course import Course, Exercise
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -38,7 +39,8 @@ def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_
     exercises: dict[str, Exercise] = {}
     own = output_dir.resolve() if output_dir is not None else None
     for learner_dir in sorted(root.iterdir()):
-        if learner_dir.resolve() == own or (learner_dir / "gradebook.sqlite").is_file():
+        if learner_dir.resolve() == own or (learner_dir / "gradebook.sqlite").is_file() \
+                or learner_dir.name == ASSIGNMENT_FILE:
             continue
         if learner_dir.name.startswith(".") or not learner_dir.is_dir() or learner_dir.is_symlink():
             if not learner_dir.name.startswith("."):

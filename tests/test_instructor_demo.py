@@ -66,7 +66,11 @@ def test_every_submission_graded_as_its_kind_deserves(demo):
     assert _score(demo, "eli", "hybrid_placement")[0] == 31  # a zip
     assert _score(demo, "eli", "kfp_basic_pipeline")[0] == 20  # a notebook inside a folder
     chen = demo["results"][("chen", "hybrid_placement")]
-    assert chen["score"] == 0 and all("line 5" in t["output"] and "SyntaxError" in t["output"] for t in chen["tests"])
+    public = [t for t in chen["tests"] if t["visibility"] == "visible"]
+    assert chen["score"] == 0 and public and all("line 5" in t["output"] and "SyntaxError" in t["output"]
+                                                 for t in public)
+    # Hidden tests say so in a fixed sentence (the import error is the learner's own text).
+    assert all("could not be imported" in t["output"] for t in chen["tests"] if t["visibility"] != "visible")
     fay = demo["results"][("fay", "hybrid_placement")]
     assert fay["score"] == 0 and fay["tests"]
     refused = demo["results"][("fay", "kfp_basic_pipeline")]

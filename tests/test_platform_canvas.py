@@ -15,8 +15,9 @@ HOSTILE = ROOT / "tests" / "hostile"
 
 
 def test_canvas_export_layout_and_one_row_per_learner(tmp_path, grade, course):
-    """Header Student, ID, SIS User ID, SIS Login ID, Section, then one column per exercise; a Points Possible row;
-    one row per learner with their folder name as SIS ids and their latest score; a grader failure left blank."""
+    """Header Student, ID, SIS User ID, SIS Login ID, Section, then one column per assigned exercise; a Points
+    Possible row from the exercises' own points (also for one nobody has a grade in); one row per learner with
+    their folder name as SIS ids and their latest score; a grader failure left blank."""
     reference = course.exercise("hybrid_placement").reference
     alice = grade("hybrid_placement", reference, "alice")
     bob = grade("hybrid_placement", HOSTILE / "leak_inputs.py", "bob")
@@ -29,11 +30,11 @@ def test_canvas_export_layout_and_one_row_per_learner(tmp_path, grade, course):
         book.record("dave", failed, submission="dave", content_hash="d", suite_hash="s")
     out = tmp_path / "canvas.csv"
     result = CliRunner().invoke(main, ["gradebook", "export", "--format", "canvas", "--gradebook", str(book_path),
-                                       "--output", str(out)])
+                                       "--output", str(out), "-e", "hybrid_placement", "-e", "kfp_sweep"])
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(out.read_text())))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "hybrid_placement", "kfp_sweep"]
-    assert rows[1][0] == "Points Possible" and rows[1][5] == "31" and rows[1][6] == ""
+    assert rows[1][0] == "Points Possible" and rows[1][5] == "31" and rows[1][6] == "26"
     learners = {row[0]: row for row in rows[2:]}
     assert len(rows) - 2 == len(learners) == 4
     assert learners["alice"] == ["alice", "", "alice", "alice", "", "31", ""]  # latest run counts

@@ -27,7 +27,6 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     only what changed. Then `hml report` turns the gradebook into a report.
     """
     from rich.markup import escape
-    from rich.table import Table
 
     from grader.batch import run_batch
     from grader.discovery import discover_class
@@ -55,26 +54,31 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
                         cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
                         retry_errors=retry_errors, command="grade-course", quiet=quiet, engine=where)
 
-    exercises = sorted({e.exercise.id for e in found.entries})
-    table = Table(title="Class summary")
-    table.add_column("learner")
-    for exercise_id in exercises:
-        table.add_column(exercise_id, justify="right")
-    table.add_column("total", justify="right")
-    scores = {(job.who, job.exercise.id): result for job, result in zip(jobs_list, outcome.per_job) if result}
-    maxima = {e: max((r.max_score for (_, ex), r in scores.items() if ex == e), default=0.0) for e in exercises}
-    course_max = sum(maxima.values())
-    for learner in learners:
-        cells, total = [], 0.0
-        for exercise_id in exercises:
-            result = scores.get((learner, exercise_id))
-            if result is None:
-                cells.append("—")
-                continue
-            total += result.score
-            mark = " (refused)" if result.refused else " (error)" if result.error else ""
-            cells.append(f"{result.score:g}/{result.max_score:g}{mark}")
-        table.add_row(escape(learner), *cells, f"{total:g}/{course_max:g}")
-    console.print(table)
+    console.print(_summary(root, course, jobs_list, outcome))
     finish(outcome, output_dir, force)
+
+
+def _summary(root: Path, course, jobs_list, outcome):
+    """One row per learner and exercise, totals out of what was assigned (ROOT/assignment.toml, else the
+    course); a submission an interrupted run did not grade says so instead of counting as 0."""
+    from grader.assignment import FILE_NAME, assignment, read_assignment
+    from grader.report.terminal import class_table
+
+    assigned = read_assignment(course, root / FILE_NAME) if (root / FILE_NAME).is_file() else assignment(course)
+    rows, totals = [], {}
+    for job, result in zip(jobs_list, outcome.per_job):
+        maximum = assigned.maxima.get(job.exercise.id, result.max_score if result else 0.0)
+        if result is None:
+            rows.append((job.who, job.exercise.id, None, maximum, "not graded yet"))
+            continue
+        note = "refused" if result.refused else "grader error" if result.error else ""
+        if job.exercise.id not in assigned:
+            note = (note + "; " if note else "") + "not assigned"
+        rows.append((job.who, job.exercise.id, result.score, maximum, note))
+        if job.exercise.id in assigned:
+            score, _ = totals.get(job.who, (0.0, assigned.total))
+            totals[job.who] = (round(score + result.score, 6), assigned.total)
+    for learner, *_ in rows:
+        totals.setdefault(learner, (0.0, assigned.total))
+    return class_table(rows, totals)
 

@@ -54,7 +54,7 @@ def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | 
         if fmt == "canvas":
             from grader.platforms.canvas import export as canvas_csv
 
-            text = canvas_csv(book)
+            text = canvas_csv(book, assignment)
         else:
             text = {"csv": book.export_csv, "nbgrader-csv": book.export_nbgrader_csv,
                     "json": book.export_json}[fmt](assignment)

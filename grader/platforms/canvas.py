@@ -15,20 +15,26 @@ from __future__ import annotations
 import csv
 import io
 
+from typing import TYPE_CHECKING
+
 from grader.gradebook import Gradebook
+
+if TYPE_CHECKING:  # pragma: no cover
+    from grader.assignment import Assignment
 
 IDENTITY_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "Points Possible"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export(book: Gradebook) -> str:
-    runs = book.latest(tests=False)
-    exercises = sorted({run.exercise for run in runs})
-    maxima: dict[str, float] = {}
-    for run in runs:
-        if run.status != "error":
-            maxima[run.exercise] = max(maxima.get(run.exercise, 0.0), run.max_score)
+def export(book: Gradebook, assignment: "Assignment | None" = None) -> str:
+    """The CSV: a column per assigned exercise, each possible points from the exercise (grader.assignment)."""
+    from grader.assignment import or_whole_course
+
+    assignment = or_whole_course(assignment)
+    runs = book.assigned(assignment, tests=False)
+    exercises = assignment.exercises
+    maxima = assignment.maxima
     grades: dict[str, dict[str, str]] = {}
     for run in runs:
         grades.setdefault(run.learner, {})[run.exercise] = "" if run.status == "error" else _number(run.score)

@@ -1,16 +1,12 @@
-"""What a learner may see of a grading on a platform, and the words for what went wrong.
+"""The words platforms show around a learner's view of a grading (``grader.learner_view``).
 
-Each test shows its name, points and pass/fail. Public tests also show their
-message; hidden tests never do (their outputs are the grader's own words,
-yet a failing hidden test's message still hints at its inputs). A refused
-submission says why; a grader failure says it was the grader's, not the
-learner's, and its details stay in the platform's instructor log.
+A refused submission says why; a grader failure says it was the grader's, not
+the learner's, and its details stay in the platform's instructor log.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from grader.results import GradeResult, TestResult
+from grader.learner_view import learner_view
+from grader.results import GradeResult
 
 GRADER_FAILURE = ("The grader could not finish grading this submission because of a problem on the grader's "
                   "side, not in your code. No score was recorded for it: please submit again later, and tell "
@@ -19,31 +15,8 @@ REFUSED = "Your submission could not be graded: {reason}"
 NO_TESTS = "No tests ran on this submission."
 
 
-@dataclass
-class Row:
-    name: str
-    score: float
-    max_score: float
-    passed: bool
-    hidden: bool
-    message: str  # empty for hidden tests, and for public ones that said nothing
-
-    @property
-    def points(self) -> str:
-        return f"{self.score:g}/{self.max_score:g}"
-
-    @property
-    def verdict(self) -> str:
-        return "passed" if self.passed else "failed"
-
-
-def row(test: TestResult) -> Row:
-    hidden = test.visibility != "visible"
-    return Row(test.name, test.score, test.max_score, test.passed, hidden, "" if hidden else test.output.strip())
-
-
-def rows(result: GradeResult) -> list[Row]:
-    return [row(t) for t in result.tests]
+# The rows themselves are decided in one place for every output: grader/learner_view.py.
+rows = learner_view
 
 
 def is_grader_failure(result: GradeResult) -> bool:

@@ -38,8 +38,10 @@ def history_table(runs, *, hashes: bool = False) -> Table:
     return table
 
 
-def class_table(rows: list[tuple[str, str, float, float, str]], totals: dict[str, tuple[float, float]]) -> Table:
-    """The grading summary: (learner, exercise, score, maximum, note) rows, then each learner's total."""
+def class_table(rows: list[tuple[str, str, float | None, float, str]],
+                totals: dict[str, tuple[float, float]]) -> Table:
+    """The grading summary: (learner, exercise, score, maximum, note) rows, then each learner's total.
+    A score of None (not graded) shows as a dash, never as 0."""
     table = Table(title="Class summary", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("learner", overflow="fold")
     table.add_column("exercise", no_wrap=True)
@@ -50,7 +52,7 @@ def class_table(rows: list[tuple[str, str, float, float, str]], totals: dict[str
         shown = escape(learner) if learner != previous else ""
         if previous is not None and learner != previous:
             table.add_row(*_total_row(previous, totals), end_section=True)
-        table.add_row(shown, exercise, f"{score:g}/{maximum:g}", note)
+        table.add_row(shown, exercise, f"{'—' if score is None else f'{score:g}'}/{maximum:g}", note)
         previous = learner
     if previous is not None:
         table.add_row(*_total_row(previous, totals), end_section=True)
