@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Callable
 
 from celery import Celery
 
+from grader.learner_text import shorten
+
 if TYPE_CHECKING:  # pragma: no cover
     from grader.batch import Planned
     from grader.course import Course, Exercise
@@ -133,14 +135,14 @@ class GradingTask:
         for path, text in raw.items():
             parts = PurePosixPath(str(path)).parts
             if not isinstance(text, str) or not parts or path.startswith("/") or ".." in parts:
-                raise MalformedTask(f"the task's file {str(path)[:80]!r} is not a relative path with text")
+                raise MalformedTask(f"the task's file {shorten(str(path), 80)!r} is not a relative path with text")
             total += len(text) * 3 // 4
             if total > MAX_TASK_BYTES:
                 raise MalformedTask(f"the task's files are larger than {MAX_TASK_BYTES} bytes")
             try:
                 files[str(path)] = base64.b64decode(text, validate=True)
             except ValueError:
-                raise MalformedTask(f"the task's file {str(path)[:80]!r} is not base64") from None
+                raise MalformedTask(f"the task's file {shorten(str(path), 80)!r} is not base64") from None
         refused = payload.get("refused")
         if refused is not None and not isinstance(refused, str):
             raise MalformedTask("the task's 'refused' is not a string")

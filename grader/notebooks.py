@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from grader.errors import GraderError
+from grader.learner_text import shorten
 
 _SHELL_OR_MAGIC = re.compile(r"^\s*(?:[!%]|\w+\s*=\s*[!%])")
 _CELL_MARKER = re.compile(r"^# %%(?P<markdown>\s*\[markdown\])?")
@@ -110,4 +111,4 @@ def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
 
 
 def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return shorten((str(exc).strip().splitlines() or [type(exc).__name__])[0], 200)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from grader.course import Exercise
+from grader.learner_text import shorten
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.results import GradeResult
@@ -147,9 +148,9 @@ class BatchProgress:
             mark = "[red]✗[/]" if trouble else "[green]✓[/]"
             note = ""
             if result.refused:
-                note = f" [red]refused[/]: {escape(result.refused.splitlines()[0][:70])}"
+                note = f" [red]refused[/]: {escape(shorten(result.refused.splitlines()[0], 70))}"
             elif result.error:
-                note = f" [red]grader error[/]: {escape(result.error.splitlines()[0][:70])}"
+                note = f" [red]grader error[/]: {escape(shorten(result.error.splitlines()[0], 70))}"
             self.progress.console.print(f"{mark} {escape(job.who)} · {job.exercise.id}: "
                                         f"{result.score:g}/{result.max_score:g} in {result.execution_time:.1f}s{note}",
                                         highlight=False)

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from grader.kinds import TimedOut
+from grader.learner_text import shorten
 
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024  # a compiled package of these exercises is ~20 KB
 
@@ -93,7 +94,7 @@ def load(data: bytes | str) -> "Package":
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    return shorten(text[0], 200) if text else type(exc).__name__
 
 
 # --------------------------------------------------------------------------- data

@@ -5,6 +5,7 @@ import click
 from rich.table import Table
 
 from grader.course import Course, Exercise, UnknownExercise
+from grader.learner_text import shorten
 from grader.results import GradeResult
 
 
@@ -51,5 +52,5 @@ def summary_table(results: list[GradeResult]) -> Table:
         note = ("refused: " + result.refused) if result.refused else (result.error or "").splitlines()[0:1]
         note = note if isinstance(note, str) else (note[0] if note else "")
         table.add_row(result.submission, result.exercise, f"{result.score:g}/{result.max_score:g}",
-                      f"{passed}/{len(result.tests)}", f"{result.execution_time:.1f}s", note[:80])
+                      f"{passed}/{len(result.tests)}", f"{result.execution_time:.1f}s", shorten(note, 80))
     return table

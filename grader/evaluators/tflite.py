@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.learner_text import shorten
+
 KINDS = ("float32", "float16", "dynamic_range", "int8")
 _NUMPY_TYPES = {"FLOAT32": "float32", "FLOAT16": "float16", "INT8": "int8", "UINT8": "uint8",
                 "INT32": "int32", "INT64": "int64", "INT16": "int16", "FLOAT64": "float64", "BOOL": "bool"}
@@ -177,7 +179,7 @@ def inspect(ctx, content: bytes) -> dict:
     try:
         model = schema.ModelT.InitFromPackedBuf(content, 0)
     except Exception as exc:  # noqa: BLE001 - a malformed artifact is a finding, not a crash
-        info.update(kind="unreadable", error=f"{type(exc).__name__}: {exc}"[:300])
+        info.update(kind="unreadable", error=shorten(f"{type(exc).__name__}: {exc}", 300))
         return info
     types, op_names = _type_names(), _op_names()
     subgraphs = model.subgraphs or []
@@ -292,7 +294,7 @@ def graph_summary(ctx, graph_def: bytes) -> dict:
     try:
         parsed = _parse_graph(graph_def)
     except Exception as exc:  # noqa: BLE001
-        return {"parsed": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"parsed": False, "error": shorten(f"{type(exc).__name__}: {exc}", 300)}
     ops: dict = {}
     placeholders = []
     for node in parsed.node:
@@ -360,7 +362,7 @@ def resolve_names(ctx, graph_def: bytes, names) -> dict:
             wrapped.graph.get_tensor_by_name(name)
             found[name] = None
         except (ValueError, KeyError, TypeError) as exc:
-            found[name] = str(exc).splitlines()[0][:200]
+            found[name] = shorten((str(exc).splitlines() or [""])[0], 200)
     return found
 
 
