@@ -7,7 +7,7 @@ MUTANTS = [
     Mutant("variables-left", "with every variable folded into a constant (no variable-reading ops left)",
            (("    return frozen.graph.as_graph_def().SerializeToString()\n",
              "    return concrete.graph.as_graph_def().SerializeToString()\n"),),
-           "test_no_variable_ops", ("it is not frozen", "convert_variables_to_constants_v2")),
+           "hidden::test_no_variable_ops::", ("it is not frozen", "convert_variables_to_constants_v2")),
     Mutant("batch-dimension-fixed", "input batch dimension left unknown (`None`)",
            (("tf.TensorSpec([None, n_features], tf.float32, name=\"x\")",
              "tf.TensorSpec([1, n_features], tf.float32, name=\"x\")"),),

@@ -43,7 +43,7 @@ MUTANTS = [
            "test_full_int8_integer_only", ("yields float64 arrays",)),
     Mutant("int8-representative-data-wrong-shape", "`representative_data` yields one input of the model's shape",
            (("yield [row[np.newaxis, :]]", "yield [row[:, np.newaxis]]"),),
-           "test_full_int8_size", ("arrays of the wrong shape",)),
+           "hidden::test_full_int8_size::", ("arrays of the wrong shape",)),
     Mutant("int8-calibrated-on-random-data", "calibrated on the `representative_data` given",
            (("    samples = np.asarray(representative_data, dtype=np.float32)",
              "    samples = np.random.default_rng(0).random(np.shape(representative_data), dtype=np.float32)"),),
