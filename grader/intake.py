@@ -61,11 +61,7 @@ def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
     module_dir = dest / "module"
     module_dir.mkdir(exist_ok=True)
     target = module_dir / module_filename
-    if not os.path.lexists(submission):
-        raise SubmissionRefused(f"{submission} does not exist")
-    kind = special_kind(submission)
-    if kind is not None:
-        raise SubmissionRefused(f"{submission.name} is {kind}; send the file itself")
+    _refuse_special(submission)
     if submission.is_dir():
         workspace = _from_files(_directory_files(submission), target, "directory")
     elif submission.suffix == ".zip":
@@ -89,17 +85,22 @@ def submission_files(submission: Path) -> dict[str, bytes]:
     For sending a submission elsewhere (a cluster's worker), where intake runs again;
     ``SubmissionRefused`` for what intake refuses before reading (links, special files, size).
     """
-    if not os.path.lexists(submission):
-        raise SubmissionRefused(f"{submission} does not exist")
-    kind = special_kind(submission)
-    if kind is not None:
-        raise SubmissionRefused(f"{submission.name} is {kind}; send the file itself")
+    _refuse_special(submission)
     if submission.is_dir():
         return _directory_files(submission)
     if submission.suffix == ".zip" and submission.lstat().st_size > MAX_TOTAL_BYTES:
         raise SubmissionRefused(f"{submission.name} is larger than {MAX_TOTAL_BYTES // 1024 // 1024} MiB")
     return {submission.name: _read_limited(submission) if submission.suffix != ".zip"
             else read_regular(submission, MAX_TOTAL_BYTES)}
+
+
+def _refuse_special(submission: Path) -> None:
+    """A submission that is missing, a link, a pipe, a socket or a device, refused before anything opens it."""
+    if not os.path.lexists(submission):
+        raise SubmissionRefused(f"{submission} does not exist")
+    kind = special_kind(submission)
+    if kind is not None:
+        raise SubmissionRefused(f"{submission.name} is {kind}; send the file itself")
 
 
 def _read_limited(path: Path) -> bytes:

@@ -49,14 +49,42 @@ def descendants(table: dict, root: int) -> list[int]:
     return found
 
 
-def kill_descendants(root: int, rounds: int = 100) -> None:
-    """SIGKILL every live descendant of ``root`` until none is left (new ones forked meanwhile too)."""
+def kill_descendants(root: int, rounds: int = 100, *, all_but: set[int] | None = None) -> None:
+    """SIGKILL every live descendant of ``root`` until none is left (new ones forked meanwhile too).
+
+    ``all_but``: in a PID namespace of one's own, every process but these goes too. When ``root`` is
+    this process, the orphans handed to it (a subreaper) are reaped as they die.
+    """
     for _ in range(rounds):
+        if root == os.getpid():
+            _reap()
         table = process_table()
-        victims = [pid for pid in descendants(table, root) if table[pid][2] != "Z"]
+        victims = set(descendants(table, root))
+        if all_but is not None:
+            victims |= set(table) - all_but
+        victims = [pid for pid in victims if table.get(pid, (0, 0, "Z"))[2] != "Z"]
         if not victims:
             return
         for pid in victims:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.02)
+
+
+def ancestors(pid: int) -> list[int]:
+    table, found = process_table(), []
+    while pid in table and table[pid][0] not in (0, pid):
+        pid = table[pid][0]
+        found.append(pid)
+    return found
+
+
+def _reap() -> None:
+    """Collect the exit status of this process's children that have died (orphans handed to a subreaper)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

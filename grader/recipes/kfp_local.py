@@ -35,7 +35,6 @@ import itertools
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.processes import become_subreaper, descendants, process_table
+from grader.processes import ancestors, become_subreaper, kill_descendants
 
 MAX_ARTIFACT_BYTES = 4 * 1024 * 1024
 MAX_RUN_BYTES = 32 * 1024 * 1024  # all artifact contents kept of one run: a package with many tasks stays small
@@ -306,39 +305,8 @@ def _kill_everything_else(sandboxed: bool) -> None:
     still a descendant; in the sandbox's PID namespace every process but this
     one and its ancestors goes too.
     """
-    keep = {os.getpid(), *_ancestors(os.getpid())}
-    for _ in range(100):
-        _reap()
-        table = process_table()
-        victims = set(descendants(table, os.getpid()))
-        if sandboxed:
-            victims |= set(table) - keep
-        victims = [pid for pid in victims if table.get(pid, (0, 0, "Z"))[2] != "Z"]
-        if not victims:
-            return
-        for pid in victims:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.02)
-
-
-def _reap() -> None:
-    """Collect the exit status of orphans that were handed to this subreaper."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _ancestors(pid: int) -> list[int]:
-    table, found = process_table(), []
-    while pid in table and table[pid][0] not in (0, pid):
-        pid = table[pid][0]
-        found.append(pid)
-    return found
+    me = os.getpid()
+    kill_descendants(me, all_but={me, *ancestors(me)} if sandboxed else None)
 
 
 # --------------------------------------------------------------------------- reading outputs
