@@ -3,9 +3,8 @@ from mutants import Mutant
 
 EXERCISE = "mobile_budget"
 
-# Each mobile_budget grading runs six scenarios of four conversions each, and rows that edit the same function
-# never share a grading: "ignore the budget", "ignore the accuracy", "always float32", "never raise" and "the
-# largest" are left to tests/test_exercise_mobile_budget.py, which grades them end to end with their messages.
+# Most rows edit optimize_for_device, and rows that edit the same function never share a grading: this table is
+# graded in about a dozen gradings of some 15 s each.
 
 _CHOICE = "if len(content) <= max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:"
 _RAISE = ('        raise ValueError(f"infeasible: no variant is at most {max_bytes} bytes "\n'
@@ -41,6 +40,22 @@ MUTANTS = [
            survives="float16 keeps float32's accuracy on every fixture, so no scenario makes float32 the only "
                     "qualifying variant, and a float32 candidate that is really dynamic range never changes the "
                     "smallest qualifying model"),
+    Mutant("budget-ignored", "whose size is at most `max_bytes`",
+           ((_CHOICE, "if accuracy(content, x_val, y_val) >= min_accuracy:"),),
+           "test_infeasible_raises", ("over the size budget", "must fit max_bytes")),
+    Mutant("accuracy-ignored", "whose accuracy ... is at least `min_accuracy` (quantization does not always keep it)",
+           ((_CHOICE, "if len(content) <= max_bytes:"),),
+           "test_quantization_that_hurts_is_rejected", ("below the floor", "quantization does not always keep accuracy"),
+           alone=True),
+    Mutant("largest-not-smallest", "the smallest TFLite model ... whose size ... and whose accuracy ...",
+           (("    return min(qualifying)[2]\n", "    return max(qualifying)[2]\n"),),
+           "test_generous_budget_smallest", ("smaller variant also meets",)),
+    Mutant("always-float32", "the smallest TFLite model (among float32, float16, dynamic range, full int8)",
+           (("    qualifying = []\n", '    return convert_variant(model, "float32", calibration_data)\n    qualifying = []\n'),),
+           "test_generous_budget_smallest", ("you returned the float32 variant",), alone=True),
+    Mutant("never-raises", 'raises `ValueError` ... when none qualifies',
+           ((_RAISE, '        return convert_variant(model, "int8", calibration_data)\n'),),
+           "test_infeasible_raises", ("raise ValueError('infeasible",)),
     Mutant("int8-assumed-smallest", "Full int8 is not always the smallest ...: the choice must be measured",
            (("    return min(qualifying)[2]\n",
              '    return next((c for _, v, c in qualifying if v == "int8"), min(qualifying)[2])\n'),),
