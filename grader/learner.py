@@ -279,17 +279,20 @@ class Learner:
         self._worker: Worker | None = None
         self._import_failure: ModuleImportFailed | None = None
         self._timeouts = 0
+        self._unready = False  # started by start(), not yet waited for
 
     def _ready_worker(self) -> Worker:
         if self._import_failure is not None:
             raise self._import_failure
         if self._timeouts >= self.MAX_TIMEOUTS:
             raise WorkerTimeout(f"not run: {self._timeouts} earlier calls of your code ran out of time")
-        if self._worker is not None and self._worker.alive():
+        if self._worker is not None and self._worker.alive() and not self._unready:
             return self._worker
-        if self._worker is not None:
-            self._worker.close()
-        self._worker = Worker(self._spec)
+        if self._worker is None or not self._unready:
+            if self._worker is not None:
+                self._worker.close()
+            self._worker = Worker(self._spec)
+        self._unready = False
         try:
             self._worker.wait_ready()
         except ModuleImportFailed as exc:
@@ -305,6 +308,12 @@ class Learner:
             self.close()
             raise
         return self._worker
+
+    def start(self) -> None:
+        """Start the worker now without waiting for it: its imports overlap with the other workers'."""
+        if self._worker is None and self._import_failure is None:
+            self._worker = Worker(self._spec)
+            self._unready = True
 
     def _send(self, message: dict, blobs=(), timeout: float | None = None, what: str = "a call") -> Any:
         worker = self._ready_worker()

@@ -86,6 +86,7 @@ class Grading:
             become_subreaper()
         self.results: list[TestResult] = []
         self.metrics: dict[str, float] = {}
+        self._workers: dict[str, Learner] = {}
         self.started = time.monotonic()
         self._cases: dict[str, int] = {}
         self._setup_time: dict[str, float] = {}
@@ -100,36 +101,39 @@ class Grading:
         if self.config.workspace is None:
             yield _Refused(self.config.refused or "it could not be read")
             return
-        workspace = Workspace.load(Path(self.config.workspace))
-        spec = WorkerSpec(
-            module_dir=workspace.module_dir, module_name=self._exercise.module_name,
-            preload=list(self._exercise.preload), sandboxed=self._sandbox,
-            limits=Limits(memory_mb=self._exercise.memory_mb),
-            call_timeout=self._exercise.call_timeout, start_timeout=self._exercise.start_timeout,
-            locate=workspace.locate if workspace.cells else None,
-        )
-        proxy = Learner(spec)
-        yield proxy
-        proxy.close()
+        yield self._worker("learner")
 
     @pytest.fixture(scope="session")
     def evaluator(self):
-        spec = WorkerSpec(preload=list(self._exercise.evaluator_preload), sandboxed=self._sandbox,
-                          limits=Limits(memory_mb=max(self._exercise.memory_mb, 4096)),
-                          call_timeout=max(self._exercise.call_timeout, 120))
-        proxy = Learner(spec)
-        yield proxy
-        proxy.close()
+        yield self._worker("evaluator")
 
     @pytest.fixture(scope="session")
     def pipeline_runner(self):
         """A worker that runs compiled KFP packages and never imports the learner's module."""
-        spec = WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=self._sandbox,
-                          limits=Limits(memory_mb=self._exercise.memory_mb),
-                          call_timeout=max(self._exercise.call_timeout, 120), runs_learner_code=True)
-        proxy = Learner(spec)
-        yield proxy
-        proxy.close()
+        yield self._worker("pipeline_runner")
+
+    def _worker(self, kind: str) -> Learner:
+        """The one worker of ``kind`` for this submission (``learner``, ``evaluator``, ``pipeline_runner``)."""
+        if kind not in self._workers:
+            self._workers[kind] = Learner(self._spec(kind))
+        return self._workers[kind]
+
+    def _spec(self, kind: str) -> WorkerSpec:
+        exercise = self._exercise
+        if kind == "learner":
+            workspace = Workspace.load(Path(self.config.workspace))
+            return WorkerSpec(
+                module_dir=workspace.module_dir, module_name=exercise.module_name,
+                preload=list(exercise.preload), sandboxed=self._sandbox, limits=Limits(memory_mb=exercise.memory_mb),
+                call_timeout=exercise.call_timeout, start_timeout=exercise.start_timeout,
+                locate=workspace.locate if workspace.cells else None)
+        if kind == "evaluator":
+            return WorkerSpec(preload=list(exercise.evaluator_preload), sandboxed=self._sandbox,
+                              limits=Limits(memory_mb=max(exercise.memory_mb, 4096)),
+                              call_timeout=max(exercise.call_timeout, 120))
+        return WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=self._sandbox,
+                          limits=Limits(memory_mb=exercise.memory_mb),
+                          call_timeout=max(exercise.call_timeout, 120), runs_learner_code=True)
 
     @pytest.fixture
     def metric(self, request):
@@ -151,6 +155,19 @@ class Grading:
         return BatchCache(Path(self.config.cache_dir) if self.config.cache_dir else None, self._exercise.id)
 
     # collection ---------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Start every worker the tests will need at once: their imports overlap instead of adding up."""
+        needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
+        for kind in ("learner", "evaluator", "pipeline_runner"):
+            if kind in needed and (kind != "learner" or self.config.workspace is not None):
+                self._worker(kind).start()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        for worker in self._workers.values():
+            worker.close()
+        if self._sandbox is Sandbox.LANDLOCK:
+            kill_descendants(os.getpid())  # nothing a learner started outlives the grading of their submission
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             if item.get_closest_marker("points") is None:
@@ -224,10 +241,6 @@ class Grading:
             return item.nodeid
         digest = hashlib.sha256(item.nodeid.encode()).hexdigest()[:8]
         return f"hidden::{item.originalname}::{digest}"
-
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if self._sandbox is Sandbox.LANDLOCK:
-            kill_descendants(os.getpid())  # nothing a learner started outlives the grading of their submission
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         result = GradeResult(
