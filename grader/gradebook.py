@@ -16,7 +16,6 @@ import io
 import json
 import re
 import sqlite3
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -406,18 +405,3 @@ def _or_whole_course(assignment: "Assignment | None") -> "Assignment":
 
 def default_path(output_dir: Path) -> Path:
     return Path(output_dir) / DEFAULT_NAME
-
-
-def wait_for(path: Path, predicate: Callable[[Gradebook], bool], timeout: float) -> bool:
-    """Poll a gradebook until ``predicate`` holds (for tests and tools watching a batch)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if Path(path).is_file():
-            try:
-                with Gradebook(path) as book:
-                    if predicate(book):
-                        return True
-            except (GradebookError, sqlite3.OperationalError):
-                pass
-        time.sleep(0.05)
-    return False

@@ -54,10 +54,6 @@ class HistoryError(QuizError):
     """The attempt history file cannot be opened or written."""
 
 
-class ExportError(QuizError):
-    """An export could not be written."""
-
-
 def _display(path: Path) -> str:
     # Relative paths read better in a terminal when the bank is inside the working directory.
     try:
