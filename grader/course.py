@@ -116,9 +116,7 @@ class Course:
         if missing:
             raise BrokenExercise(f"{meta_path}: missing {', '.join(missing)}")
         known_keys = {f for f in Exercise.__dataclass_fields__} - {"id", "directory", "solution_dir"}
-        if meta.get("id", exercise_id) != exercise_id:
-            raise BrokenExercise(f"{meta_path}: id = {meta['id']!r}, but the folder is {exercise_id!r}")
-        unknown = sorted(set(meta) - known_keys - {"id"})
+        unknown = sorted(set(meta) - known_keys - {"id"})  # the folder's name is the id; the key is informative
         if unknown:  # a misspelt key would otherwise be dropped without a word
             raise BrokenExercise(f"{meta_path}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                                  f"(known: {', '.join(sorted(known_keys))})")
