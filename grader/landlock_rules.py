@@ -147,9 +147,48 @@ def deny_internet_sockets() -> None:
     class Program(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
 
+    _install_filter(program, Filter, Program)
+
+
+def _install_filter(program: list[tuple[int, int, int, int]], Filter=None, Program=None) -> None:
+    """Load a classic BPF seccomp program (rows of code, jt, jf, k); needs no capability."""
+    if Filter is None:
+        class Filter(ctypes.Structure):  # noqa: N801 - the kernel's struct sock_filter
+            _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                        ("k", ctypes.c_uint)]
+
+        class Program(ctypes.Structure):  # noqa: N801 - struct sock_fprog
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
     filters = (Filter * len(program))(*[Filter(*row) for row in program])
     PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(Program(len(program), filters)), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "installing the socket filter failed")
+        raise OSError(ctypes.get_errno(), "installing a seccomp filter failed")
+
+
+_SYS_IDENTITY = {  # setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, setgroups
+    "x86_64": (105, 106, 113, 114, 117, 119, 122, 123, 116),
+    "aarch64": (146, 144, 145, 143, 147, 149, 151, 152, 159),
+}
+
+
+def count_processes_as(uid: int) -> None:
+    """Root without capabilities, whose processes count against ``uid``'s process limit.
+
+    The kernel never applies RLIMIT_NPROC to processes whose real uid is root, so
+    a fork bomb could fill the machine's process table. The real uid becomes
+    ``uid`` (the limit then binds) while the effective one stays root (the files
+    only root can reach stay readable); a seccomp filter keeps the learner's code
+    from changing either back. Call before ``drop_capabilities``.
+    """
+    os.setresuid(uid, 0, 0)
+    machine = os.uname().machine
+    LD, JEQ, RET = 0x20, 0x15, 0x06
+    errno_eperm, allow, kill = 0x00050000 | 1, 0x7FFF0000, 0x80000000
+    denied = _SYS_IDENTITY[machine]
+    program = [(LD, 0, 0, 4), (JEQ, 1, 0, _AUDIT_ARCH[machine]), (RET, 0, 0, kill), (LD, 0, 0, 0),
+               *[(JEQ, len(denied) - i, 0, nr) for i, nr in enumerate(denied)],
+               (RET, 0, 0, allow), (RET, 0, 0, errno_eperm)]
+    _install_filter(program)

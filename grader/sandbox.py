@@ -290,11 +290,14 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
         uid = _worker_uid()
         args += ["--drop-to", str(uid)]
     elif identity == ROOT_WITHOUT_CAPABILITIES:
-        args += ["--drop-capabilities"]
+        # The learner's own worker counts its processes against a uid of its own. Shells drop an
+        # effective uid that differs from the real one (the pipeline runner's tasks), and TensorFlow
+        # checks access by the real uid: those workers stay real root (docs/security.md, known limits).
+        bounded = module_dir is not None and "tensorflow" not in " ".join(worker_args)
+        args += ["--drop-capabilities", str(_worker_uid() if bounded else 0)]
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
-    preexec = set_limits(limits, _own_task_count(0 if identity == ROOT_WITHOUT_CAPABILITIES else None),
-                         die_with_parent=True)
+    preexec = set_limits(limits, _own_task_count(), die_with_parent=True)
     return Launch(args + worker_args, env, str(scratch), preexec, True, uid, disk_limit_mb=limits.tmpfs_mb,
                   kill_tree=True)
 

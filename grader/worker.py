@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     if options.drop_to is not None:
         # Under bubblewrap /tmp is the sandbox's own; under Landlock it is the host's and stays as it is.
         drop_privileges(options.drop_to, [options.scratch, "/tmp"] if options.sandboxed else [options.scratch])
-    if options.drop_capabilities:
+    if options.drop_capabilities is not None:
+        if options.drop_capabilities:
+            landlock_rules.count_processes_as(options.drop_capabilities)
         landlock_rules.drop_capabilities()
     if options.landlock:
         # No PID namespace: orphans of the learner's processes must stay below this one, to be killed with it.
@@ -69,7 +71,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--drop-to", type=int)
     parser.add_argument("--sandboxed", action="store_true")  # a PID namespace of its own (bubblewrap)
     parser.add_argument("--landlock", help="the Landlock rules (JSON) to confine this process to")
-    parser.add_argument("--drop-capabilities", action="store_true")
+    parser.add_argument("--drop-capabilities", type=int, metavar="UID",
+                        help="stay root without capabilities, processes counted as UID")
     parser.add_argument("--request-fd", type=int, required=True)
     parser.add_argument("--answer-fd", type=int, required=True)
     return parser.parse_args(argv)
