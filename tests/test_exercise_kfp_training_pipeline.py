@@ -27,21 +27,8 @@ def _kept(result, name: str) -> None:
     assert_kept(result.test(name))
 
 
-SEQUENTIAL_UPDATE = '''        for x1, x2, y in rows:
-            error = prob(w1, w2, b, x1, x2) - y
-            g1 += error * x1
-            g2 += error * x2
-            gb += error
-        # all three parameters move together, from this epoch's gradients
-        w1, w2, b = w1 - learning_rate * g1 / n, w2 - learning_rate * g2 / n, b - learning_rate * gb / n
-'''
-SEQUENTIAL_MISTAKE = '''        g1 = sum((prob(w1, w2, b, x1, x2) - y) * x1 for x1, x2, y in rows) / n
-        w1 -= learning_rate * g1
-        g2 = sum((prob(w1, w2, b, x1, x2) - y) * x2 for x1, x2, y in rows) / n
-        w2 -= learning_rate * g2
-        gb = sum((prob(w1, w2, b, x1, x2) - y) for x1, x2, y in rows) / n
-        b -= learning_rate * gb
-'''
+# The rule's correct code and the learner's usual mistake, as the mutation table states them.
+from mutants.kfp_training_pipeline import SEQUENTIAL_MISTAKE, SEQUENTIAL_UPDATE  # noqa: E402
 
 
 def test_reference_earns_full_marks(grade):
