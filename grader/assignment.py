@@ -17,10 +17,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import GraderError
+
 FILE_NAME = "assignment.toml"
 
 
-class AssignmentError(Exception):
+class AssignmentError(GraderError):
     """The assignment cannot be used (a missing exercise, unreadable points, a bad file)."""
 
 

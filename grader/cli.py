@@ -1,7 +1,9 @@
 """The ``hml`` command line: thin click commands over the engine.
 
 Commands are imported only when run, so ``hml --help`` and the quiz
-commands never import TensorFlow, kfp or aiplatform.
+commands never import TensorFlow, kfp or aiplatform. Commands raise the
+grader's own errors (``grader.errors.GraderError``); the group turns each into
+click's error with the exit status the error names, in one place.
 """
 from __future__ import annotations
 
@@ -9,8 +11,20 @@ import importlib
 
 import click
 
+from grader.errors import ExitCode, GraderError
 
-class LazyGroup(click.Group):
+
+class GraderGroup(click.Group):
+    """A click group whose commands' grader errors become click's, with their exit status."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            raise click_error(exc, ctx) from None
+
+
+class LazyGroup(GraderGroup):
     """A click group whose commands live in modules imported on first use."""
 
     def __init__(self, *args, lazy: dict[str, str], **kwargs):
@@ -25,6 +39,17 @@ class LazyGroup(click.Group):
             module_name, attribute = self.lazy[name].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
+
+
+def click_error(exc: GraderError, ctx: click.Context | None = None) -> click.ClickException:
+    """The click error a grader error is shown as: its message, and its exit status."""
+    if exc.exit_code == ExitCode.USAGE:
+        if exc.param_hint:
+            return click.BadParameter(str(exc), ctx=ctx, param_hint=exc.param_hint)
+        return click.UsageError(str(exc), ctx=ctx)
+    error = click.ClickException(str(exc))
+    error.exit_code = int(exc.exit_code)
+    return error
 
 
 COMMANDS = {

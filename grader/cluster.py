@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Callable
 
 from celery import Celery
 
+from grader.errors import GraderError
 from grader.learner_text import shorten
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,7 +51,7 @@ SETTINGS = dict(
 )
 
 
-class ClusterError(RuntimeError):
+class ClusterError(GraderError, RuntimeError):
     """The broker cannot be reached, or a worker cannot start; the message says what to do."""
 
 
@@ -100,8 +101,7 @@ def check_broker(broker: str) -> None:
 
 def queue_for(exercise: "Exercise") -> str:
     """TensorFlow exercises and light ones go to different queues, so a node can be sized for either."""
-    preload = set(exercise.preload) | set(exercise.evaluator_preload)
-    return "tensorflow" if any(p.split(".")[0] in ("tensorflow", "keras") for p in preload) else "light"
+    return "tensorflow" if exercise.needs_tensorflow else "light"
 
 
 # --------------------------------------------------------------------------- the task, as data

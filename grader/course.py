@@ -7,11 +7,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.errors import GraderError
+from grader.errors import ExitCode, GraderError
 
 
 class UnknownExercise(GraderError):
     """No exercise has that id."""
+
+    exit_code = ExitCode.USAGE
 
 
 class BrokenExercise(GraderError):
@@ -22,7 +24,7 @@ class BrokenExercise(GraderError):
 class Exercise:
     id: str
     title: str
-    module: str
+    course_module: str  # the course's module it belongs to (a title); module_name is the Python module
     file: str
     directory: Path
     solution_dir: Path
@@ -34,6 +36,11 @@ class Exercise:
     memory_mb: int = 4096
     files: list[str] = field(default_factory=list)  # more files of exercises/<id>/ that `hml start` copies
     expected_seconds: float | None = None  # one grading, measured (benchmarks/grade_batch.py): the time-left estimate
+
+    @property
+    def needs_tensorflow(self) -> bool:
+        """Whether its workers load TensorFlow: heavier workers, a queue of their own, the real uid."""
+        return any(p.split(".")[0] in ("tensorflow", "keras") for p in [*self.preload, *self.evaluator_preload])
 
     @property
     def module_name(self) -> str:
@@ -112,7 +119,7 @@ class Course:
             meta = tomllib.loads(meta_path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise BrokenExercise(f"{meta_path}: {exc}") from None
-        missing = [k for k in ("title", "module", "file") if k not in meta]
+        missing = [k for k in ("title", "course_module", "file") if k not in meta]
         if missing:
             raise BrokenExercise(f"{meta_path}: missing {', '.join(missing)}")
         known_keys = {f for f in Exercise.__dataclass_fields__} - {"id", "directory", "solution_dir"}

@@ -8,10 +8,15 @@ from typing import Iterable
 
 from grader.assignment import FILE_NAME as ASSIGNMENT_FILE
 from grader.course import Course, Exercise
+from grader.errors import GraderError
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 # Names the output directory uses for itself: a learner folder may not take them.
 RESERVED = {"report", "gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm"}
+
+
+class NoSubmissions(GraderError):
+    """Nothing under the class folder is laid out as a submission."""
 
 
 @dataclass

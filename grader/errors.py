@@ -3,10 +3,28 @@ from __future__ import annotations
 
 import builtins
 import re
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit statuses of ``hml`` commands, decided here and nowhere else."""
+
+    OK = 0
+    FAILED = 1       # the command could not do its work, or what it checked fails (tests, a leak, the course)
+    USAGE = 2        # click's own status for a wrong argument
+    INTERRUPTED = 130  # what shells report for Ctrl-C
 
 
 class GraderError(Exception):
-    """Base of the grader's own errors; the message is meant for a person."""
+    """Base of the grader's own errors; the message is meant for a person.
+
+    A command lets these escape: ``grader.cli`` prints the message and exits
+    with ``exit_code``, the one path from an error to an exit status.
+    ``param_hint`` names the option or argument at fault, if one is.
+    """
+
+    exit_code: ExitCode = ExitCode.FAILED
+    param_hint: str | None = None
 
 
 class LearnerError(GraderError):

@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from grader.learner_text import clean
+from grader.errors import GraderError
 from grader.kinds import Kind
+from grader.learner_text import clean
 from grader.results import GradeResult, TestResult
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ _OLD_TIMEOUT_WORDS = re.compile(r"did not finish within|ran out of time|took lon
 _GRADING_TIMEOUT = re.compile(r"^grading took longer than")
 
 
-class GradebookError(Exception):
+class GradebookError(GraderError):
     """The gradebook cannot be used as asked (a newer schema, a broken file)."""
 
 
@@ -405,3 +406,11 @@ def _or_whole_course(assignment: "Assignment | None") -> "Assignment":
 
 def default_path(output_dir: Path) -> Path:
     return Path(output_dir) / DEFAULT_NAME
+
+
+def open_existing(path: Path | None, output_dir: Path) -> "Gradebook":
+    """The gradebook a command reads: ``path``, else the one in ``output_dir``; it must exist already."""
+    path = Path(path) if path is not None else default_path(output_dir)
+    if not path.is_file():
+        raise GradebookError(f"no gradebook at {path}: grade something first (hml grade-course ...)")
+    return Gradebook(path)

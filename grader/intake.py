@@ -1,6 +1,6 @@
-"""Submissions in, normalised workspaces out.
+"""Submissions in, prepared submissions out.
 
-A module file, a notebook, a directory or a zip becomes a workspace whose
+A module file, a notebook, a directory or a zip becomes a folder whose
 ``module/`` folder holds exactly the exercise's module file: nothing else a
 learner sent (a ``conftest.py``, a ``sitecustomize.py``, a ``.pth`` file,
 links) reaches the worker. Anything suspicious is refused with a message,
@@ -15,6 +15,7 @@ import stat
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError
@@ -30,11 +31,22 @@ class SubmissionRefused(GraderError):
     """The submission cannot be graded as sent; the message says why and what to do."""
 
 
+class SubmissionForm(Enum):
+    """What the learner sent."""
+
+    MODULE = "module"
+    NOTEBOOK = "notebook"
+    DIRECTORY = "directory"
+    ZIP = "zip"
+
+
 @dataclass
-class Workspace:
+class PreparedSubmission:
+    """A submission normalised for grading: the module file the workers import, in a folder of its own."""
+
     root: Path
     module_file: Path
-    kind: str  # module, notebook, directory, zip
+    form: SubmissionForm
     cells: list[tuple[int, int]] = field(default_factory=list)  # for notebooks: see ConvertedNotebook
 
     @property
@@ -45,17 +57,17 @@ class Workspace:
         return ConvertedNotebook("", self.cells).locate(line) if self.cells else f"line {line}"
 
     def save(self) -> None:
-        data = asdict(self) | {"root": str(self.root), "module_file": str(self.module_file)}
-        (self.root / "workspace.json").write_text(json.dumps(data))
+        data = asdict(self) | {"root": str(self.root), "module_file": str(self.module_file), "form": self.form.value}
+        (self.root / "submission.json").write_text(json.dumps(data))
 
     @classmethod
-    def load(cls, root: Path) -> "Workspace":
-        data = json.loads((root / "workspace.json").read_text())
-        return cls(Path(data["root"]), Path(data["module_file"]), data["kind"],
+    def load(cls, root: Path) -> "PreparedSubmission":
+        data = json.loads((root / "submission.json").read_text())
+        return cls(Path(data["root"]), Path(data["module_file"]), SubmissionForm(data["form"]),
                    [tuple(c) for c in data.get("cells", [])])
 
 
-def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
+def prepare(submission: Path, module_filename: str, dest: Path) -> PreparedSubmission:
     """Normalise ``submission`` into ``dest``; raise ``SubmissionRefused`` with the reason."""
     dest.mkdir(parents=True, exist_ok=True)
     module_dir = dest / "module"
@@ -63,20 +75,20 @@ def prepare(submission: Path, module_filename: str, dest: Path) -> Workspace:
     target = module_dir / module_filename
     _refuse_special(submission)
     if submission.is_dir():
-        workspace = _from_files(_directory_files(submission), target, "directory")
+        prepared = _from_files(_directory_files(submission), target, SubmissionForm.DIRECTORY)
     elif submission.suffix == ".zip":
-        workspace = _from_files(_zip_files(submission), target, "zip")
+        prepared = _from_files(_zip_files(submission), target, SubmissionForm.ZIP)
     elif submission.suffix == ".ipynb":
-        workspace = _from_notebook(_read_limited(submission), target, "notebook")
+        prepared = _from_notebook(_read_limited(submission), target, SubmissionForm.NOTEBOOK)
     elif submission.suffix == ".py":
         _write_module(target, _read_limited(submission))
-        workspace = Workspace(dest, target, "module")
+        prepared = PreparedSubmission(dest, target, SubmissionForm.MODULE)
     else:
         raise SubmissionRefused(f"{submission.name}: send a .py module, an .ipynb notebook, "
                                 f"a directory or a .zip holding {module_filename}")
-    workspace.root = dest
-    workspace.save()
-    return workspace
+    prepared.root = dest
+    prepared.save()
+    return prepared
 
 
 def submission_files(submission: Path) -> dict[str, bytes]:
@@ -121,16 +133,16 @@ def _write_module(target: Path, data: bytes) -> None:
     target.write_bytes(data)
 
 
-def _from_notebook(data: bytes, target: Path, kind: str) -> Workspace:
+def _from_notebook(data: bytes, target: Path, form: SubmissionForm) -> PreparedSubmission:
     try:
         converted = notebook_to_module(data.decode("utf-8", "replace"))
     except NotebookError as exc:
         raise SubmissionRefused(str(exc)) from None
     target.write_text(converted.source)
-    return Workspace(target.parent.parent, target, kind, converted.cells)
+    return PreparedSubmission(target.parent.parent, target, form, converted.cells)
 
 
-def _from_files(files: dict[str, bytes], target: Path, kind: str) -> Workspace:
+def _from_files(files: dict[str, bytes], target: Path, form: SubmissionForm) -> PreparedSubmission:
     """Pick the module file (or, failing that, a single notebook) among a folder's files."""
     name = target.name
     stem = Path(name).stem
@@ -139,12 +151,12 @@ def _from_files(files: dict[str, bytes], target: Path, kind: str) -> Workspace:
         if matches:
             data = files[matches[0]]
             if convert:
-                return _from_notebook(data, target, kind)
+                return _from_notebook(data, target, form)
             _write_module(target, data)
-            return Workspace(target.parent.parent, target, kind)
+            return PreparedSubmission(target.parent.parent, target, form)
     notebooks = [p for p in files if p.endswith(".ipynb") and "/." not in f"/{p}"]
     if len(notebooks) == 1:
-        return _from_notebook(files[notebooks[0]], target, kind)
+        return _from_notebook(files[notebooks[0]], target, form)
     raise SubmissionRefused(f"no {name} found in the submission (it holds: {', '.join(sorted(files)[:10]) or 'nothing'})")
 
 
@@ -219,5 +231,5 @@ def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, archive_name: 
     return data
 
 
-def discard(workspace_root: Path) -> None:
-    shutil.rmtree(workspace_root, ignore_errors=True)
+def discard(prepared_root: Path) -> None:
+    shutil.rmtree(prepared_root, ignore_errors=True)

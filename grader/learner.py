@@ -41,6 +41,11 @@ class WorkerSpec:
     call_timeout: float = 60.0
     locate: Callable[[int], str] | None = None  # notebooks: a module line in the notebook's terms
     runs_learner_code: bool | None = None  # the pipeline runner: no learner module, but the learner's components
+    # Where workers run as root without capabilities (Landlock, a pyenv under /root), count this
+    # worker's processes against a uid of its own, its real uid staying root. Not for a worker that
+    # starts shells (they drop an effective uid that differs from the real one: the pipeline
+    # runner's tasks) or loads TensorFlow (it checks file access by the real uid).
+    own_identity: bool = False
 
 
 class Worker:
@@ -60,7 +65,7 @@ class Worker:
         output_read, output_write = os.pipe()
         channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
         plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandboxed,
-                      self._host_scratch, spec.runs_learner_code)
+                      self._host_scratch, spec.runs_learner_code, spec.own_identity)
         self.scratch = plan.scratch
         self.sandboxed = plan.sandboxed
         self._uid = plan.uid

@@ -19,6 +19,10 @@ _SHELL_OR_MAGIC = re.compile(r"^\s*(?:[!%]|\w+\s*=\s*[!%])")
 _CELL_MARKER = re.compile(r"^# %%(?P<markdown>\s*\[markdown\])?")
 
 
+class StaleNotebooks(GraderError):
+    """Starter notebooks differ from what their modules make (`hml notebooks --check`)."""
+
+
 class NotebookError(GraderError):
     """The file is not a notebook we can read."""
 

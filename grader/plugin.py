@@ -23,7 +23,7 @@ from grader.errors import (
     GraderError, LearnerError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout,
 )
 from grader.explain import Source, rewrite_frames
-from grader.intake import SubmissionRefused, Workspace
+from grader.intake import PreparedSubmission, SubmissionRefused
 from grader.kinds import Kind, TimedOut
 from grader.learner import Learner, WorkerSpec
 from grader.results import VISIBILITIES, GradeResult, TestResult
@@ -41,7 +41,7 @@ class GradingConfig:
     course_root: str
     submission: str
     results_path: str
-    workspace: str | None = None  # None when the submission was refused
+    prepared: str | None = None  # the prepared submission's folder; None when it was refused
     refused: str | None = None
     sandbox: str = "bwrap"  # a grader.sandbox.Sandbox value, chosen by the coordinator
     cache_dir: str | None = None
@@ -98,7 +98,7 @@ class Grading:
 
     @pytest.fixture(scope="session")
     def learner(self):
-        if self.config.workspace is None:
+        if self.config.prepared is None:
             yield _Refused(self.config.refused or "it could not be read")
             return
         yield self._worker("learner")
@@ -121,12 +121,12 @@ class Grading:
     def _spec(self, kind: str) -> WorkerSpec:
         exercise = self._exercise
         if kind == "learner":
-            workspace = Workspace.load(Path(self.config.workspace))
+            prepared = PreparedSubmission.load(Path(self.config.prepared))
             return WorkerSpec(
-                module_dir=workspace.module_dir, module_name=exercise.module_name,
+                module_dir=prepared.module_dir, module_name=exercise.module_name,
                 preload=list(exercise.preload), sandboxed=self._sandbox, limits=Limits(memory_mb=exercise.memory_mb),
                 call_timeout=exercise.call_timeout, start_timeout=exercise.start_timeout,
-                locate=workspace.locate if workspace.cells else None)
+                locate=prepared.locate if prepared.cells else None, own_identity=not exercise.needs_tensorflow)
         if kind == "evaluator":
             return WorkerSpec(preload=list(exercise.evaluator_preload), sandboxed=self._sandbox,
                               limits=Limits(memory_mb=max(exercise.memory_mb, 4096)),
@@ -159,7 +159,7 @@ class Grading:
         """Start every worker the tests will need at once: their imports overlap instead of adding up."""
         needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
         for kind in ("learner", "evaluator", "pipeline_runner"):
-            if kind in needed and (kind != "learner" or self.config.workspace is not None):
+            if kind in needed and (kind != "learner" or self.config.prepared is not None):
                 self._worker(kind).start()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -186,11 +186,11 @@ class Grading:
     # reporting ----------------------------------------------------------------
     def _learner_frames(self, text: str) -> str:
         """Traceback lines name the learner's own file (and notebook cell), not the sandbox's path."""
-        if self.config.workspace is None:
+        if self.config.prepared is None:
             return text
-        workspace = Workspace.load(Path(self.config.workspace))
-        shown = f"{self._exercise.module_name}.ipynb" if workspace.cells else self._exercise.file
-        return rewrite_frames(text, Source(Path(shown), "", workspace.cells), self._exercise.file)
+        prepared = PreparedSubmission.load(Path(self.config.prepared))
+        shown = f"{self._exercise.module_name}.ipynb" if prepared.cells else self._exercise.file
+        return rewrite_frames(text, Source(Path(shown), "", prepared.cells), self._exercise.file)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

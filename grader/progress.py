@@ -18,10 +18,9 @@ def guess_seconds(exercise: Exercise) -> float:
     """One grading's time before any history exists: the exercise's measured one, else a rough guess."""
     if exercise.expected_seconds:
         return float(exercise.expected_seconds)
-    preload = set(exercise.preload) | set(exercise.evaluator_preload)
-    if any(p.split(".")[0] in ("tensorflow", "keras") for p in preload):
+    if exercise.needs_tensorflow:
         return 20.0
-    return 5.0 if preload else 1.0
+    return 5.0 if exercise.preload or exercise.evaluator_preload else 1.0
 
 
 class Estimator:

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.course import Course
+from grader.errors import GraderError
 
 MIN_LINE = 30
 ENGINE_FILES = ("pyproject.toml", "LICENSE", "LICENSE.md", "LICENSE.txt",
@@ -48,7 +49,11 @@ _TEXT_LIMIT = 2 * 1024 * 1024  # larger secret files are compared by content onl
 _IMPORT = re.compile(r"^(from\s+\S+\s+)?import\s")
 
 
-class LeakError(Exception):
+class ReleaseError(GraderError):
+    """The bundle cannot be written where asked."""
+
+
+class LeakError(ReleaseError):
     """The bundle holds something secret; the message lists what and where."""
 
 
@@ -92,7 +97,7 @@ def build_bundle(course: Course, out: Path) -> Bundle:
 
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not empty")
+        raise ReleaseError(f"{out} exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
     bundle = Bundle(out)
     for name in ENGINE_FILES:
@@ -276,7 +281,7 @@ def release(course: Course, out: Path, *, keep_on_leak: bool = False) -> Bundle:
     """Build the bundle in a staging folder, check it, and move it to ``out`` only if it is clean."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out} exists and is not empty; choose another folder or remove it")
+        raise ReleaseError(f"{out} exists and is not empty; choose another folder or remove it")
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     bundle = build_bundle(course, staging)

@@ -123,7 +123,7 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         try:
             if refused is not None:
                 raise SubmissionRefused(refused)
-            config.workspace = str(prepare(submission, exercise.file, scratch / "workspace").root)
+            config.prepared = str(prepare(submission, exercise.file, scratch / "workspace").root)
         except SubmissionRefused as exc:
             config.refused = str(exc)
         config_path = scratch / "config.json"

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 import grader
+from grader.errors import GraderError
 
 SANDBOX_SCRATCH = "/scratch"
 SANDBOX_SUBMISSION = "/submission"
 # Parts of the grader package a learner's worker must not see (grader/evaluators explains why).
-LEARNER_HIDDEN = ("evaluators", "checks")
+LEARNER_HIDDEN = ("evaluators", "judging")
 
 # When the grader is root, each worker drops to a uid of its own from this
 # range: a process limit counts every process of a uid, so workers sharing
@@ -35,7 +36,7 @@ LEARNER_HIDDEN = ("evaluators", "checks")
 WORKER_UIDS = range(200_000, 260_000)
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(GraderError, RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
 
@@ -194,18 +195,20 @@ def _worker_uid() -> int:
 
 
 def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandbox: "Sandbox | bool",
-           host_scratch: Path, runs_learner_code: bool | None = None) -> Launch:
+           host_scratch: Path, runs_learner_code: bool | None = None, own_identity: bool = False) -> Launch:
     """Build the command that starts ``python -m grader.worker`` with ``worker_args``.
 
     ``runs_learner_code`` (by default: whether a learner module is given)
     hides the grader's reference code; the pipeline runner holds no learner
-    module but starts the learner's components.
+    module but starts the learner's components. ``own_identity``: where
+    Landlock workers run as root without capabilities, this one still counts
+    its processes against a uid of its own (``grader.learner.WorkerSpec``).
     """
     sandbox = as_sandbox(sandbox)
     if runs_learner_code is None:
         runs_learner_code = module_dir is not None
     if sandbox is Sandbox.LANDLOCK:
-        return _landlock_launch(worker_args, module_dir, limits, host_scratch, runs_learner_code)
+        return _landlock_launch(worker_args, module_dir, limits, host_scratch, runs_learner_code, own_identity)
     python = sys.executable
     preexec = set_limits(limits, _own_task_count())
     if sandbox is Sandbox.NONE:
@@ -250,7 +253,7 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
 
 
 def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Limits, host_scratch: Path,
-                     runs_learner_code: bool) -> Launch:
+                     runs_learner_code: bool, own_identity: bool) -> Launch:
     """The worker confines itself with Landlock (see ``grader/landlock_rules.py``) before anything else runs.
 
     There is no private mount tree, so the module is copied into the worker's
@@ -290,11 +293,9 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
         uid = _worker_uid()
         args += ["--drop-to", str(uid)]
     elif identity == ROOT_WITHOUT_CAPABILITIES:
-        # The learner's own worker counts its processes against a uid of its own. Shells drop an
-        # effective uid that differs from the real one (the pipeline runner's tasks), and TensorFlow
-        # checks access by the real uid: those workers stay real root (docs/security.md, known limits).
-        bounded = module_dir is not None and "tensorflow" not in " ".join(worker_args)
-        args += ["--drop-capabilities", str(_worker_uid() if bounded else 0)]
+        # The kernel never limits real root's processes; a worker whose spec allows it counts its
+        # own against a uid of its own (the others stay real root: docs/security.md, known limits).
+        args += ["--drop-capabilities", str(_worker_uid() if own_identity else 0)]
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
     preexec = set_limits(limits, _own_task_count(), die_with_parent=True)

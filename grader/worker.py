@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader import landlock_rules, recipes, wire
+from grader import landlock_rules, lean_imports, recipes, wire
 from grader.processes import become_subreaper
 
 MAX_MESSAGE = 4000
@@ -115,7 +115,7 @@ class Server:
     def start(self, preload: str, module_dir: str | None, module_name: str | None) -> dict:
         try:
             for name in filter(None, preload.split(",")):
-                importlib.import_module(name)
+                lean_imports.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - reported, not raised
             return {"ok": False, "stage": "preload", "error": _describe(exc, None)}
         if not module_name:

@@ -1,4 +1,4 @@
-"""grader.checks.kfp_ir: reading compiled KFP packages on the trusted side.
+"""grader.judging.kfp_ir: reading compiled KFP packages on the trusted side.
 
 Packages are compiled here with kfp's real compiler from small pipelines
 (trusted project code, not submissions), so these tests pin down what the
@@ -11,7 +11,7 @@ from typing import List
 
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 
 kfp = pytest.importorskip("kfp")
 from kfp import compiler, dsl  # noqa: E402

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.intake import MAX_FILE_BYTES, MAX_FILES, SubmissionRefused, prepare
+from grader.intake import MAX_FILE_BYTES, MAX_FILES, SubmissionForm, SubmissionRefused, prepare
 from grader.notebooks import module_to_notebook, notebook_to_module
 
 GOOD = "def place(workload):\n    return {}\n"
@@ -56,7 +56,7 @@ def test_zip_with_folder_is_accepted(tmp_path):
         z.writestr("homework/placement.py", GOOD)
         z.writestr("homework/notes.txt", "hello")
     workspace = prepare(archive, "placement.py", tmp_path / "ws")
-    assert workspace.module_file.read_text() == GOOD and workspace.kind == "zip"
+    assert workspace.module_file.read_text() == GOOD and workspace.form is SubmissionForm.ZIP
 
 
 @pytest.mark.parametrize("entry", ["../placement.py", "/etc/placement.py", "a/../../placement.py"])

@@ -6,7 +6,7 @@ things in more detail, on other inputs, and run each component on its own.
 """
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 from grader.testing import LearnerError
 
 

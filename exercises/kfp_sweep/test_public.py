@@ -7,7 +7,7 @@ and each component on its own.
 """
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 
 
 @pytest.fixture(scope="module")

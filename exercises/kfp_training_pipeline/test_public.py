@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 
 
 @pytest.fixture(scope="module")

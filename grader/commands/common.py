@@ -4,16 +4,20 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from grader.course import Course, Exercise, UnknownExercise
+from grader.course import Course, Exercise
 from grader.learner_text import shorten
 from grader.results import GradeResult
 
 
-def load_exercise(course: Course, exercise_id: str) -> Exercise:
+def load_exercise(course: Course, exercise_id: str, param_hint: str = "--exercise") -> Exercise:
+    """The exercise, or an unknown-exercise error that names the option it came from."""
+    from grader.course import UnknownExercise
+
     try:
         return course.exercise(exercise_id)
     except UnknownExercise as exc:
-        raise click.BadParameter(str(exc), param_hint="--exercise") from None
+        exc.param_hint = param_hint
+        raise
 
 
 SANDBOX_CHOICES = ("auto", "bwrap", "landlock", "none")  # grader.sandbox.CHOICES, without importing it here
@@ -36,8 +40,8 @@ def require_sandbox(sandbox: str, unsandboxed: bool = False):
     try:
         chosen = choose("none" if unsandboxed else sandbox)
     except SandboxUnavailable as exc:
-        raise click.ClickException(f"{exc}. Learner code cannot be confined here: install bubblewrap "
-                                   "(apt-get install bubblewrap), or pass --sandbox none for code you trust.") from None
+        raise SandboxUnavailable(f"{exc}. Learner code cannot be confined here: install bubblewrap "
+                                 "(apt-get install bubblewrap), or pass --sandbox none for code you trust.") from None
     if chosen is Sandbox.NONE:
         warn("running learner code WITHOUT a sandbox (--sandbox none)")
     return chosen

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
+from grader.cli import GraderGroup
 from grader.commands.common import sandbox_options
+from grader.errors import ExitCode
 
 
-@click.group()
+@click.group(cls=GraderGroup)
 def coursera() -> None:
     """Coursera custom graders: one image per course; partId selects the exercise."""
 
@@ -26,15 +28,13 @@ def build(out_dir: Path, exercises: tuple[str, ...]) -> None:
     exercise id until you edit it); rebuilding keeps your edits.
     """
     from grader.course import Course, UnknownExercise
-    from grader.errors import GraderError
     from grader.platforms.coursera import build as build_context
 
     try:
         written = build_context(Course(), out_dir, exercises)
     except UnknownExercise as exc:
-        raise click.BadParameter(str(exc), param_hint="--exercise") from None
-    except GraderError as exc:
-        raise click.ClickException(str(exc)) from None
+        exc.param_hint = "--exercise"
+        raise
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"build it with: docker build -t hml-grader {out_dir}")
@@ -58,4 +58,4 @@ def run(shared: Path, part_id: str | None, parts: Path | None, sandbox: str, uns
     feedback = grade(shared, part_id or None, sandbox="none" if unsandboxed else sandbox, parts=parts)
     sys.stdout.write(json.dumps(feedback.data) + "\n")
     if not feedback.graded:
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)

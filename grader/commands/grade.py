@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from grader.commands.common import sandbox_options
+from grader.errors import ExitCode
 
-INTERRUPTED = 130  # what shells report for Ctrl-C
 
 
 def batch_options(command):
@@ -41,12 +41,9 @@ def make_engine(engine: str, broker: str | None, jobs: int, sandbox, output_dir:
         return LocalEngine(output_dir / ".cache", jobs, sandbox)
     if not broker:
         raise click.UsageError("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
-    from grader.cluster import CeleryEngine, ClusterError, check_broker
+    from grader.cluster import CeleryEngine, check_broker
 
-    try:
-        check_broker(broker)
-    except ClusterError as exc:
-        raise click.ClickException(str(exc)) from None
+    check_broker(broker)
     return CeleryEngine(broker)
 
 
@@ -65,7 +62,7 @@ def finish(outcome, output_dir: Path, force: bool = False) -> None:
         again = "run the same command without --force" if force else "run the same command again"
         console.print(f"[yellow]interrupted:[/yellow] every finished submission is saved; {again} "
                       "to grade the rest.")
-        sys.exit(INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 @click.command()

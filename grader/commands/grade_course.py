@@ -29,7 +29,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     from rich.markup import escape
 
     from grader.batch import run_batch
-    from grader.discovery import discover_class
+    from grader.discovery import NoSubmissions, discover_class
     from grader.commands.common import load_exercise, require_sandbox
     from grader.console import console, warn
     from grader.course import Course
@@ -45,7 +45,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     for problem in found.problems:
         warn(escape(problem))
     if not found.entries:
-        raise click.ClickException(f"no submissions found under {root} (expected ROOT/<learner>/<exercise>)")
+        raise NoSubmissions(f"no submissions found under {root} (expected ROOT/<learner>/<exercise>)")
     jobs_list = [Job(e.exercise, e.path, f"{e.learner}/{e.exercise.id}", output_dir, learner=e.learner,
                      results_path=output_dir / e.learner / e.exercise.id / "results.json") for e in found.entries]
     learners = sorted({e.learner for e in found.entries})

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from grader.cli import GraderGroup
 from grader.commands.report import assignment_options, chosen
 
 
@@ -17,18 +18,12 @@ def _location(command):
 
 
 def _open(output_dir: Path, gradebook_path: Path | None):
-    from grader.gradebook import Gradebook, GradebookError, default_path
+    from grader.gradebook import open_existing
 
-    path = gradebook_path or default_path(output_dir)
-    if not path.is_file():
-        raise click.ClickException(f"no gradebook at {path}: grade something first (hml grade-course ...)")
-    try:
-        return Gradebook(path)
-    except GradebookError as exc:
-        raise click.ClickException(str(exc)) from None
+    return open_existing(gradebook_path, output_dir)
 
 
-@click.group()
+@click.group(cls=GraderGroup)
 def gradebook() -> None:
     """The gradebook: every grading run, with history (SQLite)."""
 

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from grader.cli import GraderGroup
 from grader.commands.common import sandbox_options
+from grader.errors import ExitCode
 
 HIDDEN_AS = ("hidden", "after_due_date", "after_published")  # grader.platforms.gradescope.HIDDEN_AS
 
 
-@click.group()
+@click.group(cls=GraderGroup)
 def gradescope() -> None:
     """Gradescope autograders: setup.sh, run_autograder and results.json."""
 
@@ -26,15 +28,11 @@ def build(out_zip: Path, exercise_id: str, hidden_as: str) -> None:
     """Write the autograder zip OUT_ZIP for one exercise (upload it in the assignment's Configure Autograder)."""
     from grader.commands.common import load_exercise
     from grader.course import Course
-    from grader.errors import GraderError
     from grader.platforms.gradescope import build as build_zip
 
     course = Course()
     load_exercise(course, exercise_id)
-    try:
-        written = build_zip(course, out_zip, exercise_id, hidden_as)
-    except GraderError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = build_zip(course, out_zip, exercise_id, hidden_as)
     click.echo(f"wrote {written} ({exercise_id}, hidden tests: {hidden_as})")
 
 
@@ -51,4 +49,4 @@ def run(root: Path, sandbox: str, unsandboxed: bool) -> None:
     from grader.platforms.gradescope import run as grade
 
     if grade(root, sandbox="none" if unsandboxed else sandbox) is None:
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)

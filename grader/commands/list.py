@@ -44,7 +44,7 @@ def list_exercises(directory: Path) -> None:
             continue
         rows.append(exercise)
     order = {name: i for i, name in enumerate(MODULE_ORDER)}
-    rows.sort(key=lambda e: (order.get(e.module, len(order)), e.module, e.id))
+    rows.sort(key=lambda e: (order.get(e.course_module, len(order)), e.course_module, e.id))
 
     any_hidden_missing = False
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False, pad_edge=False)
@@ -54,8 +54,8 @@ def list_exercises(directory: Path) -> None:
     table.add_column("points\n(public)", justify="right", no_wrap=True)
     table.add_column("last check", no_wrap=True, min_width=15)
     for index, exercise in enumerate(rows):
-        if index == 0 or rows[index - 1].module != exercise.module:
-            table.add_row(Text(exercise.module, style="bold magenta"), "", "", "")
+        if index == 0 or rows[index - 1].course_module != exercise.course_module:
+            table.add_row(Text(exercise.course_module, style="bold magenta"), "", "", "")
         points = exercise_points(exercise)
         if points.total is None:
             any_hidden_missing = True
@@ -75,7 +75,7 @@ def list_exercises(directory: Path) -> None:
         name = Text("  " + exercise.id, style="bold")
         title = Text(exercise.title)
         title.append(f" · {exercise.file}", style="dim")
-        last_module = index == len(rows) - 1 or rows[index + 1].module != exercise.module
+        last_module = index == len(rows) - 1 or rows[index + 1].course_module != exercise.course_module
         table.add_row(name, title, shown_points, last_text, end_section=last_module)
     console.print(table)
     if any_hidden_missing:

@@ -12,7 +12,7 @@ def notebooks(check: bool) -> None:
 
     from grader.console import console
     from grader.course import Course
-    from grader.notebooks import module_to_notebook
+    from grader.notebooks import StaleNotebooks, module_to_notebook
 
     stale = []
     for exercise in Course().exercises():
@@ -27,4 +27,4 @@ def notebooks(check: bool) -> None:
             target.write_text(text)
             console.print(f"wrote {target.relative_to(exercise.directory.parent.parent)}")
     if check and stale:
-        raise click.ClickException("out of date: " + ", ".join(p.name for p in stale) + " (run `hml notebooks`)")
+        raise StaleNotebooks("out of date: " + ", ".join(p.name for p in stale) + " (run `hml notebooks`)")

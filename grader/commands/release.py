@@ -19,20 +19,11 @@ def release(out: Path, keep_on_leak: bool) -> None:
     OUT only when nothing secret is found; otherwise the command lists what it
     found and exits 1.
     """
-    from rich.markup import escape
-
     from grader.console import console
     from grader.course import Course
-    from grader.release import LeakError, release as make_release
+    from grader.release import release as make_release
 
-    course = Course()
-    try:
-        bundle = make_release(course, out, keep_on_leak=keep_on_leak)
-    except FileExistsError as exc:
-        raise click.ClickException(str(exc)) from None
-    except LeakError as exc:
-        console.print(f"[red]refused:[/red] {escape(str(exc))}", highlight=False)
-        raise SystemExit(1) from None
+    bundle = make_release(Course(), out, keep_on_leak=keep_on_leak)
     console.print(f"Learner bundle: [bold]{bundle.root}[/bold] ({len(bundle.files)} files, "
                   f"{len(bundle.exercises)} exercises); checked: no file, line or test name of "
                   f"solutions/ in it.", highlight=False)

@@ -16,14 +16,11 @@ def assignment_options(command):
 
 
 def chosen(assignment_file: Path | None, exercises: tuple[str, ...]):
-    """The assignment the options name, or a usage error saying what is wrong."""
-    from grader.assignment import AssignmentError, chosen_assignment
+    """The assignment the options name (an ``AssignmentError`` says what is wrong)."""
+    from grader.assignment import chosen_assignment
     from grader.course import Course
 
-    try:
-        return chosen_assignment(Course(), assignment_file, exercises)
-    except AssignmentError as exc:
-        raise click.ClickException(str(exc)) from None
+    return chosen_assignment(Course(), assignment_file, exercises)
 
 
 @click.command()
@@ -43,21 +40,15 @@ def report(output_dir: Path, gradebook_path: Path | None, report_dir: Path | Non
     Totals count the assigned exercises at their full points, whoever submitted what.
     """
     from grader.console import console
-    from grader.gradebook import Gradebook, GradebookError, default_path
+    from grader.gradebook import GradebookError, open_existing
     from grader.report.render import write_report
 
-    path = gradebook_path or default_path(output_dir)
-    if not path.is_file():
-        raise click.ClickException(f"no gradebook at {path}: grade something first (hml grade-course ...)")
     target = report_dir or output_dir / "report"
     assignment = chosen(assignment_file, exercises)
-    try:
-        with Gradebook(path) as book:
-            if not book.count_runs():
-                raise click.ClickException(f"the gradebook {path} holds no gradings yet")
-            index = write_report(book, target, assignment=assignment, junit=junit, title=title)
-    except GradebookError as exc:
-        raise click.ClickException(str(exc)) from None
+    with open_existing(gradebook_path, output_dir) as book:
+        if not book.count_runs():
+            raise GradebookError(f"the gradebook {book.path} holds no gradings yet")
+        index = write_report(book, target, assignment=assignment, junit=junit, title=title)
     console.print(f"Report: [bold]{index}[/bold] (open it in a browser; grades.csv is beside it"
                   f"{', JUnit XML under junit/' if junit else ''}). Learner pages to hand out: "
                   f"{target / 'learners'}", highlight=False)

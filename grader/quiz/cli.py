@@ -5,7 +5,6 @@ jinja2/nbformat are imported only by `export`.
 """
 from __future__ import annotations
 
-import functools
 import json
 import random
 from pathlib import Path
@@ -17,14 +16,15 @@ from rich.text import Text
 
 from . import render
 from .answers_file import grade_answers, read_answers
-from .errors import HistoryError, QuizBankError, QuizError
+from grader.cli import GraderGroup
+from grader.errors import ExitCode
+
+from .errors import HistoryError, QuizBankError, QuizError, QuizNotFound
 from .grading import Scorecard, Verdict
 from .history import History
 from .loader import bank_paths, load_bank, load_quiz, quiz_dir
 from .selection import Selection, select
 from .session import RoundResult, Session
-
-INTERRUPTED = 130  # what shells report for Ctrl-C, so scripts can tell a stopped quiz apart
 
 ANSWERS_HELP = (
     "A YAML file mapping question id to answer (`id: B`, `id: [A, C]`, `id: true`, `id: 256`, "
@@ -36,19 +36,6 @@ ANSWERS_HELP = (
 def _console(stderr: bool = False) -> Console:
     # highlight=False: rich would otherwise colour numbers and words inside questions at random.
     return Console(highlight=False, stderr=stderr)
-
-
-def friendly_errors(command):
-    """Show quiz errors as a plain message (click's `Error: ...`), never as a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except QuizError as err:
-            raise click.ClickException(str(err)) from err
-
-    return wrapper
 
 
 def selection_options(command):
@@ -95,19 +82,18 @@ def _history(history_file: Path | None, no_history: bool = False) -> History | N
     return None if no_history else History(history_file)
 
 
-@click.group("quiz")
+@click.group("quiz", cls=GraderGroup)
 def quiz():
     """Self-check quizzes on Production ML Systems: take them, grade answer files, export them."""
 
 
 @quiz.command("list")
-@friendly_errors
 def list_banks():
     """List the quizzes with their number of questions per module."""
     console = _console()
     paths = bank_paths()
     if not paths:
-        raise click.ClickException(f"No quiz banks in {quiz_dir()}.")
+        raise QuizNotFound(f"No quiz banks in {quiz_dir()}.")
     for path in paths:
         try:
             console.print(render.bank_table(load_bank(path)))
@@ -125,7 +111,6 @@ def list_banks():
 @click.option("--retry/--no-retry", default=True, show_default=True,
               help="At the end, offer to retry the missed questions.")
 @history_options
-@friendly_errors
 def take(quiz_name, module, topic, count, seed, answers_path, retry, history_file, no_history):
     """Take QUIZ in the terminal: one question at a time, with feedback and a score.
 
@@ -160,7 +145,7 @@ def take(quiz_name, module, topic, count, seed, answers_path, retry, history_fil
     _enable_line_editing()
     rounds = session.run(questions, offer_retry=retry)
     if rounds[-1].interrupted:
-        click.get_current_context().exit(INTERRUPTED)
+        click.get_current_context().exit(ExitCode.INTERRUPTED)  # scripts can tell a stopped quiz apart
 
 
 def _enable_line_editing() -> None:
@@ -177,7 +162,6 @@ def _enable_line_editing() -> None:
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @history_options
-@friendly_errors
 def grade(quiz_name, answers_path, module, topic, count, seed, as_json, history_file, no_history):
     """Grade an answers file for QUIZ: score and a verdict per question.
 
@@ -238,7 +222,6 @@ def _grade_json(quiz_name: str, selection: Selection, grading, card: Scorecard) 
               help="How many recent attempts to show.")
 @click.option("--history-file", type=click.Path(dir_okay=False, path_type=Path),
               help="SQLite history file to read (default: in your data directory).")
-@friendly_errors
 def history(quiz_name, limit, history_file):
     """Show your scores over time and the topics you miss most often."""
     store = History(history_file)
@@ -289,7 +272,6 @@ def history(quiz_name, limit, history_file):
               help="Where to write ('-' for standard output; default: QUIZ-quiz.ipynb/.md/.html here).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @selection_options
-@friendly_errors
 def export(quiz_name, fmt, output, force, module, topic, count, seed):
     """Export QUIZ to work through offline; answers and explanations come at the end.
 
@@ -307,9 +289,9 @@ def export(quiz_name, fmt, output, force, module, topic, count, seed):
     output = output or default_output(bank, fmt)
     if output.exists() and not force:
         # An exported notebook may hold the learner's answers by now; never overwrite it silently.
-        raise click.ClickException(f"{output} exists; use --force to overwrite it or --output to choose another file.")
+        raise QuizError(f"{output} exists; use --force to overwrite it or --output to choose another file.")
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as err:
-        raise click.ClickException(f"Cannot write {output}: {err}") from err
+        raise QuizError(f"Cannot write {output}: {err}") from err
     _console().print(f"Wrote {len(text):,} characters to {output} ({fmt}, {selection.describe()}).")

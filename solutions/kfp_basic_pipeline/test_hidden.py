@@ -11,7 +11,7 @@ Failure messages name the problem, never the hidden inputs or outputs.
 """
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 
 PIPELINE_INPUTS = {"a": "Kube", "b": "flow on Vertex é"}
 CONCAT_INPUTS = {"a": "hybrid ", "b": "ML systems"}

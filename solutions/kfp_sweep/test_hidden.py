@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 
 TOL = 1e-9
 TIE_SWEEP = [0.01, 0.3, 0.1, 0.003]          # 0.01 and 0.1 tie for the best score; the smaller comes first

@@ -20,7 +20,7 @@ import random
 
 import pytest
 
-from grader.checks import kfp_ir
+from grader.judging import kfp_ir
 
 TOL = 1e-9
 GATE_MET = {"n_rows": 120, "seed": 7, "epochs": 60, "learning_rate": 0.3, "endpoint_name": "gate-check"}

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from grader import lean_imports
 from grader.kinds import TimedOut
 from grader.learner_text import shorten
 
@@ -55,7 +56,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 def load(data: bytes | str) -> "Package":
     """Parse package bytes (or text) into a ``Package``; ``PackageError`` if it is not one."""
     from google.protobuf import json_format
-    from kfp.pipeline_spec import pipeline_spec_pb2
+    pipeline_spec_pb2 = _pipeline_spec_pb2()
 
     if isinstance(data, bytes):
         if len(data) > MAX_PACKAGE_BYTES:
@@ -233,7 +234,7 @@ class Package:
         ``NUMBER_DOUBLE``, ``BOOLEAN``, ``LIST``, ``STRUCT``); artifact types
         are schema titles (``system.Dataset``).
         """
-        from kfp.pipeline_spec import pipeline_spec_pb2
+        pipeline_spec_pb2 = _pipeline_spec_pb2()
 
         comp = self.component(name)
         ptype = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
@@ -248,7 +249,7 @@ class Package:
     def parameters(self) -> dict:
         """The pipeline's input parameters: ``{name: {"type": T, "default": V, "optional": bool}}``."""
         from google.protobuf import json_format
-        from kfp.pipeline_spec import pipeline_spec_pb2
+        pipeline_spec_pb2 = _pipeline_spec_pb2()
 
         found = {}
         for key, spec in self.spec.root.input_definitions.parameters.items():
@@ -267,7 +268,7 @@ class Package:
     def executor(self, name: str):
         """The PipelineContainerSpec running a task (or component), or None."""
         from google.protobuf import json_format
-        from kfp.pipeline_spec import pipeline_spec_pb2
+        pipeline_spec_pb2 = _pipeline_spec_pb2()
 
         comp = self.component(name)
         label = comp.executor_label
@@ -323,7 +324,7 @@ class Package:
 
     def trigger_strategy(self, name: str) -> str:
         """``"ALL_UPSTREAM_TASKS_SUCCEEDED"`` (the default) or ``"ALL_UPSTREAM_TASKS_COMPLETED"`` (exit tasks)."""
-        from kfp.pipeline_spec import pipeline_spec_pb2
+        pipeline_spec_pb2 = _pipeline_spec_pb2()
 
         strategy = self.task(name).spec.trigger_policy.strategy
         names = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrategy
@@ -513,7 +514,7 @@ class Package:
 
 def sanitize(name: str) -> str:
     """The compiler's name sanitising (``basic_pipeline`` and ``Basic Pipeline`` -> ``basic-pipeline``)."""
-    from kfp.dsl import utils
+    utils = lean_imports.import_module("kfp.dsl.utils")
 
     return utils.maybe_rename_for_k8s(name)
 
@@ -761,3 +762,8 @@ def learner_package(learner, filename: str) -> "Package":
         raise AssertionError("compile_pipeline wrote no file at the package_path it was given") from None
     except PackageError as exc:
         raise AssertionError(f"the file compile_pipeline wrote is not a pipeline package: {exc}") from None
+
+
+def _pipeline_spec_pb2():
+    """kfp's IR protobufs, without importing kfp's API client (``grader.lean_imports``)."""
+    return lean_imports.import_module("kfp.pipeline_spec.pipeline_spec_pb2")

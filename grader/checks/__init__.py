@@ -1,1 +1,0 @@
-"""Trusted-side checks: helpers hidden tests use to inspect learner artifacts as data."""

@@ -1,0 +1,1 @@
+"""Trusted-side judging: helpers tests use to read learner artifacts as data (never mounted into a learner's worker)."""
