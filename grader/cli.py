@@ -21,7 +21,7 @@ class GraderGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GraderError as exc:
-            raise click_error(exc, ctx) from None
+            raise click_error(exc) from None
 
 
 class LazyGroup(GraderGroup):
@@ -41,12 +41,16 @@ class LazyGroup(GraderGroup):
         return super().get_command(ctx, name)
 
 
-def click_error(exc: GraderError, ctx: click.Context | None = None) -> click.ClickException:
-    """The click error a grader error is shown as: its message, and its exit status."""
+def click_error(exc: GraderError) -> click.ClickException:
+    """The click error a grader error is shown as: its message, and its exit status.
+
+    Usage errors go without a usage line: by now the command's own context is
+    gone, and the group's usage would point at the wrong help.
+    """
     if exc.exit_code == ExitCode.USAGE:
         if exc.param_hint:
-            return click.BadParameter(str(exc), ctx=ctx, param_hint=exc.param_hint)
-        return click.UsageError(str(exc), ctx=ctx)
+            return click.BadParameter(str(exc), param_hint=exc.param_hint)
+        return click.UsageError(str(exc))
     error = click.ClickException(str(exc))
     error.exit_code = int(exc.exit_code)
     return error

@@ -76,6 +76,10 @@ class Exercise:
         return sorted(self.solution_dir.glob("test_*.py")) if self.solution_dir.is_dir() else []
 
 
+# The course's order of modules; exercises of other modules come after, by name.
+MODULE_ORDER = ("Kubeflow Pipelines on Vertex AI", "Building Hybrid ML Systems", "Optimizing TensorFlow for mobile")
+
+
 def default_root() -> Path:
     """The course folder: ``HML_COURSE_ROOT``, else the checkout this package lives in."""
     if os.environ.get("HML_COURSE_ROOT"):
@@ -106,6 +110,18 @@ class Course:
 
     def exercises(self) -> list[Exercise]:
         return [self.exercise(i) for i in self.exercise_ids()]
+
+    def exercises_in_course_order(self) -> tuple[list[Exercise], list[str]]:
+        """Every exercise that loads, by course module (``MODULE_ORDER``) then id; and why the others do not."""
+        found, broken = [], []
+        for exercise_id in self.exercise_ids():
+            try:
+                found.append(self.exercise(exercise_id))
+            except BrokenExercise as exc:
+                broken.append(str(exc))
+        order = {name: i for i, name in enumerate(MODULE_ORDER)}
+        found.sort(key=lambda e: (order.get(e.course_module, len(order)), e.course_module, e.id))
+        return found, broken
 
     def exercise(self, exercise_id: str) -> Exercise:
         directory = self.exercises_dir / exercise_id

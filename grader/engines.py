@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from grader.errors import ExitCode, GraderError
+
 if TYPE_CHECKING:  # pragma: no cover
     from grader.batch import Planned
     from grader.course import Course
@@ -52,3 +54,22 @@ class LocalEngine:
                    on_done=on_done, on_start=on_start, pytest_args=self.pytest_args,
                    cache_dirs=lambda job: cache_dir_for(self.cache_root, job.exercise, by_job[id(job)].suite_hash),
                    warm_first=cold_exercises(items, self.cache_root))
+
+
+class NoBroker(GraderError):
+    """``--engine celery`` without a broker to send the tasks to."""
+
+    exit_code = ExitCode.USAGE
+    param_hint = "--broker"
+
+
+def engine_for(kind: str, broker: str | None, jobs: int, sandbox, cache_root: Path) -> Engine:
+    """The engine the batch commands grade with: ``local`` (``jobs`` at once) or ``celery`` (over ``broker``)."""
+    if kind == "local":
+        return LocalEngine(cache_root, jobs, sandbox)
+    if not broker:
+        raise NoBroker("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
+    from grader.cluster import CeleryEngine, check_broker
+
+    check_broker(broker)
+    return CeleryEngine(broker)

@@ -137,6 +137,19 @@ def discover(directory: Path) -> list[LearnerWorkspace]:
     return list(found.values())
 
 
+def latest_checks(directory: Path) -> dict[str, tuple[LearnerWorkspace, LastCheck | None]]:
+    """Per exercise, the workspace under ``directory`` checked last, and that check (None if never checked)."""
+    checks: dict[str, tuple[LearnerWorkspace, LastCheck | None]] = {}
+    for workspace in discover(directory):
+        last = workspace.last_check
+        current = checks.get(workspace.exercise)
+        if last is not None and (current is None or current[1] is None or last.time > current[1].time):
+            checks[workspace.exercise] = (workspace, last)
+        elif workspace.exercise not in checks:
+            checks[workspace.exercise] = (workspace, None)
+    return checks
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.batch import BatchOutcome
-from grader.commands.grade_course import _summary
+from grader.report.terminal import class_summary
 from grader.course import Course
 from grader.results import GradeResult, TestResult
 from grader.run import Job
@@ -31,7 +31,7 @@ def test_an_interrupted_summary_says_not_graded_and_totals_come_from_the_assignm
     outcome = BatchOutcome([graded, unassigned], [graded, unassigned, None], graded=2, skipped=0, interrupted=True,
                            gradebook=None, elapsed=1.0)
     console = Console(width=80, record=True)
-    console.print(_summary(root, course, jobs, outcome))
+    console.print(class_summary(root, course, jobs, outcome))
     text = console.export_text()
     assert "not graded yet" in text and "not assigned" in text
     assert "10/51" in text  # 31 + 20 points assigned, whatever was submitted

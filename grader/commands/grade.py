@@ -33,20 +33,6 @@ def batch_options(command):
     return sandbox_options(command)
 
 
-def make_engine(engine: str, broker: str | None, jobs: int, sandbox, output_dir: Path):
-    """The engine both batch commands grade with (``grader.engines``)."""
-    if engine == "local":
-        from grader.engines import LocalEngine
-
-        return LocalEngine(output_dir / ".cache", jobs, sandbox)
-    if not broker:
-        raise click.UsageError("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
-    from grader.cluster import CeleryEngine, check_broker
-
-    check_broker(broker)
-    return CeleryEngine(broker)
-
-
 def finish(outcome, output_dir: Path, force: bool = False) -> None:
     """The closing lines both batch commands print, and the exit status of an interrupted batch."""
     from grader.console import console, warn
@@ -85,13 +71,14 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
     from grader.commands.common import load_exercise, require_sandbox, summary_table
     from grader.console import console
     from grader.course import Course
+    from grader.engines import engine_for
     from grader.gradebook import default_path
     from grader.run import Job, submission_names
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
     sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True
-    where = make_engine(engine, broker, jobs, sandboxed, output_dir)
+    where = engine_for(engine, broker, jobs, sandboxed, output_dir / ".cache")
     paths = list(submissions)
     jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from grader.commands.grade import batch_options, finish, make_engine
+from grader.commands.grade import batch_options, finish
 
 
 @click.command("grade-course")
@@ -33,14 +33,16 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     from grader.commands.common import load_exercise, require_sandbox
     from grader.console import console, warn
     from grader.course import Course
+    from grader.engines import engine_for
     from grader.gradebook import default_path
+    from grader.report.terminal import class_summary
     from grader.run import Job
 
     course = Course()
     for exercise_id in only:
         load_exercise(course, exercise_id)
     sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True  # workers have their own
-    where = make_engine(engine, broker, jobs, sandboxed, output_dir)
+    where = engine_for(engine, broker, jobs, sandboxed, output_dir / ".cache")
     found = discover_class(root, course, only, output_dir)
     for problem in found.problems:
         warn(escape(problem))
@@ -54,31 +56,6 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
                         cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
                         retry_errors=retry_errors, command="grade-course", quiet=quiet, engine=where)
 
-    console.print(_summary(root, course, jobs_list, outcome))
+    console.print(class_summary(root, course, jobs_list, outcome))
     finish(outcome, output_dir, force)
-
-
-def _summary(root: Path, course, jobs_list, outcome):
-    """One row per learner and exercise, totals out of what was assigned (ROOT/assignment.toml, else the
-    course); a submission an interrupted run did not grade says so instead of counting as 0."""
-    from grader.assignment import FILE_NAME, assignment, read_assignment
-    from grader.report.terminal import class_table
-
-    assigned = read_assignment(course, root / FILE_NAME) if (root / FILE_NAME).is_file() else assignment(course)
-    rows, totals = [], {}
-    for job, result in zip(jobs_list, outcome.per_job):
-        maximum = assigned.maxima.get(job.exercise.id, result.max_score if result else 0.0)
-        if result is None:
-            rows.append((job.who, job.exercise.id, None, maximum, "not graded yet"))
-            continue
-        note = "refused" if result.refused else "grader error" if result.error else ""
-        if job.exercise.id not in assigned:
-            note = (note + "; " if note else "") + "not assigned"
-        rows.append((job.who, job.exercise.id, result.score, maximum, note))
-        if job.exercise.id in assigned:
-            score, _ = totals.get(job.who, (0.0, assigned.total))
-            totals[job.who] = (round(score + result.score, 6), assigned.total)
-    for learner, *_ in rows:
-        totals.setdefault(learner, (0.0, assigned.total))
-    return class_table(rows, totals)
 

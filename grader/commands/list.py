@@ -5,9 +5,6 @@ from pathlib import Path
 
 import click
 
-# The course's order of modules; exercises of other modules come after, by name.
-MODULE_ORDER = ("Kubeflow Pipelines on Vertex AI", "Building Hybrid ML Systems", "Optimizing TensorFlow for mobile")
-
 
 @click.command("list")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
@@ -20,31 +17,13 @@ def list_exercises(directory: Path) -> None:
     from rich.text import Text
 
     from grader.console import console
-    from grader.course import BrokenExercise, Course
+    from grader.course import Course
+    from grader.local_check import display
     from grader.points import exercise_points
-    from grader.workspace import ago, discover
+    from grader.workspace import ago, latest_checks
 
-    course = Course()
-    checks = {}
-    for workspace in discover(directory):
-        last = workspace.last_check
-        current = checks.get(workspace.exercise)
-        if last is not None and (current is None or last.time > current[1].time):
-            checks[workspace.exercise] = (workspace, last)
-        elif workspace.exercise not in checks:
-            checks[workspace.exercise] = (workspace, None)
-
-    rows = []
-    broken = []
-    for exercise_id in course.exercise_ids():
-        try:
-            exercise = course.exercise(exercise_id)
-        except BrokenExercise as exc:
-            broken.append(str(exc))
-            continue
-        rows.append(exercise)
-    order = {name: i for i, name in enumerate(MODULE_ORDER)}
-    rows.sort(key=lambda e: (order.get(e.course_module, len(order)), e.course_module, e.id))
+    checks = latest_checks(directory)
+    rows, broken = Course().exercises_in_course_order()
 
     any_hidden_missing = False
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False, pad_edge=False)
@@ -66,7 +45,7 @@ def list_exercises(directory: Path) -> None:
         if found is None:
             last_text = Text("not started", style="dim")
         elif found[1] is None:
-            last_text = Text(f"started in {_display(found[0].directory)}", style="dim")
+            last_text = Text(f"started in {display(found[0].directory)}", style="dim")
         else:
             last = found[1]
             style = "green" if last.complete else "yellow"
@@ -86,10 +65,3 @@ def list_exercises(directory: Path) -> None:
     for message in broken:
         console.print(Text(f"skipped a broken exercise: {message}", style="red"))
 
-
-def _display(path: Path) -> str:
-    try:
-        shown = path.relative_to(Path.cwd().resolve())
-        return str(shown) if str(shown) != "." else "this folder"
-    except ValueError:
-        return str(path)

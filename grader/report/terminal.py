@@ -2,11 +2,13 @@
 
 Values are never cut: learners' names fold onto further lines, timestamps
 are split into date and time, and what does not fit (content and suite
-hashes) is shown on request. ``class_table`` is the grading summary: one
+hashes) is shown on request. ``class_summary`` is the grading summary: one
 row per learner and exercise, so its width does not grow with the number of
 exercises.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich import box
 from rich.markup import escape
@@ -63,3 +65,28 @@ def _total_row(learner: str, totals: dict[str, tuple[float, float]]) -> list[str
     score, maximum = totals[learner]
     pct = f" ({100 * score / maximum:.0f}%)" if maximum else ""
     return ["", "[bold]total[/bold]", f"[bold]{score:g}/{maximum:g}[/bold]", pct.strip()]
+
+
+def class_summary(root: Path, course, jobs_list, outcome) -> Table:
+    """One row per learner and exercise, totals out of what was assigned (ROOT/assignment.toml, else the
+    course); a submission an interrupted run did not grade says so instead of counting as 0."""
+    from grader.assignment import FILE_NAME, assignment, read_assignment
+
+    assigned = read_assignment(course, root / FILE_NAME) if (root / FILE_NAME).is_file() else assignment(course)
+    rows, totals = [], {}
+    for job, result in zip(jobs_list, outcome.per_job):
+        maximum = assigned.maxima.get(job.exercise.id, result.max_score if result else 0.0)
+        if result is None:
+            rows.append((job.who, job.exercise.id, None, maximum, "not graded yet"))
+            continue
+        note = "refused" if result.refused else "grader error" if result.error else ""
+        if job.exercise.id not in assigned:
+            note = (note + "; " if note else "") + "not assigned"
+        rows.append((job.who, job.exercise.id, result.score, maximum, note))
+        if job.exercise.id in assigned:
+            score, _ = totals.get(job.who, (0.0, assigned.total))
+            totals[job.who] = (round(score + result.score, 6), assigned.total)
+    for learner, *_ in rows:
+        totals.setdefault(learner, (0.0, assigned.total))
+    return class_table(rows, totals)
+
