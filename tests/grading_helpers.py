@@ -21,6 +21,15 @@ def assert_kept(test) -> None:
     assert test.score == test.max_score, f"{test.name!r} should keep its points: {test}"
 
 
+def lost(result, name: str, *phrases: str) -> None:
+    """The result's test called ``name`` lost its points and says each of ``phrases``."""
+    assert_lost(result.test(name), *phrases)
+
+
+def kept(result, name: str) -> None:
+    assert_kept(result.test(name))
+
+
 def hidden_failures(result) -> set[str]:
     """The function names of the hidden tests a submission failed."""
     return {t.nodeid.split("::")[1] for t in result.failed() if t.visibility == "hidden"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading_helpers import mutate as _mutate, assert_lost, assert_kept, assert_full_marks
+from grading_helpers import mutate as _mutate, assert_full_marks, kept, lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_basic_pipeline"
@@ -17,14 +17,6 @@ REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
 STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
 
 pytestmark = pytest.mark.slow
-
-
-def _lost(result, name: str, *phrases: str) -> None:
-    assert_lost(result.test(name), *phrases)
-
-
-def _kept(result, name: str) -> None:
-    assert_kept(result.test(name))
 
 
 def test_reference_earns_full_marks(grade):
@@ -40,9 +32,9 @@ def test_starter_earns_nothing_and_points_to_the_todos(grade):
     result = grade(EXERCISE, STARTER)
     assert result.error is None and result.max_score >= 20, result
     assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
-    _lost(result, "run on its own joins", "NotImplementedError")
-    _lost(result, "The pipeline is named", "decorate it with @dsl.pipeline")
-    _lost(result, "compile_pipeline writes the package", "NotImplementedError")
+    lost(result, "run on its own joins", "NotImplementedError")
+    lost(result, "The pipeline is named", "decorate it with @dsl.pipeline")
+    lost(result, "compile_pipeline writes the package", "NotImplementedError")
 
 
 def test_several_mistakes_each_lose_their_own_points(grade_source):
@@ -56,14 +48,14 @@ def test_several_mistakes_each_lose_their_own_points(grade_source):
         ('b: str = "sed"', 'b: str = "seed"'),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "concat run on its own", "uses `operator` without importing", "inside the component's function body")
-    _lost(result, "reverse run on its own", "wrong order")
-    _lost(result, "The pipeline is named basic-pipeline", "'basic-pipeline'")
-    _lost(result, "defaulting to the lab's", "default to 'sed'")
-    _lost(result, "mirror of a + b", "the component concat uses `operator`")
+    lost(result, "concat run on its own", "uses `operator` without importing", "inside the component's function body")
+    lost(result, "reverse run on its own", "wrong order")
+    lost(result, "The pipeline is named basic-pipeline", "'basic-pipeline'")
+    lost(result, "defaulting to the lab's", "default to 'sed'")
+    lost(result, "mirror of a + b", "the component concat uses `operator`")
     for name in ("writes the package to package_path", "exactly two tasks", "contract's inputs and outputs",
                  "reverse reads concat's output"):
-        _kept(result, name)
+        kept(result, name)
 
 
 def test_positional_arguments_are_named(grade_source):
@@ -72,16 +64,16 @@ def test_positional_arguments_are_named(grade_source):
     result = grade_source(EXERCISE, source)
     assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
     # The public tests show KFP's reason; hidden ones point there (the message is the learner's text).
-    _lost(result, "Run locally with the defaults", "keyword arguments")
-    _lost(result, "mirror of a + b", "could not be imported", "the public tests")
+    lost(result, "Run locally with the defaults", "keyword arguments")
+    lost(result, "mirror of a + b", "could not be imported", "the public tests")
 
 
 def test_hidden_feedback_never_shows_hidden_inputs(grade_source):
     """A pipeline that returns something else: hidden messages never quote the hidden inputs or outputs."""
     source = _mutate(REFERENCE.read_text(), ("    return a + b\n", "    return b + a\n"))
     result = grade_source(EXERCISE, source)
-    _lost(result, "mirror of a + b", "not the mirror image")
-    _lost(result, "concat run on its own", "does not return a + b")
+    lost(result, "mirror of a + b", "not the mirror image")
+    lost(result, "concat run on its own", "does not return a + b")
     hidden_text = ("Kube", "flow on Vertex", "hybrid ", "ML systems", "portable, composable")
     for test in result.tests:
         if test.visibility != "visible":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading_helpers import mutate as _mutate, assert_lost, assert_kept, assert_full_marks
+from grading_helpers import mutate as _mutate, assert_full_marks, kept, lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_sweep"
@@ -12,14 +12,6 @@ REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
 STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
 
 pytestmark = pytest.mark.slow
-
-
-def _lost(result, name: str, *phrases: str) -> None:
-    assert_lost(result.test(name), *phrases)
-
-
-def _kept(result, name: str) -> None:
-    assert_kept(result.test(name))
 
 
 def test_reference_earns_full_marks_quickly(grade):
@@ -35,7 +27,7 @@ def test_starter_earns_nothing(grade):
     result = grade(EXERCISE, STARTER)
     assert result.error is None and result.max_score >= 20, result
     assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
-    _lost(result, "pick_best run on its own", "NotImplementedError")
+    lost(result, "pick_best run on its own", "NotImplementedError")
 
 
 def test_no_limit_larger_rate_on_tie_and_no_exit_handler(grade_source):
@@ -51,14 +43,14 @@ def test_no_limit_larger_rate_on_tie_and_no_exit_handler(grade_source):
          '    announce(message="sweep finished").after(best)\n'),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "at most 2 candidates at a time", "no parallelism limit", "parallelism=2")
-    _lost(result, "pick_best returns the smaller of the tied best rates", "smaller one")
-    _lost(result, "pick_best run on its own", "smaller learning rate")
-    _lost(result, "exit task of a dsl.ExitHandler", "does not run when the sweep fails")
-    _lost(result, "Sweep whose body fails: the exit task still runs", "announce did not run")
+    lost(result, "at most 2 candidates at a time", "no parallelism limit", "parallelism=2")
+    lost(result, "pick_best returns the smaller of the tied best rates", "smaller one")
+    lost(result, "pick_best run on its own", "smaller learning rate")
+    lost(result, "exit task of a dsl.ExitHandler", "does not run when the sweep fails")
+    lost(result, "Sweep whose body fails: the exit task still runs", "announce did not run")
     for name in ("every candidate is scored", "dsl.ParallelFor over learning_rates", "collected scores",
                  "the exit task announces the end", "train_candidate run on its own", "announce run on its own"):
-        _kept(result, name)
+        kept(result, name)
 
 
 def test_module_level_import_fails_the_component_alone(grade_source):
@@ -69,8 +61,8 @@ def test_module_level_import_fails_the_component_alone(grade_source):
         ("    import math\n\n    return round(", "    return round("),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "train_candidate run on its own", "uses `math` without importing", "inside the component's function body")
-    _lost(result, "every candidate is scored", "`math`")
+    lost(result, "train_candidate run on its own", "uses `math` without importing", "inside the component's function body")
+    lost(result, "every candidate is scored", "`math`")
     for name in ("pick_best run on its own", "announce run on its own", "at most 2 candidates", "collected scores",
                  "exit task still runs"):
-        _kept(result, name)
+        kept(result, name)

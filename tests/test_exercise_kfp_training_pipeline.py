@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grading_helpers import mutate as _mutate, assert_lost, assert_kept, assert_full_marks
+from grading_helpers import mutate as _mutate, assert_full_marks, kept, lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_training_pipeline"
@@ -17,14 +17,6 @@ REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
 STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
 
 pytestmark = pytest.mark.slow
-
-
-def _lost(result, name: str, *phrases: str) -> None:
-    assert_lost(result.test(name), *phrases)
-
-
-def _kept(result, name: str) -> None:
-    assert_kept(result.test(name))
 
 
 # The rule's correct code and the learner's usual mistake, as the mutation table states them.
@@ -43,7 +35,7 @@ def test_starter_earns_nothing(grade):
     result = grade(EXERCISE, STARTER)
     assert result.error is None and result.max_score >= 30, result
     assert result.score == 0, [(t.name, t.score) for t in result.tests if t.score]
-    _lost(result, "train_model run on its own", "NotImplementedError")
+    lost(result, "train_model run on its own", "NotImplementedError")
 
 
 def test_task_settings_gate_and_update_mistakes(grade_source):
@@ -58,17 +50,17 @@ def test_task_settings_gate_and_update_mistakes(grade_source):
         (SEQUENTIAL_UPDATE, SEQUENTIAL_MISTAKE),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "CPU limit of 2 and a memory limit of 4G", "has no unit", "'4G'")
-    _lost(result, "prepare_data has caching disabled", "set_caching_options(enable_caching=False)")
-    _lost(result, "train_model is retried twice", "set_retry(num_retries=2)")
-    _lost(result, "deploy_model runs only inside dsl.If", "not inside a condition")
-    _lost(result, "misses the threshold: the model is not deployed", "dsl.If")
-    _lost(result, "weights and bias match the specification", "one parameter after another")
-    _lost(result, "train_model run on its own", "one parameter after another")
+    lost(result, "CPU limit of 2 and a memory limit of 4G", "has no unit", "'4G'")
+    lost(result, "prepare_data has caching disabled", "set_caching_options(enable_caching=False)")
+    lost(result, "train_model is retried twice", "set_retry(num_retries=2)")
+    lost(result, "deploy_model runs only inside dsl.If", "not inside a condition")
+    lost(result, "misses the threshold: the model is not deployed", "dsl.If")
+    lost(result, "weights and bias match the specification", "one parameter after another")
+    lost(result, "train_model run on its own", "one parameter after another")
     for name in ("the dataset matches the specification", "prepare_data run on its own",
                  "deploy_model run on its own", "typed artifacts", "Artifacts flow prepare",
                  "contract's types and defaults"):
-        _kept(result, name)
+        kept(result, name)
 
 
 def test_module_level_import_and_strict_gate(grade_source):
@@ -80,9 +72,9 @@ def test_module_level_import_and_strict_gate(grade_source):
         ('train_task.outputs["Output"] >= accuracy_threshold', 'train_task.outputs["Output"] > accuracy_threshold'),
     )
     result = grade_source(EXERCISE, source)
-    _lost(result, "deploy_model run on its own", "uses `hashlib` without importing", "inside the component's function body")
-    _lost(result, "deploy_model runs only inside dsl.If", "strict comparison", ">=")
-    _lost(result, "meets the threshold exactly: the model deploys", "did not run")
+    lost(result, "deploy_model run on its own", "uses `hashlib` without importing", "inside the component's function body")
+    lost(result, "deploy_model runs only inside dsl.If", "strict comparison", ">=")
+    lost(result, "meets the threshold exactly: the model deploys", "did not run")
     for name in ("prepare_data run on its own", "train_model run on its own", "weights and bias match",
                  "misses the threshold", "the dataset matches"):
-        _kept(result, name)
+        kept(result, name)
