@@ -175,6 +175,9 @@ class Grading:
             visibility = self._visibility(item)
             if visibility not in VISIBILITIES:
                 raise pytest.UsageError(f"{item.nodeid}: unknown visibility {visibility!r}")
+        # Visible tests first (stable): what they show (output, durations) comes from a worker that
+        # has seen no hidden input yet.
+        items.sort(key=lambda item: self._visibility(item) != "visible")
 
     def _visibility(self, item: pytest.Item) -> str:
         marker = item.get_closest_marker("visibility")

@@ -56,6 +56,13 @@ class GradeResult:
         return round(sum(t.score for t in self.tests), 6)
 
     @property
+    def published_time(self) -> float:
+        """The seconds a learner may be shown: the visible tests' own. They run first, before any hidden
+        input reaches the worker; the rest of the time is the learner's to tune (code can sleep by a
+        hidden input), so it stays inside the grader."""
+        return sum(t.duration for t in self.tests if t.visibility == "visible")
+
+    @property
     def max_score(self) -> float:
         return round(sum(t.max_score for t in self.tests), 6)
 
@@ -70,12 +77,12 @@ class GradeResult:
         return [t for t in self.tests if not t.passed]
 
     def to_gradescope(self, private: bool = False) -> dict:
-        """The Gradescope format. Public (the default) unless ``private``: a hidden test's duration is the
-        learner's to tune (code can sleep by a hidden input), so it stays inside the grader."""
+        """The Gradescope format. Public (the default) unless ``private``: durations are the visible tests'
+        only, the total among them (``published_time``)."""
         notes = [m for m in (self.refused and f"Submission refused: {self.refused}", self.error) if m]
         return {
             "score": self.score,
-            "execution_time": round(self.execution_time, 3),
+            "execution_time": round(self.execution_time if private else self.published_time, 3),
             "output": "\n".join(notes),
             "visibility": "visible",
             "stdout_visibility": "hidden",

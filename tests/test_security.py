@@ -277,6 +277,20 @@ def test_exception_class_names_do_not_carry_hidden_inputs(batch):
     assert any("raised Exception" in o for o in hidden)
 
 
+def test_the_published_time_carries_no_hidden_input(batch):
+    """results.json times only the visible tests (run first): sleeping by hidden inputs shows nowhere in it."""
+    result = batch["results"]["leak_by_time"]
+    assert result.tests, f"leak_by_time was not graded: {result.error or result.refused}"
+    published = json.loads((batch["output"] / "leak_by_time" / "results.json").read_text())
+    shown = [t for t in published["tests"] if t["visibility"] == "visible"]
+    kept = [t for t in published["tests"] if t["visibility"] != "visible"]
+    assert shown and kept and published["tests"][:len(shown)] == shown  # visible tests ran first
+    assert all(t["extra_data"]["duration"] is None for t in kept)
+    assert published["execution_time"] == pytest.approx(sum(t["extra_data"]["duration"] for t in shown), abs=0.01)
+    # The hidden calls did sleep (the grader's own record has it all), and none of it was published.
+    assert result.execution_time > published["execution_time"] + 2
+
+
 def test_exit_codes_do_not_carry_hidden_inputs(batch):
     """Hidden feedback on a crashed worker is one fixed sentence, without the exit code."""
     result = _zero(batch, "leak_exit_code")
