@@ -21,11 +21,6 @@ from grader.results import GradeResult, TestResult
 HIDDEN_NOTE = "Hidden test: only whether it passed is shown."
 
 
-def is_public(test: TestResult) -> bool:
-    """Whether a learner may read this test's message (and see it as a public test)."""
-    return test.visibility == "visible"
-
-
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -50,7 +45,7 @@ class Row:
 
 
 def row(test: TestResult) -> Row:
-    public = is_public(test)
+    public = test.public
     message = test.output.strip() if public and not test.passed else ""
     return Row(test.name, test.score, test.max_score, test.passed, not public, test.kind, message)
 
@@ -62,5 +57,5 @@ def learner_view(result) -> list[Row]:
 
 def learner_result(result: GradeResult) -> GradeResult:
     """A copy of ``result`` fit to hand to the learner (a results.json of their own): hidden outputs removed."""
-    tests = [t if is_public(t) else replace(t, output="") for t in result.tests]
+    tests = [t if t.public else replace(t, output="") for t in result.tests]
     return replace(result, tests=tests, metrics=dict(result.metrics))

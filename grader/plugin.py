@@ -169,15 +169,17 @@ class Grading:
             kill_descendants(os.getpid())  # nothing a learner started outlives the grading of their submission
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        hidden = {}
         for item in items:
             if item.get_closest_marker("points") is None:
                 raise pytest.UsageError(f"{item.nodeid} has no points marker")
             visibility = self._visibility(item)
             if visibility not in VISIBILITIES:
                 raise pytest.UsageError(f"{item.nodeid}: unknown visibility {visibility!r}")
-        # Visible tests first (stable): what they show (output, durations) comes from a worker that
-        # has seen no hidden input yet.
-        items.sort(key=lambda item: self._visibility(item) != "visible")
+            hidden[item] = visibility != "visible"
+        # Visible tests first (stable), whatever order the files came in: what they show (the learner's
+        # messages, their durations) comes from a worker that has seen no hidden input yet.
+        items.sort(key=hidden.__getitem__)
 
     def _visibility(self, item: pytest.Item) -> str:
         marker = item.get_closest_marker("visibility")

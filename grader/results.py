@@ -33,6 +33,11 @@ class TestResult:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def public(self) -> bool:
+        """Whether a learner may read this test's message and duration (and see it as a public test)."""
+        return self.visibility == "visible"
+
 
 @dataclass
 class GradeResult:
@@ -60,7 +65,7 @@ class GradeResult:
         """The seconds a learner may be shown: the visible tests' own. They run first, before any hidden
         input reaches the worker; the rest of the time is the learner's to tune (code can sleep by a
         hidden input), so it stays inside the grader."""
-        return sum(t.duration for t in self.tests if t.visibility == "visible")
+        return sum(t.duration for t in self.tests if t.public)
 
     @property
     def max_score(self) -> float:
@@ -90,7 +95,7 @@ class GradeResult:
                 {"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
                  "visibility": t.visibility, "output": t.output,
                  "extra_data": {"nodeid": t.nodeid, "kind": t.kind.value,
-                                "duration": round(t.duration, 3) if private or t.visibility == "visible" else None}}
+                                "duration": round(t.duration, 3) if private or t.public else None}}
                 for t in self.tests
             ],
             "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,

@@ -112,11 +112,10 @@ def static_checks(exercise, verdict: Verdict) -> None:
 
 def judge(verdict: Verdict) -> None:
     """What the three gradings must show."""
-    from grader.learner_view import is_public
     from grader.results import VISIBILITIES
 
     def failed_names(result, hidden_only=False):
-        return [t.name for t in result.tests if not t.passed and (not hidden_only or not is_public(t))]
+        return [t.name for t in result.tests if not t.passed and (not hidden_only or not t.public)]
 
     reference = verdict.results.get("reference")
     if reference is not None:
@@ -133,9 +132,9 @@ def judge(verdict: Verdict) -> None:
                 verdict.grading.append(f"test {test.name!r} is worth no points")
             if test.visibility not in VISIBILITIES:
                 verdict.grading.append(f"test {test.name!r} has an unknown visibility {test.visibility!r}")
-            if is_public(test) and test.nodeid.startswith("solutions/"):
+            if test.public and test.nodeid.startswith("solutions/"):
                 verdict.grading.append(f"hidden test {test.name!r} is marked visible: learners would see its output")
-        if reference.tests and all(is_public(t) for t in reference.tests):
+        if reference.tests and all(t.public for t in reference.tests):
             verdict.grading.append("no test is hidden")
     for kind, label in (("starter", "starter module"), ("notebook", "starter notebook")):
         result = verdict.results.get(kind)

@@ -56,7 +56,6 @@ def _show(verdicts, elapsed: float) -> None:
     from rich.table import Table
 
     from grader.console import console
-    from grader.learner_view import is_public
     from grader.validation import KINDS
 
     table = Table(title="Course validation", box=box.SIMPLE_HEAD)
@@ -78,7 +77,7 @@ def _show(verdicts, elapsed: float) -> None:
         reference = verdict.results.get("reference")
         tests = "-"
         if reference is not None and reference.tests:
-            hidden = sum(not is_public(t) for t in reference.tests)
+            hidden = sum(not t.public for t in reference.tests)
             tests = f"{len(reference.tests) - hidden}+{hidden}/{reference.max_score:g}"
         table.add_row(verdict.exercise, *cells, tests,
                       f"{verdict.seconds:.1f}s", "[green]OK[/green]" if verdict.ok else "[red]FAIL[/red]")

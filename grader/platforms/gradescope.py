@@ -121,7 +121,6 @@ def run(root: Path, *, sandbox: str = "auto", config: Path | None = None, course
             print(f"grader failure, no results written: {result.error or 'no tests ran'}")
             return None
         data = results_json(result, settings.get("hidden_as", "hidden"))
-        data["execution_time"] = round(result.published_time, 3)  # what the learner may see; not the total
     except Exception:  # noqa: BLE001 - a broken grader must not write a score
         print("grader failure, no results written:")
         traceback.print_exc()
@@ -138,13 +137,14 @@ def results_json(result: GradeResult, hidden_as: str = "hidden") -> dict:
     """Gradescope's ``results.json`` for ``result``, hidden tests shown as ``hidden_as``, pass/fail only."""
     tests = []
     for test in result.tests:
-        hidden = test.visibility != "visible"
+        hidden = not test.public
         output = "" if hidden or test.passed or not test.output.strip() else md_block(
             shorten(test.output.strip(), MAX_OUTPUT))
         tests.append({"name": md_escape(test.name), "name_format": "md", "score": test.score,
                       "max_score": test.max_score, "status": test.status, "output": output, "output_format": "md",
                       "visibility": hidden_as if hidden else "visible"})
-    data = {"score": result.score, "output": md_escape(learner_view.headline(result)), "output_format": "md",
+    data = {"score": result.score, "execution_time": round(result.published_time, 3),  # not the whole grading's
+            "output": md_escape(learner_view.headline(result)), "output_format": "md",
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
             "extra_data": {"exercise": result.exercise, "max_score": result.max_score, "refused": result.refused,
                            "sandbox": result.sandbox}}

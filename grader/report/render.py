@@ -23,7 +23,7 @@ from grader.assignment import Assignment, or_whole_course
 from grader.gradebook import Gradebook, Run
 from grader.kinds import Kind
 from grader.learner_text import shorten
-from grader.learner_view import is_public, learner_view
+from grader.learner_view import learner_view
 from grader.report.charts import column_chart, row_chart
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -228,7 +228,7 @@ def junit_xml(run: Run) -> str:
         case = ET.SubElement(suite, "testcase", classname=f"{run.exercise}.{slug(run.learner)}", name=test.name,
                              time=f"{test.duration:.3f}")
         if not test.passed:
-            visible = is_public(test)
+            visible = test.public
             message = _first_line(test.output) if visible else "hidden test failed"
             failure = ET.SubElement(case, "failure", message=message or "failed",
                                     type="hidden" if not visible else "AssertionError")
