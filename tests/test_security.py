@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.run import Job, grade_many
+from grader.run import Job, grade_many, grade_one
 from grader.sandbox import Sandbox
 
 HOSTILE = Path(__file__).with_name("hostile")
@@ -289,6 +289,30 @@ def test_the_published_time_carries_no_hidden_input(batch):
     assert published["execution_time"] == pytest.approx(sum(t["extra_data"]["duration"] for t in shown), abs=0.01)
     # The hidden calls did sleep (the grader's own record has it all), and none of it was published.
     assert result.execution_time > published["execution_time"] + 2
+
+
+STASH = ("# Echoes every input it has seen so far, hoping a hidden test's ran before a visible test shows it.\n"
+         "SEEN = []\n"
+         "def place(workload):\n"
+         "    SEEN.append(sorted(workload.items()))\n"
+         "    raise ValueError('SEEN ' + repr(SEEN))\n")
+
+
+def test_visible_tests_run_first_whatever_order_the_files_come_in(course, sandboxed, tmp_path):
+    """With the hidden file named first, visible tests still run first and show the same: no hidden input."""
+    exercise = course.exercise(EXERCISE)
+    (tmp_path / "stash").mkdir()
+    (tmp_path / "stash" / "placement.py").write_text(STASH)
+    shown = {}
+    for name, first in (("usual", ()), ("hidden_first", (str(exercise.hidden_tests[0]),))):
+        result = grade_one(exercise, tmp_path / "stash", name, tmp_path / name / "results.json", course=course,
+                           sandboxed=sandboxed, pytest_args=first)
+        assert result.tests and result.error is None, result.error
+        order = [t.public for t in result.tests]
+        assert any(order) and not all(order) and order == sorted(order, reverse=True)
+        shown[name] = [(t.name, t.output) for t in result.tests if t.public]
+    assert any("SEEN" in output for _, output in shown["usual"])
+    assert shown["hidden_first"] == shown["usual"]
 
 
 def test_exit_codes_do_not_carry_hidden_inputs(batch):
