@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.grade_batch import make_class  # noqa: E402  (the same class as the batch benchmark)
-from grader.batch import run_batch  # noqa: E402
-from grader.discovery import discover_class  # noqa: E402
-from grader.cluster import CeleryEngine  # noqa: E402
-from grader.course import Course  # noqa: E402
-from grader.run import Job  # noqa: E402
+from grader.batch.cluster import CeleryEngine  # noqa: E402
+from grader.batch.coordinator import run_batch  # noqa: E402
+from grader.course.model import Course  # noqa: E402
+from grader.grading.run import Job  # noqa: E402
+from grader.intake.discovery import discover_class  # noqa: E402
 
 DEFAULT_EXERCISES = ["hybrid_placement", "kfp_basic_pipeline", "kfp_training_pipeline", "hybrid_portable_pipeline"]
 

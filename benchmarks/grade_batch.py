@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import run_batch  # noqa: E402
-from grader.course import Course  # noqa: E402
-from grader.run import Job  # noqa: E402
-from grader.sandbox import can_sandbox  # noqa: E402
+from grader.batch.coordinator import run_batch  # noqa: E402
+from grader.course.model import Course  # noqa: E402
+from grader.grading.run import Job  # noqa: E402
+from grader.sandbox.launch import can_sandbox  # noqa: E402
 
 PROBE = ("-p", "import_probe")
 

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.course import Course  # noqa: E402
-from grader.run import grade_one  # noqa: E402
-from grader.sandbox import can_sandbox  # noqa: E402
+from grader.course.model import Course  # noqa: E402
+from grader.grading.run import grade_one  # noqa: E402
+from grader.sandbox.launch import can_sandbox  # noqa: E402
 from mutants import judge, mutant_source, reference_path, tables  # noqa: E402
 
 

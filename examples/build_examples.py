@@ -8,7 +8,7 @@ from a plain source under ``examples/sources/`` and the result is committed
 under ``examples/submissions/``: the demo needs no build step, and
 ``tests/test_instructor_demo.py`` checks the committed files match their
 sources. The output is byte-for-byte reproducible (stored zip entries, fixed
-timestamps and permissions; notebooks through ``grader.notebooks``).
+timestamps and permissions; notebooks through ``grader.intake.notebooks``).
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def notebook(source: Path) -> bytes:
     """A learner's notebook, from a ``# %%`` module (the same conversion the starters use)."""
     import nbformat
 
-    from grader.notebooks import module_to_notebook
+    from grader.intake.notebooks import module_to_notebook
 
     return (nbformat.writes(module_to_notebook(source.read_text())) + "\n").encode()
 

@@ -7,7 +7,7 @@ the grading plugin; markers are plain pytest (``@pytest.mark.points(2)``,
 from __future__ import annotations
 
 from grader.errors import LearnerError, ModuleImportFailed, WorkerCrashed, WorkerTimeout
-from grader.wire import Build
+from grader.sandbox.wire import Build
 
 __all__ = ["build", "Build", "LearnerError", "ModuleImportFailed", "WorkerCrashed", "WorkerTimeout"]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from grader.results import GradeResult
-from grader.run import grade_one
-from grader.sandbox import Sandbox, SandboxUnavailable, choose
+from grader.course.model import Course
+from grader.grading.run import grade_one
+from grader.record.results import GradeResult
+from grader.sandbox.launch import Sandbox, SandboxUnavailable, choose
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import run_batch
-from grader.cluster import CeleryEngine, GradingTask, handle
-from grader.course import Course
-from grader.gradebook import Gradebook
-from grader.run import Job
+from grader.batch.cluster import CeleryEngine, GradingTask, handle
+from grader.batch.coordinator import run_batch
+from grader.course.model import Course
+from grader.grading.run import Job
+from grader.record.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 VISIBILITY = 8  # seconds before a task whose worker died is handed out again (the default is far longer)
@@ -138,7 +138,7 @@ def _class(root: Path) -> Path:
 
 
 def _jobs(course: Course, root: Path, output: Path) -> list[Job]:
-    from grader.discovery import discover_class
+    from grader.intake.discovery import discover_class
 
     found = discover_class(root, course)
     return [Job(e.exercise, e.path, f"{e.learner}-{e.exercise.id}", output, learner=e.learner) for e in found.entries]
@@ -256,7 +256,7 @@ def test_a_malformed_task_is_refused_with_its_reason(payload, reason):
 
 def test_tasks_are_json_and_never_pickle():
     """The app accepts JSON only: a pickled task would be refused by the worker's consumer."""
-    from grader.cluster import app
+    from grader.batch.cluster import app
 
     assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
     assert app.conf.result_accept_content == ["json"] and app.conf.worker_prefetch_multiplier == 1

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import BrokenExercise, Course
-from grader.discovery import discover_class
+from grader.course.model import BrokenExercise, Course
+from grader.intake.discovery import discover_class
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -82,7 +82,7 @@ def test_hidden_feedback_never_shows_hidden_inputs(grade_source):
 
 def test_notebook_submission_runs_its_components(grade, tmp_path):
     """A notebook holding the reference earns full marks: components need their source on disk to run."""
-    from grader.notebooks import module_to_notebook, write_notebook
+    from grader.intake.notebooks import module_to_notebook, write_notebook
 
     notebook = module_to_notebook(REFERENCE.read_text())
     path = tmp_path / "pipeline.ipynb"

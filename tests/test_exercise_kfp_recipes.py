@@ -1,4 +1,4 @@
-"""The pipeline runner's recipe (grader.recipes.kfp_local), driven directly: what hidden tests get back from runs.
+"""The pipeline runner's recipe (grader.sandbox.recipes.kfp_local), driven directly: what hidden tests get back from runs.
 
 The components here are written by this test and compiled in this process;
 the packages are then run as the pipeline runner runs them (without its
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.recipes import Context, resolve
+from grader.sandbox.recipes import Context, resolve
 
 pytest.importorskip("kfp")
 
@@ -122,8 +122,8 @@ def test_a_daemon_left_by_a_task_is_killed_when_the_task_ends(packages, tmp_path
     (tmp_path / "daemon.yaml").write_bytes(packages["leave_a_daemon"])
     script = textwrap.dedent(f"""
         import os, pathlib, signal
-        from grader.recipes import Context, resolve
-        from grader.recipes import kfp_local
+        from grader.sandbox.recipes import Context, resolve
+        from grader.sandbox.recipes import kfp_local
         package = pathlib.Path({str(tmp_path / "daemon.yaml")!r}).read_bytes()
         report, = resolve("kfp_local.run")(Context(None, pathlib.Path({str(tmp_path)!r}), sandboxed=False),
                                            [{{"package": package, "arguments": {{"x": "kept"}}}}])

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.learner import Learner, WorkerSpec
-from grader.recipes import keras as fixtures
-from grader.sandbox import Limits
+from grader.sandbox.launch import Limits
+from grader.sandbox.proxy import Learner, WorkerSpec
+from grader.sandbox.recipes import keras as fixtures
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.batch import BatchOutcome
-from grader.report.terminal import class_summary
-from grader.course import Course
-from grader.results import GradeResult, TestResult
-from grader.run import Job
+from grader.batch.coordinator import BatchOutcome
+from grader.course.model import Course
+from grader.grading.run import Job
+from grader.record.report.terminal import class_summary
+from grader.record.results import GradeResult, TestResult
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,9 +12,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import wire
 from grader.errors import LearnerError, ModuleImportFailed
-from grader.learner import Learner, WorkerSpec
+from grader.sandbox import wire
+from grader.sandbox.proxy import Learner, WorkerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 HML = [sys.executable, "-m", "grader.cli"]
@@ -103,7 +103,7 @@ def test_notebook_syntax_error_names_the_cell(grade, tmp_path):
 
 def test_notebook_and_module_get_the_same_grade(grade, tmp_path, course):
     """The reference solution as a notebook earns what it earns as a module."""
-    from grader.notebooks import module_to_notebook
+    from grader.intake.notebooks import module_to_notebook
 
     reference = course.exercise("hybrid_placement").reference
     path = tmp_path / "placement.ipynb"
@@ -178,7 +178,7 @@ def test_import_failure_fails_every_call_the_same_way(tmp_path, sandboxed):
 
 def test_notebook_tracebacks_name_the_cell(grade, course, tmp_path):
     """A visible test's traceback points at the notebook cell, not at the sandbox's module path."""
-    from grader.notebooks import module_to_notebook
+    from grader.intake.notebooks import module_to_notebook
 
     starter = course.exercise("hybrid_placement").starter
     path = tmp_path / "placement.ipynb"
@@ -190,7 +190,7 @@ def test_notebook_tracebacks_name_the_cell(grade, course, tmp_path):
 
 def test_submission_names_stay_short_and_distinct(tmp_path):
     """A module and its notebook keep their suffixes; same-named files get their folder's name."""
-    from grader.run import submission_names
+    from grader.grading.run import submission_names
 
     for folder in ("ada", "ben"):
         (tmp_path / folder).mkdir()

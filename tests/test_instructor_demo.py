@@ -136,8 +136,8 @@ def test_grades_csv_and_junit_beside_the_report(demo):
     assert list(rows[0]) == ["student_id", "hybrid_placement", "kfp_basic_pipeline", "kfp_training_pipeline",
                              "raw_score", "score", "max_score", "timestamp"]
     ada = rows[0]
-    from grader.assignment import assignment
-    from grader.course import Course
+    from grader.course.assignment import assignment
+    from grader.course.model import Course
 
     assigned = assignment(Course(ROOT), list(ASSIGNED[1::2]))
     assert float(ada["score"]) == float(ada["max_score"]) == assigned.total  # the assignment's points

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import assignment
-from grader.kinds import Kind
-from grader.gradebook import MIGRATIONS, SCHEMA_VERSION, Gradebook, GradebookError
-from grader.results import GradeResult
-from grader.results import TestResult as Outcome  # not collected as a test class
+from grader.course.assignment import assignment
+from grader.record.gradebook import MIGRATIONS, SCHEMA_VERSION, Gradebook, GradebookError
+from grader.record.kinds import Kind
+from grader.record.results import GradeResult
+from grader.record.results import TestResult as Outcome  # not collected as a test class
 
 ROOT = Path(__file__).resolve().parents[1]
 HML = [sys.executable, "-m", "grader.cli"]

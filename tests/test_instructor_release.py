@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from grader.release import distinctive_lines, kind_of, public_material
+from grader.course.model import Course
+from grader.instructor_tools.release import distinctive_lines, kind_of, public_material
 
 ROOT = Path(__file__).resolve().parents[1]
 HML = [sys.executable, "-m", "grader.cli"]
@@ -47,8 +47,8 @@ def test_bundle_holds_what_learners_need(bundle, course):
             assert files.get(name) == path.read_bytes(), f"{name} missing or different"
     for quiz in sorted((ROOT / "quizzes").glob("*.yaml")):
         assert files.get(f"quizzes/{quiz.name}") == quiz.read_bytes()
-    for name in ("pyproject.toml", "README.md", "grader/__init__.py", "grader/cli.py", "grader/plugin.py",
-                 "grader/report/templates/index.html.j2"):
+    for name in ("pyproject.toml", "README.md", "grader/__init__.py", "grader/cli.py", "grader/grading/plugin.py",
+                 "grader/record/report/templates/index.html.j2"):
         assert name in files, name
     manifest = json.loads(files["bundle-manifest.json"])
     assert sorted(manifest["exercises"]) == course.exercise_ids()
@@ -99,7 +99,7 @@ def test_bundle_holds_no_conversion_code(bundle):
     sets a quantization (the reference conversions stay behind), while the statements may still show it."""
     files = _bundle_files(bundle)
     engine = {name: data for name, data in files.items() if name.startswith("grader/")}
-    assert "grader/evaluators/tflite.py" in engine  # the artifact readers ship: public tests use them
+    assert "grader/judging/evaluators/tflite.py" in engine  # the artifact readers ship: public tests use them
     assert "grader/fixtures/public_references.json" in engine
     for word in (b"supported_types", b"inference_input_type", b"convert_variables_to_constants"):
         holders = sorted(name for name, data in engine.items() if word in data)

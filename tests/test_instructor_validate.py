@@ -49,7 +49,7 @@ def broken_course(tmp_path):
     shutil.copyfile(solution / "placement.py", exercise / "placement.py")
     import nbformat
 
-    from grader.notebooks import module_to_notebook
+    from grader.intake.notebooks import module_to_notebook
 
     (exercise / "placement.ipynb").write_text(
         nbformat.writes(module_to_notebook((solution / "placement.py").read_text())) + "\n")

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.intake import MAX_FILE_BYTES, MAX_FILES, SubmissionForm, SubmissionRefused, prepare
-from grader.notebooks import module_to_notebook, notebook_to_module
+from grader.intake.notebooks import module_to_notebook, notebook_to_module
+from grader.intake.prepare import MAX_FILE_BYTES, MAX_FILES, SubmissionForm, SubmissionRefused, prepare
 
 GOOD = "def place(workload):\n    return {}\n"
 
@@ -92,7 +92,7 @@ def test_fifos_and_sockets_are_refused_without_being_opened(tmp_path, where):
     """A named pipe or a socket is refused from lstat: opening a FIFO would block the grader for good."""
     import socket
 
-    from grader.hashing import content_hash
+    from grader.batch.digests import content_hash
 
     folder = tmp_path / "sub"
     folder.mkdir()

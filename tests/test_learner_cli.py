@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.course import Course
-from grader.notebooks import module_to_notebook
-from grader.points import (
+from grader.course.model import Course
+from grader.intake.notebooks import module_to_notebook
+from grader.course.points import (
     Unresolved, collected_points, collected_points_by_file, exercise_points, file_points, files_points,
 )
-from grader.workspace import MARKER, LastCheck, LearnerWorkspace
+from grader.learner_tools.workspace import MARKER, LastCheck, LearnerWorkspace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = Course(ROOT)

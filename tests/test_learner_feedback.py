@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.course import Course
-from grader.explain import Source, explain, read_source, rewrite_frames
-from grader.notebooks import module_to_notebook
+from grader.course.model import Course
+from grader.grading.explain import Source, explain, read_source, rewrite_frames
+from grader.intake.notebooks import module_to_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = Course(ROOT)

@@ -2,7 +2,7 @@
 notebook the verdict it gives the same code as a module.
 
 Reference notebooks are generated from the reference modules with
-``grader.notebooks.module_to_notebook`` (as starter notebooks are from
+``grader.intake.notebooks.module_to_notebook`` (as starter notebooks are from
 starter modules), so a notebook and its module never drift apart. Kernels
 are real ipykernel kernels (nbclient, kernel ``python3``, which jupyter_client
 starts with this very interpreter); two exercises run at once.
@@ -20,8 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import Course
-from grader.notebooks import module_to_notebook
+from grader.course.model import Course
+from grader.intake.notebooks import module_to_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = Course(ROOT)

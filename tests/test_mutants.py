@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from mutants import check_table, combined_source, groups, judge, reference_path, tables
 
-from grader.course import Course
+from grader.course.model import Course
 
 COURSE = Course(Path(__file__).resolve().parents[1])
 TABLES = tables()

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.gradebook import Gradebook
+from grader.record.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"

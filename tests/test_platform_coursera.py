@@ -151,7 +151,7 @@ def test_feedback_stays_under_64_kb(tmp_path, sandboxed):
 
 def test_long_messages_are_shortened_with_a_note():
     """When the page would pass 64 KB, messages are shortened and the page says so (many tests, long messages)."""
-    from grader.results import GradeResult, TestResult
+    from grader.record.results import GradeResult, TestResult
 
     tests = [TestResult(f"test {i}", f"t::{i}", 0, 1, "failed", "visible", "m" * 7000) for i in range(40)]
     feedback = coursera.feedback_for(GradeResult("s", EXERCISE, tests))

@@ -129,7 +129,7 @@ def test_grader_failure_writes_no_results_and_exits_nonzero(tmp_path, sandboxed)
 
 def test_leaderboard_entry_from_the_published_metric(tmp_path):
     """mobile_budget's results carry a leaderboard entry: model size in bytes from the metric, ascending."""
-    from grader.results import GradeResult, TestResult
+    from grader.record.results import GradeResult, TestResult
 
     tests = [TestResult("mlp", "exercises/mobile_budget/test_public.py::t", 2, 2, "passed", "visible")]
     data = gradescope.results_json(GradeResult("s", "mobile_budget", tests, metrics={"model_bytes": 5120.0}))
@@ -139,7 +139,7 @@ def test_leaderboard_entry_from_the_published_metric(tmp_path):
 
 def test_mobile_budget_reference_gets_a_leaderboard_entry(tmp_path, course, sandboxed):
     """A real grading of mobile_budget's public tests publishes model_bytes; results.json ranks it, ascending."""
-    from grader.run import grade_one
+    from grader.grading.run import grade_one
 
     exercise = course.exercise("mobile_budget")
     result = grade_one(exercise, exercise.reference, "ref", tmp_path / "results.json", course=course,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from grader.progress import Estimator, guess_seconds
-from grader.run import Job
+from grader.batch.progress import Estimator, guess_seconds
+from grader.course.model import Course
+from grader.grading.run import Job
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr("grader.progress.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("grader.batch.progress.time.monotonic", lambda: now[0])
     return now
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook import Gradebook
-from grader.kinds import Kind
+from grader.record.gradebook import Gradebook
+from grader.record.kinds import Kind
 from grading_helpers import mutate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import assignment
-from grader.gradebook import Gradebook
-from grader.kinds import Kind
-from grader.report.render import write_report
-from grader.results import GradeResult
-from grader.results import TestResult as Outcome  # not collected as a test class
+from grader.course.assignment import assignment
+from grader.record.gradebook import Gradebook
+from grader.record.kinds import Kind
+from grader.record.report.render import write_report
+from grader.record.results import GradeResult
+from grader.record.results import TestResult as Outcome  # not collected as a test class
 
 MEASURE = """
 <script>

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from grader.gradebook import Gradebook
-from grader.report.terminal import class_table, history_table
-from grader.results import GradeResult
-from grader.results import TestResult as Outcome  # not collected as a test class
+from grader.record.gradebook import Gradebook
+from grader.record.report.terminal import class_table, history_table
+from grader.record.results import GradeResult
+from grader.record.results import TestResult as Outcome  # not collected as a test class
 
 EXERCISES = ["hybrid_portable_pipeline", "kfp_training_pipeline", "tflite_quantize", "hybrid_placement"]
 

@@ -39,7 +39,7 @@ CONTAINED = textwrap.dedent("""
     os.execv(sys.executable, [sys.executable, "-m", "grader.cli", *sys.argv[1:]])
 """).format(flags=sorted(NAMESPACE_FLAGS.values()))
 
-PROBE_BWRAP = "import sys; from grader.sandbox import can_sandbox; sys.exit(0 if can_sandbox() else 3)"
+PROBE_BWRAP = "import sys; from grader.sandbox.launch import can_sandbox; sys.exit(0 if can_sandbox() else 3)"
 
 
 def _contained(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:

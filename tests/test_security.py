@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.run import Job, grade_many, grade_one
-from grader.sandbox import Sandbox
+from grader.grading.run import Job, grade_many, grade_one
+from grader.sandbox.launch import Sandbox
 
 HOSTILE = Path(__file__).with_name("hostile")
 EXERCISE = "hybrid_placement"
@@ -383,8 +383,8 @@ def test_a_task_cannot_reach_the_runner_or_the_graders_secrets(sandboxed, tmp_pa
     from kfp import compiler
 
     import grader
-    from grader.learner import Learner, WorkerSpec
-    from grader.plugin import PIPELINE_RUNNER_PRELOAD
+    from grader.grading.plugin import PIPELINE_RUNNER_PRELOAD
+    from grader.sandbox.proxy import Learner, WorkerSpec
 
     spec = importlib.util.spec_from_file_location("probe_runner", KFP_HOSTILE / "probe_runner.py")
     module = importlib.util.module_from_spec(spec)
@@ -442,8 +442,8 @@ HUGE_LINE_NUMBER = ('def place(workload):\n    raise ValueError(\'File "/submiss
 def test_hostile_text_and_special_files_never_stop_a_batch(course, sandboxed, tmp_path):
     """A lone surrogate, a 5000-digit line number, a learner name that is not UTF-8 and a folder holding a FIFO
     are each recorded for their own submission; the reference graded after them in the same batch earns full marks."""
-    from grader.batch import run_batch
-    from grader.gradebook import Gradebook
+    from grader.batch.coordinator import run_batch
+    from grader.record.gradebook import Gradebook
 
     exercise = course.exercise(EXERCISE)
     folders = {}
@@ -479,7 +479,7 @@ def test_hostile_text_and_special_files_never_stop_a_batch(course, sandboxed, tm
 
 def test_a_huge_line_number_in_a_traceback_is_left_alone():
     """Frame rewriting reads line numbers of at most nine digits: a 5000-digit one cannot crash the pytest hook."""
-    from grader.explain import Source, rewrite_frames
+    from grader.grading.explain import Source, rewrite_frames
 
     text = 'Traceback:\n  File "/submission/placement.py", line ' + "7" * 5000 + "\n"
     assert rewrite_frames(text, Source(Path("placement.py"), "", []), "placement.py") == text
@@ -512,7 +512,7 @@ def test_hidden_tests_never_quote_the_learners_words():
 def test_a_then_recipe_never_runs_beside_a_thread_the_call_left(tmp_path):
     """A thread left running by the learner's call could rewrite the recipe that reads the call's result:
     the worker refuses to run the recipe until such threads are gone (and restores the recipes first)."""
-    from grader.worker import Server
+    from grader.sandbox.server import Server
 
     (tmp_path / "lingering.py").write_text(
         "import threading, time\n"

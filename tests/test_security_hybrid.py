@@ -244,7 +244,7 @@ def test_lying_vertex_job_earns_no_more_than_its_honest_part(grade_source, hones
 
 
 TAMPER_RECIPE = '''
-import grader.recipes.aiplatform as _recipe
+import grader.sandbox.recipes.aiplatform as _recipe
 
 
 def vertex_job(template_path, project, location, pipeline_root, parameter_values, credentials=None):

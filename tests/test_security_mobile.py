@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 from grading_helpers import hidden_failures, hidden_test, mutate
 
-from grader.evaluators import tflite
-from grader.recipes import keras as fixtures
+from grader.judging.evaluators import tflite
+from grader.sandbox.recipes import keras as fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
 QUANTIZE = (ROOT / "solutions" / "tflite_quantize" / "quantize.py").read_text()
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 # weights are never read.
 STAND_IN = '''
 import keras as _keras
-from grader.recipes.keras import DATASETS as _DATASETS, make_data as _make_data
+from grader.sandbox.recipes.keras import DATASETS as _DATASETS, make_data as _make_data
 
 _STAND_INS = {}
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.run import grade_one
-from grader.sandbox import Sandbox, SandboxUnavailable, choose
+from grader.grading.run import grade_one
+from grader.sandbox.launch import Sandbox, SandboxUnavailable, choose
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).with_name("hostile_redteam")
@@ -174,8 +174,8 @@ def test_landlock_daemon_without_own_uid_dies_with_the_worker(tmp_path, monkeypa
     keeps running through the rest of the batch (CPU, memory, and under
     GRADER_UID the same process count as every other worker).
     """
-    import grader.sandbox as sandbox
-    from grader.learner import Worker, WorkerSpec
+    import grader.sandbox.launch as sandbox
+    from grader.sandbox.proxy import Worker, WorkerSpec
 
     try:
         choose("landlock")
@@ -228,13 +228,13 @@ def test_which_task_failed_does_not_carry_hidden_inputs(grade_source):
 
 @pytest.mark.xfail(strict=True, reason="known limit: under Landlock a daemon whose trusted process is SIGKILLed by "
                                        "something other than the coordinator (whose kill takes the whole tree: "
-                                       "grader.run._kill) runs on, confined, until its CPU-time limit")
+                                       "grader.grading.run._kill) runs on, confined, until its CPU-time limit")
 def test_landlock_daemon_dies_when_the_trusted_process_is_killed(tmp_path):
     """What a learner started must not outlive a trusted pytest that the coordinator killed.
 
     orphaned_worker_parent.py stands in for the trusted pytest: it starts a Landlock
     worker (own uid when the interpreter is reachable) whose call leaves a daemon in a
-    session of its own, then is SIGKILLed as grader.run._kill does. Worker.kill and
+    session of its own, then is SIGKILLed as grader.grading.run._kill does. Worker.kill and
     pytest_unconfigure never run, the worker has no --die-with-parent, and the
     daemon lives on through the rest of the batch.
     """

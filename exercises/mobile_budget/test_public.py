@@ -11,8 +11,8 @@ other models and budgets.
 """
 import pytest
 
-from grader.evaluators.tflite import AGREEMENT, deviation
-from grader.recipes.keras import fixture_data, probe_inputs, public_reference
+from grader.judging.evaluators.tflite import AGREEMENT, deviation
+from grader.sandbox.recipes.keras import fixture_data, probe_inputs, public_reference
 from grader.testing import LearnerError, build
 
 SLACK = 1.01  # "the smallest" allows 1% for conversion details

@@ -7,8 +7,8 @@ outputs. The hidden tests do the same with another model and hidden inputs.
 import numpy as np
 import pytest
 
-from grader.recipes.keras import fixture_data, fixture_file, public_reference
-from grader.evaluators.tflite import KINDS
+from grader.judging.evaluators.tflite import KINDS
+from grader.sandbox.recipes.keras import fixture_data, fixture_file, public_reference
 from grader.testing import LearnerError, build
 
 FIXTURE = "mlp"

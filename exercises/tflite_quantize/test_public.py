@@ -11,8 +11,8 @@ do the same with another model and hidden data.
 import numpy as np
 import pytest
 
-from grader.recipes.keras import fixture_data, probe_inputs, public_reference
-from grader.evaluators.tflite import AGREEMENT, deviation, weight_share
+from grader.judging.evaluators.tflite import AGREEMENT, deviation, weight_share
+from grader.sandbox.recipes.keras import fixture_data, probe_inputs, public_reference
 from grader.testing import build
 
 FIXTURE = "mlp"

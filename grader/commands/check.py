@@ -26,8 +26,8 @@ def check(exercise_id: str | None, path: Path | None, notebook: bool, sandbox: s
 
     Exit status 0 when every public test passes, 1 otherwise.
     """
-    from grader.course import Course
-    from grader.local_check import find_target
+    from grader.course.model import Course
+    from grader.learner_tools.check import find_target
 
     course = Course()
     target = find_target(course, exercise_id, path, notebook)
@@ -38,7 +38,7 @@ def check(exercise_id: str | None, path: Path | None, notebook: bool, sandbox: s
 def _sandbox(sandbox: str, unsandboxed: bool):
     """It is the learner's own code: without a sandbox the check still runs, with a warning."""
     from grader.console import warn
-    from grader.sandbox import Sandbox, SandboxUnavailable, choose
+    from grader.sandbox.launch import Sandbox, SandboxUnavailable, choose
 
     unsandboxed = unsandboxed or sandbox == "none"
     try:
@@ -57,8 +57,8 @@ def _check(course, target, sandbox, results_file: Path | None) -> int:
 
     from grader.console import console, warn
     from grader.errors import ExitCode
-    from grader.feedback import render_problems, render_result, render_summary
-    from grader.local_check import CheckEnd, display, public_points, run_check
+    from grader.learner_tools.check import CheckEnd, display, public_points, run_check
+    from grader.learner_tools.feedback import render_problems, render_result, render_summary
 
     exercise = target.exercise
     for warning in target.warnings:

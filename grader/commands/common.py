@@ -4,14 +4,14 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from grader.course import Course, Exercise
+from grader.course.model import Course, Exercise
 from grader.learner_text import shorten
-from grader.results import GradeResult
+from grader.record.results import GradeResult
 
 
 def load_exercise(course: Course, exercise_id: str, param_hint: str = "--exercise") -> Exercise:
     """The exercise, or an unknown-exercise error that names the option it came from."""
-    from grader.course import UnknownExercise
+    from grader.course.model import UnknownExercise
 
     try:
         return course.exercise(exercise_id)
@@ -20,7 +20,7 @@ def load_exercise(course: Course, exercise_id: str, param_hint: str = "--exercis
         raise
 
 
-SANDBOX_CHOICES = ("auto", "bwrap", "landlock", "none")  # grader.sandbox.CHOICES, without importing it here
+SANDBOX_CHOICES = ("auto", "bwrap", "landlock", "none")  # grader.sandbox.launch.CHOICES, without importing it here
 
 
 def sandbox_options(command):
@@ -35,7 +35,7 @@ def sandbox_options(command):
 def require_sandbox(sandbox: str, unsandboxed: bool = False):
     """The sandbox instructor grading uses; it refuses to run learner code unconfined unless told to."""
     from grader.console import warn
-    from grader.sandbox import Sandbox, SandboxUnavailable, choose
+    from grader.sandbox.launch import Sandbox, SandboxUnavailable, choose
 
     try:
         chosen = choose("none" if unsandboxed else sandbox)

@@ -27,7 +27,7 @@ def build(out_dir: Path, exercises: tuple[str, ...]) -> None:
     parts.json maps Coursera part ids to exercise ids (each part id is the
     exercise id until you edit it); rebuilding keeps your edits.
     """
-    from grader.course import Course, UnknownExercise
+    from grader.course.model import Course, UnknownExercise
     from grader.platforms.coursera import build as build_context
 
     try:

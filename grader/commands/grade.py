@@ -67,13 +67,13 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
     same command again grades only submissions whose content or tests changed.
     Exit status 0 when grading ran, whatever the scores; 130 when interrupted.
     """
-    from grader.batch import run_batch
+    from grader.batch.coordinator import run_batch
+    from grader.batch.engines import engine_for
     from grader.commands.common import load_exercise, require_sandbox, summary_table
     from grader.console import console
-    from grader.course import Course
-    from grader.engines import engine_for
-    from grader.gradebook import default_path
-    from grader.run import Job, submission_names
+    from grader.course.model import Course
+    from grader.grading.run import Job, submission_names
+    from grader.record.gradebook import default_path
 
     course = Course()
     exercise = load_exercise(course, exercise_id)

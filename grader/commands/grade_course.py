@@ -28,15 +28,15 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     """
     from rich.markup import escape
 
-    from grader.batch import run_batch
-    from grader.discovery import NoSubmissions, discover_class
+    from grader.batch.coordinator import run_batch
+    from grader.batch.engines import engine_for
     from grader.commands.common import load_exercise, require_sandbox
     from grader.console import console, warn
-    from grader.course import Course
-    from grader.engines import engine_for
-    from grader.gradebook import default_path
-    from grader.report.terminal import class_summary
-    from grader.run import Job
+    from grader.course.model import Course
+    from grader.grading.run import Job
+    from grader.intake.discovery import NoSubmissions, discover_class
+    from grader.record.gradebook import default_path
+    from grader.record.report.terminal import class_summary
 
     course = Course()
     for exercise_id in only:

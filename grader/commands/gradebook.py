@@ -18,7 +18,7 @@ def _location(command):
 
 
 def _open(output_dir: Path, gradebook_path: Path | None):
-    from grader.gradebook import open_existing
+    from grader.record.gradebook import open_existing
 
     return open_existing(gradebook_path, output_dir)
 
@@ -70,7 +70,7 @@ def history(output_dir: Path, gradebook_path: Path | None, learner: str | None, 
             hashes: bool) -> None:
     """Every grading run, oldest first (of LEARNER, if given)."""
     from grader.console import console
-    from grader.report.terminal import history_table
+    from grader.record.report.terminal import history_table
 
     with _open(output_dir, gradebook_path) as book:
         runs = book.history(learner, exercise)

@@ -27,7 +27,7 @@ def gradescope() -> None:
 def build(out_zip: Path, exercise_id: str, hidden_as: str) -> None:
     """Write the autograder zip OUT_ZIP for one exercise (upload it in the assignment's Configure Autograder)."""
     from grader.commands.common import load_exercise
-    from grader.course import Course
+    from grader.course.model import Course
     from grader.platforms.gradescope import build as build_zip
 
     course = Course()

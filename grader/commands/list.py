@@ -17,10 +17,10 @@ def list_exercises(directory: Path) -> None:
     from rich.text import Text
 
     from grader.console import console
-    from grader.course import Course
-    from grader.local_check import display
-    from grader.points import exercise_points
-    from grader.workspace import ago, latest_checks
+    from grader.course.model import Course
+    from grader.course.points import exercise_points
+    from grader.learner_tools.check import display
+    from grader.learner_tools.workspace import ago, latest_checks
 
     checks = latest_checks(directory)
     rows, broken = Course().exercises_in_course_order()

@@ -11,8 +11,8 @@ def notebooks(check: bool) -> None:
     import nbformat
 
     from grader.console import console
-    from grader.course import Course
-    from grader.notebooks import StaleNotebooks, module_to_notebook
+    from grader.course.model import Course
+    from grader.intake.notebooks import StaleNotebooks, module_to_notebook
 
     stale = []
     for exercise in Course().exercises():

@@ -20,8 +20,8 @@ def release(out: Path, keep_on_leak: bool) -> None:
     found and exits 1.
     """
     from grader.console import console
-    from grader.course import Course
-    from grader.release import release as make_release
+    from grader.course.model import Course
+    from grader.instructor_tools.release import release as make_release
 
     bundle = make_release(Course(), out, keep_on_leak=keep_on_leak)
     console.print(f"Learner bundle: [bold]{bundle.root}[/bold] ({len(bundle.files)} files, "

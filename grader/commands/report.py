@@ -17,8 +17,8 @@ def assignment_options(command):
 
 def chosen(assignment_file: Path | None, exercises: tuple[str, ...]):
     """The assignment the options name (an ``AssignmentError`` says what is wrong)."""
-    from grader.assignment import chosen_assignment
-    from grader.course import Course
+    from grader.course.assignment import chosen_assignment
+    from grader.course.model import Course
 
     return chosen_assignment(Course(), assignment_file, exercises)
 
@@ -40,8 +40,8 @@ def report(output_dir: Path, gradebook_path: Path | None, report_dir: Path | Non
     Totals count the assigned exercises at their full points, whoever submitted what.
     """
     from grader.console import console
-    from grader.gradebook import GradebookError, open_existing
-    from grader.report.render import write_report
+    from grader.record.gradebook import GradebookError, open_existing
+    from grader.record.report.render import write_report
 
     target = report_dir or output_dir / "report"
     assignment = chosen(assignment_file, exercises)

@@ -19,8 +19,8 @@ def start(exercise_id: str, directory: Path | None, notebook: bool, force: bool)
     Nothing you wrote is ever replaced unless you add --force.
     """
     from grader.commands.common import load_exercise
-    from grader.course import Course
-    from grader.exercise_start import start_exercise
+    from grader.course.model import Course
+    from grader.learner_tools.start import start_exercise
 
     exercise = load_exercise(Course(), exercise_id, param_hint="ID")
     target = directory if directory is not None else Path(exercise.id)

@@ -1,4 +1,4 @@
-"""``hml validate``: is every exercise fit to hand out and to grade? (``grader/validation.py`` checks.)"""
+"""``hml validate``: is every exercise fit to hand out and to grade? (``grader/instructor_tools/validation.py`` checks.)"""
 from __future__ import annotations
 
 import time
@@ -26,9 +26,9 @@ def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, 
     """
     from grader.commands.common import require_sandbox
     from grader.console import console
-    from grader.course import Course
+    from grader.course.model import Course
     from grader.errors import ExitCode
-    from grader.validation import exercises_to_validate, validate_course
+    from grader.instructor_tools.validation import exercises_to_validate, validate_course
 
     course = Course()
     ids = exercises_to_validate(course, list(exercise_ids))
@@ -56,7 +56,7 @@ def _show(verdicts, elapsed: float) -> None:
     from rich.table import Table
 
     from grader.console import console
-    from grader.validation import KINDS
+    from grader.instructor_tools.validation import KINDS
 
     table = Table(title="Course validation", box=box.SIMPLE_HEAD)
     table.caption = ("ref, py, ipynb: the score of the reference, the starter module and the starter notebook; "

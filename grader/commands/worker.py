@@ -1,4 +1,4 @@
-"""``hml worker``: a Celery worker node that grades tasks from a Redis broker (see grader/cluster.py)."""
+"""``hml worker``: a Celery worker node that grades tasks from a Redis broker (see grader/batch/cluster.py)."""
 from __future__ import annotations
 
 import os
@@ -30,7 +30,7 @@ def worker(broker: str, concurrency: int, queues: str, cache_dir: Path | None, v
     against other tests is refused, with the reason) and bubblewrap or Landlock:
     without a sandbox it refuses to start, unless told --sandbox none.
     """
-    from grader.cluster import app, check_broker, configure
+    from grader.batch.cluster import app, check_broker, configure
     from grader.commands.common import require_sandbox
 
     chosen = require_sandbox(sandbox, unsandboxed)

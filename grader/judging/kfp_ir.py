@@ -30,8 +30,8 @@ from typing import Any
 import yaml
 
 from grader import lean_imports
-from grader.kinds import TimedOut
 from grader.learner_text import shorten
+from grader.record.kinds import TimedOut
 
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024  # a compiled package of these exercises is ~20 KB
 
@@ -559,16 +559,16 @@ def _balanced(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- local runs
-# The learner's worker compiles (``grader.recipes.kfp.compile_objects``); the
+# The learner's worker compiles (``grader.sandbox.recipes.kfp.compile_objects``); the
 # pipeline runner, which never imports the learner's module, runs the packages
-# (``grader.recipes.kfp_local.run``). These start runs and read their reports.
+# (``grader.sandbox.recipes.kfp_local.run``). These start runs and read their reports.
 
 def run_jobs(learner, runner, jobs: list[dict], timeout: float) -> list[dict]:
     """Compile what each job names in the learner's worker, then run the packages in ``runner``.
 
     A job: ``{"pipeline" or "component": name, "arguments": {...}, "timeout": s,
     "artifacts": {input: {"content": bytes, "type": "Dataset"}}}``. One report
-    per job (see ``grader.recipes.kfp_local.run``); a job whose object does
+    per job (see ``grader.sandbox.recipes.kfp_local.run``); a job whose object does
     not compile gets a report that says so (``"stage": "compile"``).
     """
     names = list(dict.fromkeys(job.get("pipeline") or job.get("component") for job in jobs))

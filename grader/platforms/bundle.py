@@ -18,7 +18,7 @@ import jinja2
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from grader.course import Course
+from grader.course.model import Course
 from grader.errors import GraderError
 
 DISTRIBUTION = "hml-grader"

@@ -17,10 +17,10 @@ import io
 
 from typing import TYPE_CHECKING
 
-from grader.gradebook import Gradebook
+from grader.record.gradebook import Gradebook
 
 if TYPE_CHECKING:  # pragma: no cover
-    from grader.assignment import Assignment
+    from grader.course.assignment import Assignment
 
 IDENTITY_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "Points Possible"
@@ -28,8 +28,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export(book: Gradebook, assignment: "Assignment | None" = None) -> str:
-    """The CSV: a column per assigned exercise, each possible points from the exercise (grader.assignment)."""
-    from grader.assignment import or_whole_course
+    """The CSV: a column per assigned exercise, each possible points from the exercise (grader.course.assignment)."""
+    from grader.course.assignment import or_whole_course
 
     assignment = or_whole_course(assignment)
     runs = book.assigned(assignment, tests=False)

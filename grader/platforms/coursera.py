@@ -23,11 +23,11 @@ import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader.course import Course
+from grader.course.model import Course
 from grader.errors import GraderError
 from grader.platforms import bundle, learner_view
 from grader.platforms.submission import submitted
-from grader.results import GradeResult
+from grader.record.results import GradeResult
 
 BASE_IMAGE = "python:3.11-slim-bookworm"
 HOME = "/opt/hml"
@@ -113,8 +113,8 @@ def run(shared: Path, part_id: str | None, *, sandbox: str = "auto", parts: Path
 
     Never raises for a bad submission or a broken grader: either way the files are written.
     """
-    from grader.sandbox import choose
-    from grader.run import grade_one
+    from grader.grading.run import grade_one
+    from grader.sandbox.launch import choose
 
     shared = Path(shared)
     try:

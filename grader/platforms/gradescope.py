@@ -24,12 +24,12 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from grader.course import Course
+from grader.course.model import Course
 from grader.errors import GraderError
+from grader.learner_text import shorten
 from grader.platforms import bundle, learner_view
 from grader.platforms.submission import submitted
-from grader.learner_text import shorten
-from grader.results import GradeResult
+from grader.record.results import GradeResult
 
 CONFIG_FILE = "hml_gradescope.json"
 HIDDEN_AS = ("hidden", "after_due_date", "after_published")
@@ -104,8 +104,8 @@ def run(root: Path, *, sandbox: str = "auto", config: Path | None = None, course
 
     Never raises: a grader failure prints its details and writes no results.
     """
-    from grader.run import grade_one
-    from grader.sandbox import choose
+    from grader.grading.run import grade_one
+    from grader.sandbox.launch import choose
 
     root = Path(root)
     try:

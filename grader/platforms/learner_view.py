@@ -1,12 +1,12 @@
-"""The words platforms show around a learner's view of a grading (``grader.learner_view``).
+"""The words platforms show around a learner's view of a grading (``grader.record.learner_view``).
 
 A refused submission says why; a grader failure says it was the grader's, not
 the learner's, and its details stay in the platform's instructor log.
 """
 from __future__ import annotations
 
-from grader.learner_view import learner_view
-from grader.results import GradeResult
+from grader.record.learner_view import learner_view
+from grader.record.results import GradeResult
 
 GRADER_FAILURE = ("The grader could not finish grading this submission because of a problem on the grader's "
                   "side, not in your code. No score was recorded for it: please submit again later, and tell "
@@ -15,7 +15,7 @@ REFUSED = "Your submission could not be graded: {reason}"
 NO_TESTS = "No tests ran on this submission."
 
 
-# The rows themselves are decided in one place for every output: grader/learner_view.py.
+# The rows themselves are decided in one place for every output: grader/record/learner_view.py.
 rows = learner_view
 
 

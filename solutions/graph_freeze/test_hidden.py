@@ -10,7 +10,7 @@ than the variable op types of the grader's own fixed list.
 import numpy as np
 import pytest
 
-from grader.recipes.keras import fixture_data
+from grader.sandbox.recipes.keras import fixture_data
 from grader.testing import LearnerError, build
 
 FIXTURE = "mlp_b"

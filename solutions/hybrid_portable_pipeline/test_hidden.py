@@ -5,9 +5,9 @@ next to this file: the lab's basic pipeline, a pipeline with parameters of
 every type, a pipeline without parameters) by kfp's compiler in the evaluator,
 once per batch, and written into the learner's scratch directory. The learner's
 ``vertex_job`` builds a real ``aiplatform.PipelineJob`` offline with anonymous
-credentials; the job never crosses: ``grader/recipes/aiplatform.py`` reads its
+credentials; the job never crosses: ``grader/sandbox/recipes/aiplatform.py`` reads its
 raw facts (the resource's protobuf bytes, its parent, clients and credentials)
-without running any code of the job, and ``grader/evaluators/vertex.py`` turns
+without running any code of the job, and ``grader/judging/evaluators/vertex.py`` turns
 them into the resource dict and placement checked here, in a process that
 never imported learner code.
 

@@ -34,8 +34,8 @@ wrong, in the course's fixed terms.
 """
 import pytest
 
-from grader.evaluators.tflite import AGREEMENT, deviation
-from grader.recipes.keras import fixture_data, probe_inputs
+from grader.judging.evaluators.tflite import AGREEMENT, deviation
+from grader.sandbox.recipes.keras import fixture_data, probe_inputs
 from grader.testing import LearnerError, build
 
 SLACK = 1.01

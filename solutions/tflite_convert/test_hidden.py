@@ -11,8 +11,8 @@ numbers) or the learner's own exception messages (those may echo inputs).
 import numpy as np
 import pytest
 
-from grader.evaluators.tflite import weight_share
-from grader.recipes.keras import fixture_data
+from grader.judging.evaluators.tflite import weight_share
+from grader.sandbox.recipes.keras import fixture_data
 from grader.testing import LearnerError, build
 
 FIXTURE = "mlp_b"

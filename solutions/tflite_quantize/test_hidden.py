@@ -12,8 +12,8 @@ which can quote the hidden calibration data, nor any measured number.
 """
 import pytest
 
-from grader.recipes.keras import fixture_data, probe_inputs
-from grader.evaluators.tflite import AGREEMENT, deviation, weight_share
+from grader.judging.evaluators.tflite import AGREEMENT, deviation, weight_share
+from grader.sandbox.recipes.keras import fixture_data, probe_inputs
 from grader.testing import LearnerError, build
 
 FIXTURE = "mlp_b"

@@ -4,7 +4,7 @@ import importlib
 
 def place(workload):
     reached = []
-    for name in ("grader.evaluators.tflite", "grader.evaluators.keras", "grader.judging.kfp_ir"):
+    for name in ("grader.judging.evaluators.tflite", "grader.judging.evaluators.keras", "grader.judging.kfp_ir"):
         try:
             importlib.import_module(name)
             reached.append(name)

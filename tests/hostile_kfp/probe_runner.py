@@ -17,7 +17,7 @@ def probe(grader_dir: str, solutions_dir: str) -> str:
                 line = cmd.read()
         except OSError:
             continue
-        if b"grader.worker" not in line or b"def probe(" in line:  # the task's own shells quote this source
+        if b"grader.sandbox.server" not in line or b"def probe(" in line:  # the task's own shells quote this source
             continue
         seen["runner_found"] = True
         for key, action in (("runner_mem", lambda: open(f"/proc/{entry}/mem", "rb").read(1)),

@@ -1,6 +1,6 @@
 # Appended to broken.py: replaces the grader's local-run recipe to report runs that never happened.
 # ---- the cheat: replace the grader's "trusted" recipe inside this (learner-owned) worker
-import grader.recipes.kfp as _recipes
+import grader.sandbox.recipes.kfp as _recipes
 
 def _fake(job):
     args = dict(job.get("arguments") or {})

@@ -1,6 +1,6 @@
 # A module whose call leaves a process in a session of its own and returns its pid.
 # Without a PID namespace (Landlock), killing the worker's process group misses it;
-# only a uid of the worker's own lets the grader find it (grader/learner.py, _kill_uid).
+# only a uid of the worker's own lets the grader find it (grader/sandbox/proxy.py, _kill_uid).
 import subprocess
 
 

@@ -1,14 +1,14 @@
 # Run by test_security_redteam.py as a stand-in for the trusted pytest process: it starts
 # one Landlock worker on daemon.py, has it leave a daemon, prints both pids, then waits to
-# be SIGKILLed (as grader.run._kill does to a pytest past RUN_TIMEOUT, or on cancel).
+# be SIGKILLed (as grader.grading.run._kill does to a pytest past RUN_TIMEOUT, or on cancel).
 import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, sys.argv[1])
-from grader.learner import Worker, WorkerSpec  # noqa: E402
-from grader.sandbox import Sandbox  # noqa: E402
+from grader.sandbox.launch import Sandbox  # noqa: E402
+from grader.sandbox.proxy import Worker, WorkerSpec  # noqa: E402
 
 worker = Worker(WorkerSpec(module_dir=Path(sys.argv[2]), module_name="daemon", sandboxed=Sandbox.LANDLOCK))
 worker.wait_ready()

@@ -80,7 +80,7 @@ def feedback(test, exercise) -> str:
     """What the learner reads for a test: its message, and for a public test the hints `hml check` adds."""
     if test.visibility == "hidden" or exercise is None:
         return test.output
-    from grader.explain import explain
+    from grader.grading.explain import explain
 
     return "\n".join([test.output] + [hint.text for hint in explain(test.output, exercise)])
 

@@ -1,0 +1,76 @@
+"""Where grading runs: one interface, two engines.
+
+The batch coordinator (``grader.batch.coordinator.run_batch``) decides what to grade and
+records what comes back; an engine only grades. ``run`` calls ``on_start``
+when a submission starts and ``on_done`` (in the calling thread) when its
+result is in, and raises ``KeyboardInterrupt`` when stopped, after handing
+over every result that finished. ``problems`` lists submissions an engine
+could not grade for a reason that is not the submission's (they stay
+ungraded, for the next run).
+
+- ``LocalEngine``: a pool of gradings on this machine (``--jobs``).
+- ``grader.batch.cluster.CeleryEngine``: Celery workers over Redis, on many machines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
+
+from grader.errors import ExitCode, GraderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from grader.batch.plan import Planned
+    from grader.course.model import Course
+    from grader.grading.run import Job
+    from grader.record.results import GradeResult
+    from grader.sandbox.launch import Sandbox
+
+
+class Engine(Protocol):
+    problems: list[str]
+
+    def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
+            on_done: Callable[["Job", "GradeResult"], None]) -> None: ...
+
+
+@dataclass
+class LocalEngine:
+    """Up to ``workers`` gradings at once on this machine, sharing a batch cache under ``cache_root``."""
+
+    cache_root: Path
+    workers: int = 1
+    sandbox: "Sandbox | bool" = True
+    pytest_args: tuple[str, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+    def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
+            on_done: Callable[["Job", "GradeResult"], None]) -> None:
+        from grader.grading import batch_cache
+        from grader.grading.run import grade_many
+
+        suites = {id(item.job): item.suite_hash for item in items}
+        grade_many([item.job for item in items], course=course, workers=self.workers, sandboxed=self.sandbox,
+                   on_done=on_done, on_start=on_start, pytest_args=self.pytest_args,
+                   cache_dirs=lambda job: batch_cache.folder(self.cache_root, job.exercise, suites[id(job)]),
+                   warm_first=batch_cache.cold(((item.job.exercise, item.suite_hash) for item in items),
+                                               self.cache_root))
+
+
+class NoBroker(GraderError):
+    """``--engine celery`` without a broker to send the tasks to."""
+
+    exit_code = ExitCode.USAGE
+    param_hint = "--broker"
+
+
+def engine_for(kind: str, broker: str | None, jobs: int, sandbox, cache_root: Path) -> Engine:
+    """The engine the batch commands grade with: ``local`` (``jobs`` at once) or ``celery`` (over ``broker``)."""
+    if kind == "local":
+        return LocalEngine(cache_root, jobs, sandbox)
+    if not broker:
+        raise NoBroker("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
+    from grader.batch.cluster import CeleryEngine, check_broker
+
+    check_broker(broker)
+    return CeleryEngine(broker)

@@ -1,0 +1,1 @@
+"""The instructor's tools: validating the course and releasing the learner bundle."""

@@ -1,0 +1,1 @@
+"""The learner's tools: starting an exercise in a workspace and checking it locally with feedback."""

@@ -1,0 +1,248 @@
+"""From a gradebook to a static report: numbers here, markup in ``templates/``.
+
+``write_report(gradebook, out_dir)`` writes ``index.html`` (the class
+overview, for instructors), ``learners/<learner>.html`` (one page per
+learner, fit to hand to that learner: it links nowhere, and shows what
+``grader.record.learner_view`` allows), ``grades.csv``, and with ``junit=True``
+``junit/<learner>/<exercise>.xml``. Only the assignment's exercises are
+shown, and its points are every total's maximum (``grader.course.assignment``).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import markupsafe
+
+from grader.course.assignment import Assignment, or_whole_course
+from grader.learner_text import shorten
+from grader.record.gradebook import Gradebook, Run
+from grader.record.kinds import Kind
+from grader.record.learner_view import learner_view
+from grader.record.report.charts import column_chart, row_chart
+
+TEMPLATES = Path(__file__).with_name("templates")
+ERROR_FEEDBACK = ("The grader could not finish grading this submission. This is not a mark against you: "
+                  "your instructor has the details.")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+
+
+def slug(name: str) -> str:
+    """A file name for a learner: the name itself when it is plain, else a readable part and a digest."""
+    if _SAFE_NAME.match(name):
+        return name
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")[:40] or "learner"
+    return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def _first_line(text: str | None, limit: int = 200) -> str:
+    for line in (text or "").strip().splitlines():
+        if line.strip():
+            return shorten(line.strip(), limit)
+    return ""
+
+
+def _pct(score: float, maximum: float) -> float:
+    return 100.0 * score / maximum if maximum else 0.0
+
+
+@dataclass
+class TestStat:
+    exercise: str
+    name: str
+    visibility: str
+    points: float
+    passed: int = 0
+    total: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class LearnerView:
+    name: str
+    slug: str
+    runs: dict[str, Run]
+    total: float
+    maximum: float
+
+    @property
+    def pct(self) -> float:
+        return _pct(self.total, self.maximum)
+
+
+def _timed_out(run: Run) -> list[str]:
+    return [t.name for t in run.tests if t.kind is Kind.TIMEOUT]
+
+
+def common_failures(runs: list[Run], limit: int = 15) -> list[dict]:
+    """Failure messages by how many submissions met them (a message failing 20 tests of one submission counts once)."""
+    submissions: dict[tuple[str, str], set[int]] = defaultdict(set)
+    tests: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for run in runs:
+        if run.status != "graded":
+            continue  # a refused or broken submission says nothing about a test's difficulty
+        for test in run.tests:
+            if not test.passed:
+                key = (run.exercise, _first_line(test.output) or "(no message)")
+                submissions[key].add(run.id)
+                tests[key].add(test.name)
+    ranked = sorted(submissions, key=lambda key: (-len(submissions[key]), key))
+    return [{"exercise": e, "message": m, "count": len(submissions[(e, m)]), "tests": sorted(tests[(e, m)])}
+            for e, m in ranked[:limit]]
+
+
+def class_overview(runs: list[Run], assignment: Assignment) -> dict:
+    """Everything the overview page shows, from each learner's latest runs of the assigned exercises."""
+    runs = [r for r in runs if r.exercise in assignment]
+    exercises, maxima, course_max = assignment.exercises, assignment.maxima, assignment.total
+    by_learner: dict[str, dict[str, Run]] = defaultdict(dict)
+    for run in runs:
+        by_learner[run.learner][run.exercise] = run
+    learners = [LearnerView(name, slug(name), own, round(sum(r.score for r in own.values()), 6), course_max)
+                for name, own in sorted(by_learner.items())]
+
+    bins = [0] * 10
+    for learner in learners:
+        bins[min(int(learner.pct // 10), 9)] += 1
+    distribution = column_chart("Learners by total score (%)",
+                                [(f"{10 * i}–{10 * i + 10}", n, str(n)) for i, n in enumerate(bins)],
+                                y_label="learners", counts=True)
+
+    per_exercise = []
+    for exercise in exercises:
+        own = [r for r in runs if r.exercise == exercise]
+        graded = [r for r in own if r.status == "graded"]
+        mean = sum(r.score for r in own) / len(own) if own else 0.0
+        per_exercise.append({
+            "exercise": exercise, "submissions": len(own), "mean": mean, "max": maxima[exercise],
+            "mean_pct": _pct(mean, maxima[exercise]),
+            "full": sum(1 for r in graded if r.score == maxima[exercise]),
+            "refused": sum(1 for r in own if r.status == "refused"),
+            "errors": sum(1 for r in own if r.status == "error"),
+            "timeouts": sum(1 for r in own if r.timeouts),
+            "mean_time": sum(r.execution_time for r in own) / len(own) if own else 0.0,
+        })
+    exercise_chart = row_chart("Mean score per exercise (% of its points)",
+                               [(e["exercise"], e["mean_pct"], f"{e['mean_pct']:.0f}%") for e in per_exercise],
+                               x_max=100.0)
+
+    stats: dict[tuple[str, str], TestStat] = {}
+    for run in runs:
+        if run.status != "graded":
+            continue
+        for test in run.tests:
+            stat = stats.setdefault((run.exercise, test.nodeid),
+                                    TestStat(run.exercise, test.name, test.visibility, test.max_score))
+            stat.total += 1
+            stat.passed += test.passed
+    test_stats = sorted(stats.values(), key=lambda s: (s.rate, s.exercise, s.name))
+
+    timeouts = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "count": r.timeouts,
+                 "tests": _timed_out(r) or ["(the whole grading)"]} for r in runs if r.timeouts]
+    refusals = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "reason": r.refused}
+                for r in runs if r.status == "refused"]
+    errors = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
+               "reason": _first_line(r.error, 300)} for r in runs if r.status == "error"]
+    slowest = sorted(runs, key=lambda r: -r.execution_time)[:10]
+
+    return {
+        "exercises": exercises, "maxima": maxima, "course_max": course_max, "learners": learners,
+        "distribution": distribution, "per_exercise": per_exercise, "exercise_chart": exercise_chart,
+        "test_stats": test_stats, "common_failures": common_failures(runs), "timeouts": timeouts,
+        "timed_out_tests": sum(r.timeouts for r in runs), "refusals": refusals, "errors": errors,
+        "slowest": [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
+                     "seconds": r.execution_time, "status": r.status} for r in slowest],
+        "mean_pct": sum(l.pct for l in learners) / len(learners) if learners else 0.0,
+        "submissions": len(runs),
+    }
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["points"] = lambda value: f"{round(value, 2):g}"
+    env.filters["pct"] = lambda value: f"{value:.0f}%"
+    env.filters["seconds"] = lambda value: f"{value:.1f} s"
+    # Long identifiers (exercise ids) may wrap after their underscores, so wide tables still fit.
+    env.filters["breakable"] = lambda text: markupsafe.Markup("_<wbr>").join(
+        markupsafe.escape(part) for part in str(text).split("_"))
+    return env
+
+
+def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | None = None, junit: bool = False,
+                 title: str = "Grading report") -> Path:
+    """Write the whole report; return the path of ``index.html``.
+
+    ``assignment``: the exercises that count (default: every exercise of the course).
+    """
+    out_dir = Path(out_dir)
+    (out_dir / "learners").mkdir(parents=True, exist_ok=True)
+    assignment = or_whole_course(assignment)
+    runs = book.assigned(assignment)
+    env = _environment()
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    overview = class_overview(runs, assignment)
+    common = {"title": title, "generated": generated, "css": (TEMPLATES / "report.css").read_text()}
+    _write(out_dir / "index.html", env.get_template("index.html.j2").render(**common, **overview))
+    for learner in overview["learners"]:
+        sections = []
+        for exercise in overview["exercises"]:
+            run = learner.runs.get(exercise)
+            sections.append({"exercise": exercise, "max": overview["maxima"][exercise], "run": run,
+                             "tests": learner_view(run) if run else [],
+                             "error": ERROR_FEEDBACK if run is not None and run.status == "error" else ""})
+        html = env.get_template("learner.html.j2").render(**common, learner=learner, sections=sections,
+                                                          course_max=overview["course_max"])
+        _write(out_dir / "learners" / f"{learner.slug}.html", html)
+    _write(out_dir / "grades.csv", book.export_csv(assignment))
+    if junit:
+        for run in runs:
+            _write(out_dir / "junit" / slug(run.learner) / f"{run.exercise}.xml", junit_xml(run))
+    return out_dir / "index.html"
+
+
+def junit_xml(run: Run) -> str:
+    """One submission as JUnit XML; hidden tests carry no message beyond pass or fail."""
+    failures = sum(1 for t in run.tests if not t.passed)
+    suites = ET.Element("testsuites", name=f"{run.learner} {run.exercise}")
+    suite = ET.SubElement(suites, "testsuite", name=run.exercise, tests=str(len(run.tests)),
+                          failures=str(failures), errors=str(int(run.status == "error")), skipped="0",
+                          time=f"{run.execution_time:.3f}", timestamp=run.graded_at)
+    properties = ET.SubElement(suite, "properties")
+    for key, value in (("learner", run.learner), ("score", f"{run.score:g}"), ("max_score", f"{run.max_score:g}"),
+                       ("status", run.status), ("content_hash", run.content_hash)):
+        ET.SubElement(properties, "property", name=key, value=value)
+    if run.refused:
+        ET.SubElement(properties, "property", name="refused", value=run.refused)
+    for test in run.tests:
+        case = ET.SubElement(suite, "testcase", classname=f"{run.exercise}.{slug(run.learner)}", name=test.name,
+                             time=f"{test.duration:.3f}")
+        if not test.passed:
+            visible = test.public
+            message = _first_line(test.output) if visible else "hidden test failed"
+            failure = ET.SubElement(case, "failure", message=message or "failed",
+                                    type="hidden" if not visible else "AssertionError")
+            if visible:
+                failure.text = test.output
+    if run.status == "error":
+        ET.SubElement(ET.SubElement(suite, "testcase", classname=run.exercise, name="grading"), "error",
+                      message="the grader could not finish grading this submission")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

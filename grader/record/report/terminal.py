@@ -1,0 +1,92 @@
+"""Tables for the terminal that stay readable at 80 columns.
+
+Values are never cut: learners' names fold onto further lines, timestamps
+are split into date and time, and what does not fit (content and suite
+hashes) is shown on request. ``class_summary`` is the grading summary: one
+row per learner and exercise, so its width does not grow with the number of
+exercises.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+
+def _when(iso: str) -> str:
+    """``2026-01-31T12:00:00+00:00`` as ``2026-01-31`` over ``12:00:00`` (UTC, as recorded)."""
+    date, _, rest = iso.partition("T")
+    return f"{date}\n{rest[:8]}" if rest else date
+
+
+def history_table(runs, *, hashes: bool = False) -> Table:
+    """Every run: number, when, who, what, score, status, time; ``hashes`` adds the content and suite
+    hashes under the exercise."""
+    title = "Grading history (UTC" + ("; under each exercise: content and test-suite hashes)" if hashes else ")")
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("run", justify="right", no_wrap=True)
+    table.add_column("graded", no_wrap=True)
+    table.add_column("learner", overflow="fold")
+    table.add_column("exercise", no_wrap=True)  # exercise ids are short enough for one line
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    for run in runs:
+        exercise = f"{run.exercise}\n{run.content_hash[:8]} {run.suite_hash[:8]}" if hashes else run.exercise
+        table.add_row(str(run.id), _when(run.graded_at), escape(run.learner), exercise,
+                      f"{run.score:g}/{run.max_score:g}", run.status, f"{run.execution_time:.1f}s")
+    return table
+
+
+def class_table(rows: list[tuple[str, str, float | None, float, str]],
+                totals: dict[str, tuple[float, float]]) -> Table:
+    """The grading summary: (learner, exercise, score, maximum, note) rows, then each learner's total.
+    A score of None (not graded) shows as a dash, never as 0."""
+    table = Table(title="Class summary", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("learner", overflow="fold")
+    table.add_column("exercise", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold")
+    previous = None
+    for learner, exercise, score, maximum, note in rows:
+        shown = escape(learner) if learner != previous else ""
+        if previous is not None and learner != previous:
+            table.add_row(*_total_row(previous, totals), end_section=True)
+        table.add_row(shown, exercise, f"{'—' if score is None else f'{score:g}'}/{maximum:g}", note)
+        previous = learner
+    if previous is not None:
+        table.add_row(*_total_row(previous, totals), end_section=True)
+    return table
+
+
+def _total_row(learner: str, totals: dict[str, tuple[float, float]]) -> list[str]:
+    score, maximum = totals[learner]
+    pct = f" ({100 * score / maximum:.0f}%)" if maximum else ""
+    return ["", "[bold]total[/bold]", f"[bold]{score:g}/{maximum:g}[/bold]", pct.strip()]
+
+
+def class_summary(root: Path, course, jobs_list, outcome) -> Table:
+    """One row per learner and exercise, totals out of what was assigned (ROOT/assignment.toml, else the
+    course); a submission an interrupted run did not grade says so instead of counting as 0."""
+    from grader.course.assignment import FILE_NAME, assignment, read_assignment
+
+    assigned = read_assignment(course, root / FILE_NAME) if (root / FILE_NAME).is_file() else assignment(course)
+    rows, totals = [], {}
+    for job, result in zip(jobs_list, outcome.per_job):
+        maximum = assigned.maxima.get(job.exercise.id, result.max_score if result else 0.0)
+        if result is None:
+            rows.append((job.who, job.exercise.id, None, maximum, "not graded yet"))
+            continue
+        note = "refused" if result.refused else "grader error" if result.error else ""
+        if job.exercise.id not in assigned:
+            note = (note + "; " if note else "") + "not assigned"
+        rows.append((job.who, job.exercise.id, result.score, maximum, note))
+        if job.exercise.id in assigned:
+            score, _ = totals.get(job.who, (0.0, assigned.total))
+            totals[job.who] = (round(score + result.score, 6), assigned.total)
+    for learner, *_ in rows:
+        totals.setdefault(learner, (0.0, assigned.total))
+    return class_table(rows, totals)
+
