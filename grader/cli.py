@@ -69,7 +69,7 @@ COMMANDS = {
     "check": "grader.commands.check:check",
     "coursera": "grader.commands.coursera:coursera",
     "gradescope": "grader.commands.gradescope:gradescope",
-    "quiz": "grader.quiz.cli:quiz",
+    "quiz": "grader.commands.quiz:quiz",
     "worker": "grader.commands.worker:worker",
 }
 

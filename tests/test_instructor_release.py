@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.course.model import Course
-from grader.instructor_tools.release import distinctive_lines, kind_of, public_material
+from grader.instructor_tools.release import distinctive_lines, public_material, secret_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 HML = [sys.executable, "-m", "grader.cli"]
@@ -84,7 +84,7 @@ def test_bundle_holds_no_file_or_line_of_solutions(bundle, course):
                                                                 f"is a copy of {label}"
         if secret.name.startswith("test_"):
             assert not [n for n in files if Path(n).name == secret.name], f"{secret.name} is in the bundle"
-        lines = distinctive_lines(data.decode("utf-8", "replace"), public[kind_of(secret)])
+        lines = distinctive_lines(data.decode("utf-8", "replace"), public[secret_kind(secret)])
         checked_lines += len(lines)
         for name, text in texts.items():
             flat = " ".join(text.split())

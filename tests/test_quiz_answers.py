@@ -3,46 +3,46 @@ from __future__ import annotations
 
 import pytest
 
-from grader.quiz import AnswerError, Kind, Question, SelectionError, load_quiz
-from grader.quiz.grading import Scorecard, Status, grade_one
+from grader.quiz import AnswerError, Question, QuestionKind, SelectionError, load_quiz
+from grader.quiz.grading import Scorecard, Status, grade_answer
 from grader.quiz.model import TRUE_FALSE_CHOICES
 from grader.quiz.responses import interpret
 from grader.quiz.selection import Presented, Selection, present, select
 
 
-def question(kind: Kind, **fields) -> Question:
+def question(kind: QuestionKind, **fields) -> Question:
     base = dict(id=f"q-{kind.value}", module="M", topic="t", kind=kind, prompt="p", explanation="e")
     return Question(**{**base, **fields})
 
 
-SINGLE = Presented(question(Kind.SINGLE, choices=("Pub/Sub", "Cloud Storage", "Bigtable"),
+SINGLE = Presented(question(QuestionKind.SINGLE, choices=("Pub/Sub", "Cloud Storage", "Bigtable"),
                             correct=frozenset({"Cloud Storage"})),
                    ("Pub/Sub", "Cloud Storage", "Bigtable"))
-MULTIPLE = Presented(question(Kind.MULTIPLE, choices=("one", "two", "three", "four"),
+MULTIPLE = Presented(question(QuestionKind.MULTIPLE, choices=("one", "two", "three", "four"),
                               correct=frozenset({"one", "three"})),
                      ("one", "two", "three", "four"))
-TRUE_FALSE = Presented(question(Kind.TRUE_FALSE, choices=TRUE_FALSE_CHOICES, correct=frozenset({"False"})),
+TRUE_FALSE = Presented(question(QuestionKind.TRUE_FALSE, choices=TRUE_FALSE_CHOICES, correct=frozenset({"False"})),
                        TRUE_FALSE_CHOICES)
-NUMERIC = Presented(question(Kind.NUMERIC, number=1.75, tolerance=0.01), ())
-TEXT = Presented(question(Kind.TEXT, accepted=("TF_CONFIG", "tf config")), ())
+NUMERIC = Presented(question(QuestionKind.NUMERIC, number=1.75, tolerance=0.01), ())
+TEXT = Presented(question(QuestionKind.TEXT, accepted=("TF_CONFIG", "tf config")), ())
 
 
 @pytest.mark.parametrize("raw", ["B", "b", " b ", "cloud storage", "  Cloud   Storage "])
 def test_single_choice_accepts_a_letter_or_the_choice_text(raw):
     """A single-choice answer may be the letter (any case) or the choice's text (case and spacing ignored)."""
-    assert grade_one(SINGLE, raw).status is Status.CORRECT
+    assert grade_answer(SINGLE, raw).status is Status.CORRECT
 
 
 @pytest.mark.parametrize("raw", ["A, C", "a,c", "AC", "a c", "C;A", ["A", "C"], ["one", "c"], "A, C, A"])
 def test_multiple_select_accepts_several_spellings(raw):
     """Multiple select takes "A, C", "AC", "A C", a YAML list, or choice texts, in any order."""
-    assert grade_one(MULTIPLE, raw).status is Status.CORRECT
+    assert grade_answer(MULTIPLE, raw).status is Status.CORRECT
 
 
 @pytest.mark.parametrize("raw", ["A", "A, B, C", "A, C, D"])
 def test_multiple_select_needs_exactly_the_right_set(raw):
     """Missing or extra choices make a multiple-select answer wrong (no partial credit)."""
-    assert grade_one(MULTIPLE, raw).status is Status.WRONG
+    assert grade_answer(MULTIPLE, raw).status is Status.WRONG
 
 
 @pytest.mark.parametrize("raw,status", [("false", Status.CORRECT), ("F", Status.CORRECT), ("no", Status.CORRECT),
@@ -50,25 +50,25 @@ def test_multiple_select_needs_exactly_the_right_set(raw):
                                         ("A", Status.WRONG)])
 def test_true_false_accepts_words_and_letters(raw, status):
     """True/false answers may be true/false, t/f, yes/no or the letters A/B."""
-    assert grade_one(TRUE_FALSE, raw).status is status
+    assert grade_answer(TRUE_FALSE, raw).status is status
 
 
 @pytest.mark.parametrize("raw,status", [("1.75", Status.CORRECT), ("1.76", Status.CORRECT), ("1.7401", Status.CORRECT),
                                         ("1.77", Status.WRONG), ("1.5", Status.WRONG), ("+1.75", Status.CORRECT)])
 def test_numeric_answers_count_within_the_tolerance(raw, status):
     """A number within the tolerance (inclusive) is right; outside it is wrong."""
-    assert grade_one(NUMERIC, raw).status is status
+    assert grade_answer(NUMERIC, raw).status is status
 
 
 @pytest.mark.parametrize("raw,status", [("TF_CONFIG", Status.CORRECT), ("  tf_config ", Status.CORRECT),
                                         ("TF CONFIG", Status.CORRECT), ("TF_CONFIGS", Status.WRONG)])
 def test_text_answers_ignore_case_and_surrounding_space(raw, status):
     """Short text matches any accepted answer regardless of case and surrounding white space."""
-    assert grade_one(TEXT, raw).status is status
+    assert grade_answer(TEXT, raw).status is status
 
 
-PREFETCH = Presented(question(Kind.TEXT, accepted=("prefetch",)), ())
-DESSERTS = Presented(question(Kind.TEXT, accepted=("desserts",)), ())
+PREFETCH = Presented(question(QuestionKind.TEXT, accepted=("prefetch",)), ())
+DESSERTS = Presented(question(QuestionKind.TEXT, accepted=("desserts",)), ())
 
 
 @pytest.mark.parametrize("presented,raw", [
@@ -79,7 +79,7 @@ DESSERTS = Presented(question(Kind.TEXT, accepted=("desserts",)), ())
 ])
 def test_text_answers_ignore_quotes_backticks_punctuation_and_calls(presented, raw):
     """Quotes, backticks, a trailing full stop, a trailing call and a dotted qualifier do not fail a right answer."""
-    assert grade_one(presented, raw).status is Status.CORRECT
+    assert grade_answer(presented, raw).status is Status.CORRECT
 
 
 @pytest.mark.parametrize("presented,raw", [
@@ -88,7 +88,7 @@ def test_text_answers_ignore_quotes_backticks_punctuation_and_calls(presented, r
 ])
 def test_text_normalisation_keeps_wrong_answers_wrong(presented, raw):
     """Normalising strips wrapping only: a different word, or an empty one, is still wrong."""
-    assert grade_one(presented, raw).status is Status.WRONG
+    assert grade_answer(presented, raw).status is Status.WRONG
 
 
 def test_text_key_applies_to_the_accepted_answers_too():
@@ -115,15 +115,15 @@ def test_unreadable_answers_are_explained_not_crashed_on(presented, raw, message
     """Letters out of range, unparsable numbers and wrong shapes raise AnswerError saying what was expected."""
     with pytest.raises(AnswerError, match=message):
         interpret(presented, raw)
-    verdict = grade_one(presented, raw)
+    verdict = grade_answer(presented, raw)
     assert verdict.status is Status.INVALID and message in verdict.problem
 
 
 def test_blank_answers_are_unanswered():
     """An empty answer is 'unanswered', not wrong and not unreadable."""
-    assert grade_one(SINGLE, "  ").status is Status.UNANSWERED
-    assert grade_one(MULTIPLE, []).status is Status.UNANSWERED
-    assert grade_one(NUMERIC, None).status is Status.UNANSWERED
+    assert grade_answer(SINGLE, "  ").status is Status.UNANSWERED
+    assert grade_answer(MULTIPLE, []).status is Status.UNANSWERED
+    assert grade_answer(NUMERIC, None).status is Status.UNANSWERED
 
 
 def test_seed_makes_order_sampling_and_choices_reproducible():
@@ -171,8 +171,8 @@ def test_module_and_topic_filters_match_case_insensitive_substrings():
 
 def test_scorecard_totals_per_module_and_topic():
     """The summary counts right answers overall, per module and per topic."""
-    verdicts = [grade_one(SINGLE, "B"), grade_one(MULTIPLE, "A"),
-                grade_one(Presented(question(Kind.TEXT, module="N", topic="u", accepted=("x",)), ()), "x")]
+    verdicts = [grade_answer(SINGLE, "B"), grade_answer(MULTIPLE, "A"),
+                grade_answer(Presented(question(QuestionKind.TEXT, module="N", topic="u", accepted=("x",)), ()), "x")]
     card = Scorecard.of(verdicts)
     assert (card.total.correct, card.total.asked) == (2, 3)
     assert {m: (t.correct, t.asked) for m, t in card.by_module.items()} == {"M": (1, 2), "N": (1, 1)}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.quiz import Kind, Question, QuizBankError, QuizNotFound, load_bank, load_quiz
+from grader.quiz import Question, QuestionKind, QuizBankError, QuizNotFound, load_bank, load_quiz
 from grader.quiz.loader import bank_paths, quiz_dir, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +45,9 @@ def test_every_bank_passes_the_schema(path):
         assert q.module in bank.modules and q.topic and q.prompt and q.explanation
         if q.kind.has_choices:
             assert q.correct and q.correct <= set(q.choices)
-        if q.kind is Kind.NUMERIC:
+        if q.kind is QuestionKind.NUMERIC:
             assert q.tolerance >= 0
-        if q.kind is Kind.TEXT:
+        if q.kind is QuestionKind.TEXT:
             assert q.accepted
 
 
@@ -58,7 +58,7 @@ def test_course_summary_covers_every_module():
     counts = bank.counts_by_module()
     assert set(counts) == set(COURSE_MODULES)
     assert all(n >= 8 for n in counts.values()), counts
-    assert set(Counter(q.kind for q in bank.questions)) == set(Kind)
+    assert set(Counter(q.kind for q in bank.questions)) == set(QuestionKind)
 
 
 def test_hybrid_bank_is_about_the_hybrid_module():
@@ -88,7 +88,7 @@ def test_course_summary_covers_inference_and_strategies_as_answers():
 def test_right_answers_are_not_always_in_the_same_place(path):
     """Without a seed choices keep bank order, so the right answer must not sit in one position."""
     bank = load_bank(path)
-    positions = Counter(q.choices.index(next(iter(q.correct))) for q in bank.questions if q.kind is Kind.SINGLE)
+    positions = Counter(q.choices.index(next(iter(q.correct))) for q in bank.questions if q.kind is QuestionKind.SINGLE)
     assert max(positions.values()) < 0.6 * sum(positions.values()), positions
 
 
@@ -176,8 +176,8 @@ def length_cue_problems(questions: list[Question]) -> list[str]:
     than picking a choice at random would be (right choices / choices), plus the same margin.
     """
     problems = []
-    single = [q for q in questions if q.kind is Kind.SINGLE]
-    multiple = [q for q in questions if q.kind is Kind.MULTIPLE]
+    single = [q for q in questions if q.kind is QuestionKind.SINGLE]
+    multiple = [q for q in questions if q.kind is QuestionKind.MULTIPLE]
     if single:
         cued = sum(map(longest_is_right, single))
         if cued > math.ceil(len(single) / 3):
@@ -200,7 +200,7 @@ def length_cue_problems(questions: list[Question]) -> list[str]:
 
 
 def _single(choices: tuple[str, ...], right: str, qid: str = "q") -> Question:
-    return Question(id=qid, module="M", topic="t", kind=Kind.SINGLE, prompt="p", explanation="e",
+    return Question(id=qid, module="M", topic="t", kind=QuestionKind.SINGLE, prompt="p", explanation="e",
                     choices=choices, correct=frozenset({right}))
 
 
@@ -215,7 +215,7 @@ def test_length_cue_check_flags_a_bank_where_the_longest_choice_wins():
                         ("a short one", "a middling choice", "the longest choice of all")[i % 3], f"q{i}")
                 for i in range(9)]
     assert length_cue_problems(balanced) == []
-    multiple = [Question(id=f"m{i}", module="M", topic="t", kind=Kind.MULTIPLE, prompt="p", explanation="e",
+    multiple = [Question(id=f"m{i}", module="M", topic="t", kind=QuestionKind.MULTIPLE, prompt="p", explanation="e",
                          choices=("w", "right and long", "ww"), correct=frozenset({"right and long"}))
                 for i in range(6)]
     assert any("multiple-select" in p for p in length_cue_problems(multiple))

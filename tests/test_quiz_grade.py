@@ -8,9 +8,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from grader.commands.quiz import quiz
 from grader.quiz import load_quiz
 from grader.quiz.answers_file import answer_key
-from grader.quiz.cli import quiz
 from grader.quiz.selection import Selection, select
 
 QUIZ = "hybrid_ml"

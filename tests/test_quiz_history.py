@@ -7,9 +7,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from grader.commands.quiz import quiz
 from grader.quiz import load_quiz
 from grader.quiz.answers_file import answer_key
-from grader.quiz.cli import quiz
 from grader.quiz.history import History, default_path
 from grader.quiz.selection import Selection, select
 

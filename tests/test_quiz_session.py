@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from grader.commands.quiz import quiz
 from grader.quiz import load_bank
 from grader.quiz.answers_file import answer_key
-from grader.quiz.cli import quiz
 from grader.quiz.history import History
 from grader.quiz.selection import Presented, Selection, present, select
 from grader.quiz.session import Session
@@ -234,12 +234,12 @@ def test_take_with_an_answers_file_runs_without_a_keyboard(bank_path, tmp_path):
 
 def test_wrong_multiple_select_feedback_names_what_was_left_out_and_what_was_extra(bank_path):
     """Feedback on a wrong multiple-select answer says which right choices were missed and which wrong ones picked."""
-    from grader.quiz.grading import grade_one
+    from grader.quiz.grading import grade_answer
     from grader.quiz.render import feedback
 
     benefits = present(load_bank(bank_path).question("s-benefits"), None)  # A works offline, B unlimited, C latency
     console = Console(record=True, width=120)
-    console.print(feedback(grade_one(benefits, "A, B")))
+    console.print(feedback(grade_answer(benefits, "A, B")))
     text = console.export_text()
     assert "You left out C and also picked B." in text
     assert "EXPLAIN-BENEFITS" in text
@@ -247,16 +247,16 @@ def test_wrong_multiple_select_feedback_names_what_was_left_out_and_what_was_ext
 
 def test_bank_text_is_shown_literally_never_as_rich_markup():
     """Square brackets in a prompt, choice, module or topic are printed as typed, not taken as rich styles."""
-    from grader.quiz import Kind, Question
-    from grader.quiz.grading import grade_one
+    from grader.quiz import Question, QuestionKind
+    from grader.quiz.grading import grade_answer
     from grader.quiz.render import feedback, question_panel
 
-    q = Question(id="m", module="M [beta]", topic="shapes [advanced]", kind=Kind.SINGLE,
+    q = Question(id="m", module="M [beta]", topic="shapes [advanced]", kind=QuestionKind.SINGLE,
                  prompt="Is [bold]x[/bold] a list?", explanation="e", choices=("[1, 2]", "[red]no[/red]"),
                  correct=frozenset({"[1, 2]"}))
     console = Console(record=True, width=120)
     console.print(question_panel(present(q, None), 1, 1))
-    console.print(feedback(grade_one(present(q, None), "B")))
+    console.print(feedback(grade_answer(present(q, None), "B")))
     text = console.export_text()
     assert "[bold]x[/bold]" in text and "[red]no[/red]" in text and "M [beta]" in text
     assert "shapes [advanced]" in text
@@ -264,16 +264,16 @@ def test_bank_text_is_shown_literally_never_as_rich_markup():
 
 def test_topic_is_shown_only_after_the_answer():
     """A topic can give the answer away, so the question panel omits it and the feedback names it."""
-    from grader.quiz import Kind, Question
-    from grader.quiz.grading import grade_one
+    from grader.quiz import Question, QuestionKind
+    from grader.quiz.grading import grade_answer
     from grader.quiz.render import feedback, question_panel
 
-    q = Question(id="cs-001", module="Adaptable", topic="feedback loops", kind=Kind.SINGLE,
+    q = Question(id="cs-001", module="Adaptable", topic="feedback loops", kind=QuestionKind.SINGLE,
                  prompt="Why does the recommender narrow?", explanation="e",
                  choices=("A feedback loop", "Concept drift"), correct=frozenset({"A feedback loop"}))
     console = Console(record=True, width=120)
     console.print(question_panel(present(q, None), 1, 1))
     before = console.export_text()
     assert "Adaptable" in before and "feedback loops" not in before
-    console.print(feedback(grade_one(present(q, None), "B")))
+    console.print(feedback(grade_answer(present(q, None), "B")))
     assert "Topic: feedback loops" in console.export_text()

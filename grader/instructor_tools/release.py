@@ -209,7 +209,7 @@ def public_material(course: Course) -> dict[str, Public]:
     return {"reference": reference, "hidden": hidden}
 
 
-def kind_of(secret: Path) -> str:
+def secret_kind(secret: Path) -> str:
     return "hidden" if secret.name.startswith("test_") or secret.name == "conftest.py" else "reference"
 
 
@@ -245,7 +245,7 @@ def find_leaks(bundle_root: Path, course: Course) -> list[Leak]:
         if text is None:
             continue
         by_loose[hashlib.sha256(_loose(text).encode()).hexdigest()] = label
-        for line in distinctive_lines(text, public[kind_of(path)]):
+        for line in distinctive_lines(text, public[secret_kind(path)]):
             line_owner.setdefault(line, label)
 
     leaks: list[Leak] = []

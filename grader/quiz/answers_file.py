@@ -18,12 +18,12 @@ from pathlib import Path
 
 import yaml
 
-from .errors import AnswersFileError
-from .grading import Verdict, grade_one
-from .model import Bank, Kind, format_number
-from .responses import RawAnswer
-from .selection import Presented
-from .yaml_strict import AnswersLoader, describe_yaml_error
+from grader.quiz.errors import AnswersFileError
+from grader.quiz.grading import AnswerVerdict, Scorecard, grade_answer
+from grader.quiz.model import Bank, QuestionKind, format_number
+from grader.quiz.responses import RawAnswer
+from grader.quiz.selection import Presented, Selection
+from grader.quiz.yaml_strict import AnswersLoader, describe_yaml_error
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class EntryProblem:
 
 @dataclass(frozen=True)
 class FileGrading:
-    verdicts: list[Verdict]
+    verdicts: list[AnswerVerdict]
     problems: list[EntryProblem]
 
 
@@ -64,7 +64,7 @@ def read_answers(path: Path | str) -> dict[str, RawAnswer]:
 def grade_answers(bank: Bank, presented: list[Presented], answers: dict[str, RawAnswer]) -> FileGrading:
     """Grade every presented question (missing ones are UNANSWERED) and report stray entries."""
     asked = {p.question.id for p in presented}
-    verdicts = [grade_one(p, answers.get(p.question.id)) for p in presented]
+    verdicts = [grade_answer(p, answers.get(p.question.id)) for p in presented]
     problems = []
     for qid in answers:
         if qid in asked:
@@ -77,16 +77,37 @@ def grade_answers(bank: Bank, presented: list[Presented], answers: dict[str, Raw
     return FileGrading(verdicts, problems)
 
 
+def grading_json(quiz_name: str, selection: Selection, grading: FileGrading) -> dict:
+    """What `hml quiz grade --json` prints: the score, a verdict per question, and the stray entries."""
+    card = Scorecard.of(grading.verdicts)
+    return {
+        "quiz": quiz_name,
+        "seed": selection.seed,
+        "score": card.total.correct,
+        "total": card.total.asked,
+        "percent": round(card.total.percent, 1),
+        "questions": [
+            {"id": v.question.id, "module": v.question.module, "topic": v.question.topic,
+             "status": v.status.value, "given": v.given, "problem": v.problem or None,
+             "answer": v.presented.answer_display()}
+            for v in grading.verdicts
+        ],
+        "problems": [{"id": p.question_id, "problem": p.message} for p in grading.problems],
+        "by_module": card.to_dict()["by_module"],
+        "by_topic": card.to_dict()["by_topic"],
+    }
+
+
 def answer_key(presented: list[Presented]) -> dict[str, RawAnswer]:
     """The answers file that scores full marks for these questions (letters as laid out here)."""
     key: dict[str, RawAnswer] = {}
     for p in presented:
         q = p.question
-        if q.kind is Kind.MULTIPLE:
+        if q.kind is QuestionKind.MULTIPLE:
             key[q.id] = [p.letter(c) for c in p.choices if c in q.correct]
         elif q.kind.has_choices:
             key[q.id] = p.letter(next(iter(q.correct)))
-        elif q.kind is Kind.NUMERIC:
+        elif q.kind is QuestionKind.NUMERIC:
             key[q.id] = format_number(q.number)
         else:
             key[q.id] = q.accepted[0]

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Bank, Kind, format_number
-from .responses import hint
-from .selection import Presented, Selection
+from grader.quiz.errors import QuizError
+from grader.quiz.model import Bank, QuestionKind, format_number
+from grader.quiz.responses import hint
+from grader.quiz.selection import Presented, Selection
 
 FORMATS = {"notebook": ".ipynb", "markdown": ".md", "html": ".html"}
 TEMPLATES = Path(__file__).parent / "templates"
@@ -54,14 +55,25 @@ def default_output(bank: Bank, fmt: str) -> Path:
     return Path(f"{bank.name}-quiz{FORMATS[fmt]}")
 
 
+def write(text: str, output: Path, *, force: bool = False) -> None:
+    """Write an export to ``output``; an existing file only with ``force``."""
+    if output.exists() and not force:
+        # An exported notebook may hold the learner's answers by now; never overwrite it silently.
+        raise QuizError(f"{output} exists; use --force to overwrite it or --output to choose another file.")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise QuizError(f"Cannot write {output}: {err}") from err
+
+
 def _item(number: int, presented: Presented) -> ExportItem:
     kind = presented.question.kind
     placeholder, example = {
-        Kind.SINGLE: ('""', '"B"'),
-        Kind.MULTIPLE: ("[]", '["A", "C"]'),
-        Kind.TRUE_FALSE: ("None", "True or False"),
-        Kind.NUMERIC: ("None", "a number, e.g. 0.5"),
-        Kind.TEXT: ('""', '"a short phrase"'),
+        QuestionKind.SINGLE: ('""', '"B"'),
+        QuestionKind.MULTIPLE: ("[]", '["A", "C"]'),
+        QuestionKind.TRUE_FALSE: ("None", "True or False"),
+        QuestionKind.NUMERIC: ("None", "a number, e.g. 0.5"),
+        QuestionKind.TEXT: ('""', '"a short phrase"'),
     }[kind]
     return ExportItem(number, presented, hint(presented), placeholder, example)
 

@@ -5,10 +5,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .errors import AnswerError
-from .model import Question
-from .responses import RawAnswer, interpret, is_blank
-from .selection import Presented
+from grader.quiz.errors import AnswerError
+from grader.quiz.model import Question
+from grader.quiz.responses import RawAnswer, interpret, is_blank
+from grader.quiz.selection import Presented
 
 
 class Status(str, Enum):
@@ -24,7 +24,7 @@ class Status(str, Enum):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class AnswerVerdict:
     presented: Presented
     status: Status
     given: str = ""     # the learner's answer as understood (or as written, if unreadable)
@@ -41,17 +41,17 @@ class Verdict:
         return self.status is Status.CORRECT
 
 
-def grade_one(presented: Presented, raw: RawAnswer | None) -> Verdict:
+def grade_answer(presented: Presented, raw: RawAnswer | None) -> AnswerVerdict:
     """Judge one raw answer; unreadable answers become INVALID verdicts, never exceptions."""
     if is_blank(raw):
-        return Verdict(presented, Status.UNANSWERED)
+        return AnswerVerdict(presented, Status.UNANSWERED)
     try:
         response = interpret(presented, raw)
     except AnswerError as err:
         written = _as_written(raw)
-        return Verdict(presented, Status.INVALID, given=written, problem=str(err), given_short=written)
+        return AnswerVerdict(presented, Status.INVALID, given=written, problem=str(err), given_short=written)
     status = Status.CORRECT if response.is_correct(presented) else Status.WRONG
-    return Verdict(presented, status, given=response.shown, given_short=response.short, chosen=response.chosen)
+    return AnswerVerdict(presented, status, given=response.shown, given_short=response.short, chosen=response.chosen)
 
 
 @dataclass
@@ -63,7 +63,7 @@ class Tally:
     def percent(self) -> float:
         return 100.0 * self.correct / self.asked if self.asked else 0.0
 
-    def add(self, verdict: Verdict) -> None:
+    def add(self, verdict: AnswerVerdict) -> None:
         self.asked += 1
         self.correct += verdict.correct
 
@@ -80,7 +80,7 @@ class Scorecard:
     by_topic: dict[tuple[str, str], Tally] = field(default_factory=OrderedDict)
 
     @classmethod
-    def of(cls, verdicts: list[Verdict]) -> "Scorecard":
+    def of(cls, verdicts: list[AnswerVerdict]) -> "Scorecard":
         card = cls()
         for verdict in verdicts:
             q = verdict.question

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import HistoryError
-from .grading import Verdict
+from grader.quiz.errors import HistoryError
+from grader.quiz.grading import AnswerVerdict
 
 DATA_DIR_ENV = "HML_DATA_DIR"
 FILE_NAME = "quiz_history.sqlite3"
@@ -84,7 +84,7 @@ class History:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
 
-    def record(self, *, quiz: str, mode: str, selection: str, verdicts: list[Verdict], planned: int,
+    def record(self, *, quiz: str, mode: str, selection: str, verdicts: list[AnswerVerdict], planned: int,
                complete: bool, retry: int = 0, taken_at: datetime | None = None) -> int:
         """Store one attempt and its per-question statuses; returns the attempt id."""
         taken_at = taken_at or datetime.now(timezone.utc)

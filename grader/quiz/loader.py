@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from .errors import BankProblem, QuizBankError, QuizNotFound
-from .model import Bank
-from .schema import build_bank
-from .yaml_strict import BankLoader, describe_yaml_error
+from grader.quiz.errors import BankProblem, QuizBankError, QuizNotFound
+from grader.quiz.model import Bank
+from grader.quiz.schema import build_bank
+from grader.quiz.yaml_strict import BankLoader, describe_yaml_error
 
 QUIZ_DIR_ENV = "HML_QUIZ_DIR"
 BANK_SUFFIXES = (".yaml", ".yml")

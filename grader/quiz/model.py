@@ -7,7 +7,7 @@ from enum import Enum
 from pathlib import Path
 
 
-class Kind(str, Enum):
+class QuestionKind(str, Enum):
     """The question types a bank may use (the ``type`` key in YAML)."""
 
     SINGLE = "single"
@@ -18,7 +18,7 @@ class Kind(str, Enum):
 
     @property
     def has_choices(self) -> bool:
-        return self in (Kind.SINGLE, Kind.MULTIPLE, Kind.TRUE_FALSE)
+        return self in (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.TRUE_FALSE)
 
 
 # A true/false question is a single choice between these two, so grading and display share one path.
@@ -35,7 +35,7 @@ class Question:
     id: str
     module: str
     topic: str
-    kind: Kind
+    kind: QuestionKind
     prompt: str
     explanation: str
     choices: tuple[str, ...] = ()
@@ -46,10 +46,10 @@ class Question:
 
     def answer_text(self) -> str:
         """The right answer as a person would write it, without letters."""
-        if self.kind is Kind.NUMERIC:
+        if self.kind is QuestionKind.NUMERIC:
             tol = f" (± {format_number(self.tolerance)})" if self.tolerance else ""
             return f"{format_number(self.number)}{tol}"
-        if self.kind is Kind.TEXT:
+        if self.kind is QuestionKind.TEXT:
             return self.accepted[0]
         return "; ".join(c for c in self.choices if c in self.correct)
 

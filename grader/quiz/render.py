@@ -8,11 +8,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .answers_file import EntryProblem
-from .grading import Scorecard, Status, Verdict
-from .model import Bank, Kind
-from .responses import hint
-from .selection import Presented
+from grader.quiz.answers_file import EntryProblem
+from grader.quiz.grading import AnswerVerdict, Scorecard, Status
+from grader.quiz.history import Attempt, TopicMisses
+from grader.quiz.model import Bank, QuestionKind
+from grader.quiz.responses import hint
+from grader.quiz.selection import Presented
 
 _CODE = re.compile(r"`([^`]+)`")
 STATUS_STYLE = {
@@ -52,7 +53,7 @@ def question_panel(presented: Presented, number: int, of: int) -> Panel:
                  subtitle=Text(q.module), subtitle_align="right", border_style="blue")
 
 
-def feedback(verdict: Verdict) -> Group:
+def feedback(verdict: AnswerVerdict) -> Group:
     """What follows an answer: the verdict, the right answer if missed, and the explanation."""
     label, style = STATUS_STYLE[verdict.status]
     lines: list[RenderableType] = []
@@ -70,14 +71,14 @@ def feedback(verdict: Verdict) -> Group:
         head.append_text(inline(verdict.presented.answer_display(), style="bold"))
         head.append(".")
     lines.append(head)
-    if verdict.status is Status.WRONG and verdict.question.kind is Kind.MULTIPLE:
+    if verdict.status is Status.WRONG and verdict.question.kind is QuestionKind.MULTIPLE:
         lines.append(Text(_selection_gap(verdict), style=style))
     lines.append(inline(verdict.question.explanation, style="italic"))
     lines.append(Text(f"Topic: {verdict.question.topic}", style="dim"))
     return Group(*lines, Text())
 
 
-def _selection_gap(verdict: Verdict) -> str:
+def _selection_gap(verdict: AnswerVerdict) -> str:
     """For a wrong multiple-select answer: which right choices were left out, which wrong ones picked."""
     p, correct = verdict.presented, verdict.question.correct
     missing = [p.letter(c) for c in p.choices if c in correct and c not in verdict.chosen]
@@ -116,7 +117,7 @@ def _tally_table(headings: list[str], rows: list[tuple[list[str], object]]) -> T
     return table
 
 
-def verdict_table(verdicts: list[Verdict]) -> Table:
+def verdict_table(verdicts: list[AnswerVerdict]) -> Table:
     """One row per question; choice answers in letters, so the table stays narrow."""
     table = Table(header_style="bold")
     table.add_column("#", justify="right")
@@ -150,3 +151,41 @@ def bank_table(bank: Bank) -> Group:
     table.add_section()
     table.add_row(Text("Total", style="bold"), Text(str(len(bank.questions)), style="bold"))
     return Group(heading, table)
+
+
+def quiz_heading(bank: Bank, questions: int, seed: int | None) -> Group:
+    """What a quiz in the terminal opens with: its title, its length, and how to take it again."""
+    order = f"seed {seed}: `--seed {seed}` repeats this quiz" if seed is not None else "bank order (no --seed)"
+    return Group(Text(bank.title, style="bold"), Text(f"{questions} questions · {order}", style="dim"), Text())
+
+
+def attempts_table(attempts: list[Attempt]) -> Table:
+    """Recorded attempts, one a row, with a bar for the score and notes on how each was taken."""
+    table = Table(title="Attempts", title_justify="left", header_style="bold")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Quiz", no_wrap=True)
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Notes")
+    for attempt in attempts:
+        notes = [] if attempt.mode == "interactive" else [attempt.mode]
+        if attempt.retry:
+            notes.append(f"retry {attempt.retry}")
+        if not attempt.complete:
+            notes.append(f"stopped after {attempt.asked} of {attempt.planned}")
+        notes.append(attempt.selection)
+        table.add_row(attempt.taken_at.astimezone().strftime("%Y-%m-%d %H:%M"), attempt.quiz,
+                      f"{attempt.correct}/{attempt.asked}", f"{attempt.percent:.0f}%",
+                      Text("█" * round(attempt.percent / 20), style="green"), "; ".join(notes))
+    return table
+
+
+def missed_topics_table(missed: list[TopicMisses]) -> Table:
+    table = Table(title="Topics missed most often", title_justify="left", header_style="bold")
+    table.add_column("Topic")
+    table.add_column("Module")
+    table.add_column("Missed", justify="right", no_wrap=True)
+    for row in missed:
+        table.add_row(row.topic, row.module, f"{row.missed} of {row.answered}")
+    return table

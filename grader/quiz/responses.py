@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-from .errors import AnswerError
-from .model import Kind, format_number
-from .schema import normalise
-from .selection import LETTERS, Presented
+from grader.quiz.errors import AnswerError
+from grader.quiz.model import QuestionKind, format_number
+from grader.quiz.schema import normalise
+from grader.quiz.selection import LETTERS, Presented
 
 RawAnswer = Union[str, list]
 
@@ -34,11 +34,11 @@ class Response:
 
     def is_correct(self, presented: Presented) -> bool:
         q = presented.question
-        if q.kind is Kind.NUMERIC:
+        if q.kind is QuestionKind.NUMERIC:
             # A little slack for binary floating point, so 0.1 + 0.2 style answers are not refused.
             slack = q.tolerance + 1e-9 * max(1.0, abs(q.number))
             return abs(self.number - q.number) <= slack
-        if q.kind is Kind.TEXT:
+        if q.kind is QuestionKind.TEXT:
             return text_matches(self.text, q.accepted)
         return self.chosen == q.correct
 
@@ -92,7 +92,7 @@ def interpret(presented: Presented, raw: RawAnswer) -> Response:
     kind = presented.question.kind
     if isinstance(raw, dict):
         raise AnswerError(f"expected {hint(presented)}, got a mapping")
-    if kind is Kind.MULTIPLE:
+    if kind is QuestionKind.MULTIPLE:
         return _choices(presented, _multiple_parts(presented, raw))
     if isinstance(raw, list):
         if len(raw) != 1:
@@ -101,11 +101,11 @@ def interpret(presented: Presented, raw: RawAnswer) -> Response:
     if not isinstance(raw, str):
         raise AnswerError(f"expected {hint(presented)}")
     text = raw.strip()
-    if kind is Kind.NUMERIC:
+    if kind is QuestionKind.NUMERIC:
         return _number(text)
-    if kind is Kind.TEXT:
+    if kind is QuestionKind.TEXT:
         return Response(text=text, shown=text, short=text)
-    if kind is Kind.TRUE_FALSE and text.casefold() in TRUE_WORDS | FALSE_WORDS:
+    if kind is QuestionKind.TRUE_FALSE and text.casefold() in TRUE_WORDS | FALSE_WORDS:
         text = "True" if text.casefold() in TRUE_WORDS else "False"
     if _SEVERAL_LETTERS.fullmatch(text) and not _choice_by_text(presented, text):
         raise AnswerError(f"pick one choice only ({hint(presented)})")
@@ -117,13 +117,13 @@ def hint(presented: Presented) -> str:
     kind = presented.question.kind
     last = LETTERS[len(presented.choices) - 1]
     letters = f"A or {last}" if last == "B" else f"A to {last}"
-    if kind is Kind.SINGLE:
+    if kind is QuestionKind.SINGLE:
         return f"one letter, {letters}"
-    if kind is Kind.MULTIPLE:
+    if kind is QuestionKind.MULTIPLE:
         return f"one or more letters from {letters}, separated by commas (e.g. A, C)"
-    if kind is Kind.TRUE_FALSE:
+    if kind is QuestionKind.TRUE_FALSE:
         return "true or false (or A / B)"
-    if kind is Kind.NUMERIC:
+    if kind is QuestionKind.NUMERIC:
         return "a number"
     return "a word or short phrase"
 
@@ -158,7 +158,7 @@ def _choices(presented: Presented, parts: list[str]) -> Response:
             raise AnswerError(_unknown_choice(presented, part))
         if choice not in chosen:
             chosen.append(choice)
-    if presented.question.kind is not Kind.MULTIPLE and len(chosen) > 1:
+    if presented.question.kind is not QuestionKind.MULTIPLE and len(chosen) > 1:
         raise AnswerError(f"pick one choice only ({hint(presented)})")
     ordered = [c for c in presented.choices if c in chosen]
     shown = ", ".join(f"{presented.letter(c)}) {c}" for c in ordered)
@@ -180,7 +180,7 @@ def _choice_by_text(presented: Presented, part: str) -> str | None:
 
 
 def _unknown_choice(presented: Presented, part: str) -> str:
-    if presented.question.kind is Kind.TRUE_FALSE:
+    if presented.question.kind is QuestionKind.TRUE_FALSE:
         return f"{part!r} is not true or false (nor A or B)"
     last = LETTERS[len(presented.choices) - 1]
     if len(part) == 1 and part.isalpha():

@@ -9,18 +9,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import BankProblem, QuizBankError
-from .model import TRUE_FALSE_CHOICES, Bank, Kind, Question
+from grader.quiz.errors import BankProblem, QuizBankError
+from grader.quiz.model import TRUE_FALSE_CHOICES, Bank, Question, QuestionKind
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 BANK_KEYS = {"title", "description", "modules", "questions"}
 COMMON_KEYS = {"id", "module", "topic", "type", "prompt", "answer", "explanation"}
 KIND_KEYS = {
-    Kind.SINGLE: {"choices"},
-    Kind.MULTIPLE: {"choices"},
-    Kind.TRUE_FALSE: set(),
-    Kind.NUMERIC: {"tolerance"},
-    Kind.TEXT: set(),
+    QuestionKind.SINGLE: {"choices"},
+    QuestionKind.MULTIPLE: {"choices"},
+    QuestionKind.TRUE_FALSE: set(),
+    QuestionKind.NUMERIC: {"tolerance"},
+    QuestionKind.TEXT: set(),
 }
 MAX_CHOICES = 26  # one letter each
 
@@ -94,9 +94,9 @@ def _build_question(raw: Any, position: int, modules: list[str], seen_ids: set[s
         seen_ids.add(qid)
 
     try:
-        kind = Kind(raw.get("type"))
+        kind = QuestionKind(raw.get("type"))
     except ValueError:
-        problem(f"'type' must be one of {', '.join(k.value for k in Kind)}")
+        problem(f"'type' must be one of {', '.join(k.value for k in QuestionKind)}")
         return None
     for key in sorted(set(raw) - COMMON_KEYS - KIND_KEYS[kind], key=str):
         problem(f"unknown key {key!r} for a {kind.value} question")
@@ -117,16 +117,16 @@ def _build_question(raw: Any, position: int, modules: list[str], seen_ids: set[s
                     prompt=raw["prompt"].strip(), explanation=raw["explanation"].strip(), **fields)
 
 
-def _kind_fields(kind: Kind, raw: dict, problem) -> dict | None:
+def _kind_fields(kind: QuestionKind, raw: dict, problem) -> dict | None:
     answer = raw["answer"]
-    if kind is Kind.TRUE_FALSE:
+    if kind is QuestionKind.TRUE_FALSE:
         if not isinstance(answer, bool):
             problem("the answer of a true_false question must be true or false")
             return None
         return {"choices": TRUE_FALSE_CHOICES, "correct": frozenset({TRUE_FALSE_CHOICES[0 if answer else 1]})}
-    if kind is Kind.NUMERIC:
+    if kind is QuestionKind.NUMERIC:
         return _numeric_fields(answer, raw.get("tolerance"), problem)
-    if kind is Kind.TEXT:
+    if kind is QuestionKind.TEXT:
         accepted = answer if isinstance(answer, list) else [answer]
         if not accepted or not all(_is_text(a) for a in accepted):
             problem("the answer of a text question must be a text or a list of accepted texts")
@@ -151,7 +151,7 @@ def _numeric_fields(answer: Any, tolerance: Any, problem) -> dict | None:
     return {"number": float(answer), "tolerance": float(tolerance)}
 
 
-def _choice_fields(kind: Kind, choices: Any, answer: Any, problem) -> dict | None:
+def _choice_fields(kind: QuestionKind, choices: Any, answer: Any, problem) -> dict | None:
     if not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES:
         problem(f"'choices' must be a list of 2 to {MAX_CHOICES} texts")
         return None
@@ -171,7 +171,7 @@ def _choice_fields(kind: Kind, choices: Any, answer: Any, problem) -> dict | Non
         problem("two choices have the same text")
         return None
 
-    if kind is Kind.SINGLE:
+    if kind is QuestionKind.SINGLE:
         if not isinstance(answer, str):
             problem("the answer of a single question must be the text of one choice")
             return None

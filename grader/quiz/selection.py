@@ -12,8 +12,8 @@ import random
 import string
 from dataclasses import dataclass
 
-from .errors import SelectionError
-from .model import Bank, Kind, Question
+from grader.quiz.errors import SelectionError
+from grader.quiz.model import Bank, Question, QuestionKind
 
 LETTERS = string.ascii_uppercase
 
@@ -62,13 +62,18 @@ class Selection:
         return ", ".join(parts) or "whole bank"
 
 
+def drawn_seed() -> int:
+    """A fresh seed for a quiz taken without --seed; shown, so the learner can repeat exactly that quiz."""
+    return random.SystemRandom().randrange(1, 10_000)
+
+
 def present(question: Question, seed: int | None, round_no: int = 0) -> Presented:
     """Lay out one question's choices: shuffled for a seed, in bank order otherwise.
 
     True/false keeps True before False: shuffling two fixed words only confuses.
     """
     choices = list(question.choices)
-    if seed is not None and question.kind in (Kind.SINGLE, Kind.MULTIPLE):
+    if seed is not None and question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
         # String seeds are hashed with SHA-512 by random, so this is stable across runs and platforms.
         random.Random(f"{seed}:{round_no}:{question.id}").shuffle(choices)
     return Presented(question, tuple(choices))

@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from . import render
-from .errors import AnswerError
-from .grading import Scorecard, Verdict, grade_one
-from .responses import RawAnswer, hint, interpret
-from .selection import Presented, present
+from grader.quiz import render
+from grader.quiz.errors import AnswerError, HistoryError
+from grader.quiz.grading import AnswerVerdict, Scorecard, grade_answer
+from grader.quiz.history import History
+from grader.quiz.responses import RawAnswer, hint, interpret
+from grader.quiz.selection import Presented, Selection, present
 
 Ask = Callable[[str], str]
 
@@ -27,7 +28,7 @@ YES = {"y", "yes"}
 class RoundResult:
     """One pass through a list of questions; ``retry`` is 0 for the first pass."""
 
-    verdicts: list[Verdict]
+    verdicts: list[AnswerVerdict]
     planned: int
     retry: int = 0
     interrupted: bool = False
@@ -37,7 +38,7 @@ class RoundResult:
         return not self.interrupted and len(self.verdicts) == self.planned
 
     @property
-    def missed(self) -> list[Verdict]:
+    def missed(self) -> list[AnswerVerdict]:
         return [v for v in self.verdicts if not v.correct]
 
 
@@ -72,7 +73,7 @@ class Session:
         verdicts = []
         for number, presented in enumerate(questions, start=1):
             self.console.print(render.question_panel(presented, number, len(questions)))
-            verdict = grade_one(presented, answers.get(presented.question.id))
+            verdict = grade_answer(presented, answers.get(presented.question.id))
             self.console.print(Text.assemble(("Your answer: ", "bold"), verdict.given or "(none)"))
             self.console.print(render.feedback(verdict))
             verdicts.append(verdict)
@@ -81,7 +82,7 @@ class Session:
         return result
 
     def _play(self, questions: list[Presented], retry: int) -> RoundResult:
-        verdicts: list[Verdict] = []
+        verdicts: list[AnswerVerdict] = []
         if retry:
             self.console.print(Rule(f"Retry {retry}: the {len(questions)} missed question(s)"))
         try:
@@ -97,7 +98,7 @@ class Session:
             return RoundResult(verdicts, planned=len(questions), retry=retry, interrupted=True)
         return RoundResult(verdicts, planned=len(questions), retry=retry)
 
-    def _ask_until_readable(self, presented: Presented) -> Verdict:
+    def _ask_until_readable(self, presented: Presented) -> AnswerVerdict:
         # An unreadable answer is a typo, not a wrong answer: say why and ask again.
         while True:
             raw = self.ask("Your answer: ")
@@ -110,7 +111,7 @@ class Session:
             except AnswerError as err:
                 self.console.print(Text(f"{err}. Try again.", style="yellow"))
                 continue
-            return grade_one(presented, raw)
+            return grade_answer(presented, raw)
 
     def _finish(self, result: RoundResult) -> None:
         self.on_round(result)
@@ -129,3 +130,37 @@ class Session:
             self.console.print()
             return False
         return reply.strip().casefold() in YES
+
+
+class Recorder:
+    """Writes attempts to the history; a history that cannot be written is a warning, not a failure.
+
+    Pass it as a session's ``on_round``, or call ``record`` for a graded answers file.
+    """
+
+    def __init__(self, history: History | None, quiz: str, mode: str, selection: Selection, *,
+                 warnings: Console):
+        self.history, self.quiz, self.mode, self.selection = history, quiz, mode, selection
+        self.warnings = warnings
+
+    def __call__(self, result: RoundResult) -> None:
+        self.record(result.verdicts, planned=result.planned, complete=result.complete, retry=result.retry)
+
+    def record(self, verdicts: list[AnswerVerdict], *, planned: int, complete: bool, retry: int = 0) -> None:
+        if self.history is None or not verdicts:
+            return
+        try:
+            self.history.record(quiz=self.quiz, mode=self.mode, selection=self.selection.describe(),
+                                verdicts=verdicts, planned=planned, complete=complete, retry=retry)
+        except HistoryError as err:
+            self.warnings.print(Text(f"Warning: {err}", style="yellow"))
+            self.history = None  # one warning per session is enough
+
+
+def enable_line_editing() -> None:
+    """Give input() arrow keys and history, where the platform has readline."""
+    # Importing readline is what does it; absent on some platforms.
+    try:
+        import readline  # noqa: F401
+    except ImportError:
+        pass

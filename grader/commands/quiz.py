@@ -1,41 +1,34 @@
-"""`hml quiz ...`: self-check quizzes in the terminal, graded answer files, history and exports.
+"""``hml quiz ...``: self-check quizzes in the terminal, graded answer files, history and exports.
 
 Start-up matters here: nothing heavy is imported (no TensorFlow, kfp or google.cloud), and
-jinja2/nbformat are imported only by `export`.
+jinja2/nbformat are imported only by `export`. Quiz output goes through the shared console
+with highlighting off: rich would otherwise colour numbers and words inside questions at random.
 """
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from . import render
-from .answers_file import grade_answers, read_answers
 from grader.cli import GraderGroup
+from grader.console import console, err_console, highlighting
 from grader.errors import ExitCode
-
-from .errors import HistoryError, QuizBankError, QuizError, QuizNotFound
-from .grading import Scorecard, Verdict
-from .history import History
-from .loader import bank_paths, load_bank, load_quiz, quiz_dir
-from .selection import Selection, select
-from .session import RoundResult, Session
+from grader.quiz import render
+from grader.quiz.answers_file import grade_answers, grading_json, read_answers
+from grader.quiz.errors import QuizBankError, QuizNotFound
+from grader.quiz.grading import Scorecard
+from grader.quiz.history import History
+from grader.quiz.loader import bank_paths, load_bank, load_quiz, quiz_dir
+from grader.quiz.selection import Selection, drawn_seed, select
+from grader.quiz.session import Recorder, Session, enable_line_editing
 
 ANSWERS_HELP = (
     "A YAML file mapping question id to answer (`id: B`, `id: [A, C]`, `id: true`, `id: 256`, "
     "`id: some text`). Letters follow the choice order of --seed, or the bank's order without "
     "--seed; the text of a choice works as well."
 )
-
-
-def _console(stderr: bool = False) -> Console:
-    # highlight=False: rich would otherwise colour numbers and words inside questions at random.
-    return Console(highlight=False, stderr=stderr)
 
 
 def selection_options(command):
@@ -58,39 +51,20 @@ def history_options(command):
     return click.option("--no-history", is_flag=True, help="Do not record this attempt.")(command)
 
 
-class Recorder:
-    """Writes attempts to the history; a history that cannot be written is a warning, not a failure."""
-
-    def __init__(self, history: History | None, quiz: str, mode: str, selection: Selection):
-        self.history, self.quiz, self.mode, self.selection = history, quiz, mode, selection
-
-    def __call__(self, result: RoundResult) -> None:
-        self.record(result.verdicts, planned=result.planned, complete=result.complete, retry=result.retry)
-
-    def record(self, verdicts: list[Verdict], *, planned: int, complete: bool, retry: int = 0) -> None:
-        if self.history is None or not verdicts:
-            return
-        try:
-            self.history.record(quiz=self.quiz, mode=self.mode, selection=self.selection.describe(),
-                                verdicts=verdicts, planned=planned, complete=complete, retry=retry)
-        except HistoryError as err:
-            _console(stderr=True).print(Text(f"Warning: {err}", style="yellow"))
-            self.history = None  # one warning per session is enough
-
-
-def _history(history_file: Path | None, no_history: bool = False) -> History | None:
-    return None if no_history else History(history_file)
+def _recorder(history_file: Path | None, no_history: bool, quiz: str, mode: str, selection: Selection) -> Recorder:
+    history = None if no_history else History(history_file)
+    return Recorder(history, quiz, mode, selection, warnings=err_console)
 
 
 @click.group("quiz", cls=GraderGroup)
 def quiz():
     """Self-check quizzes on Production ML Systems: take them, grade answer files, export them."""
+    click.get_current_context().with_resource(highlighting(False))
 
 
 @quiz.command("list")
 def list_banks():
     """List the quizzes with their number of questions per module."""
-    console = _console()
     paths = bank_paths()
     if not paths:
         raise QuizNotFound(f"No quiz banks in {quiz_dir()}.")
@@ -119,21 +93,15 @@ def take(quiz_name, module, topic, count, seed, answers_path, retry, history_fil
     stops the quiz and shows the partial score (exit status 130).
     """
     bank = load_quiz(quiz_name)
-    console = _console()
     if answers_path is None and seed is None:
-        # A fresh seed each time, shown so the learner can repeat exactly this quiz.
-        seed = random.SystemRandom().randrange(1, 10_000)
+        seed = drawn_seed()
     selection = Selection(module, topic, count, seed)
     questions = select(bank, selection)
     answers = read_answers(answers_path) if answers_path else None
     mode = "answers-file" if answers is not None else "interactive"
-    recorder = Recorder(_history(history_file, no_history), bank.name, mode, selection)
+    recorder = _recorder(history_file, no_history, bank.name, mode, selection)
 
-    console.print(Text(bank.title, style="bold"))
-    order = f"seed {seed}: `--seed {seed}` repeats this quiz" if seed is not None else "bank order (no --seed)"
-    console.print(Text(f"{len(questions)} questions · {order}", style="dim"))
-    console.print()
-
+    console.print(render.quiz_heading(bank, len(questions), seed))
     session = Session(console, lambda prompt: console.input(Text(prompt, style="bold")), seed=seed,
                       on_round=recorder)
     if answers is not None:
@@ -142,18 +110,10 @@ def take(quiz_name, module, topic, count, seed, answers_path, retry, history_fil
         if grading.problems:
             console.print(render.entry_problems(grading.problems))
         return
-    _enable_line_editing()
+    enable_line_editing()
     rounds = session.run(questions, offer_retry=retry)
     if rounds[-1].interrupted:
         click.get_current_context().exit(ExitCode.INTERRUPTED)  # scripts can tell a stopped quiz apart
-
-
-def _enable_line_editing() -> None:
-    # Importing readline is what gives input() arrow keys and history; absent on some platforms.
-    try:
-        import readline  # noqa: F401
-    except ImportError:
-        pass
 
 
 @quiz.command("grade")
@@ -183,37 +143,16 @@ def grade(quiz_name, answers_path, module, topic, count, seed, as_json, history_
     selection = Selection(module, topic, count, seed)
     questions = select(bank, selection)
     grading = grade_answers(bank, questions, read_answers(answers_path))
-    Recorder(_history(history_file, no_history), bank.name, "grade", selection).record(
+    _recorder(history_file, no_history, bank.name, "grade", selection).record(
         grading.verdicts, planned=len(questions), complete=True)
 
-    card = Scorecard.of(grading.verdicts)
     if as_json:
-        click.echo(json.dumps(_grade_json(bank.name, selection, grading, card), indent=2))
+        click.echo(json.dumps(grading_json(bank.name, selection, grading), indent=2))
         return
-    console = _console()
     console.print(render.verdict_table(grading.verdicts))
     if grading.problems:
         console.print(render.entry_problems(grading.problems))
-    console.print(render.scorecard(card))
-
-
-def _grade_json(quiz_name: str, selection: Selection, grading, card: Scorecard) -> dict:
-    return {
-        "quiz": quiz_name,
-        "seed": selection.seed,
-        "score": card.total.correct,
-        "total": card.total.asked,
-        "percent": round(card.total.percent, 1),
-        "questions": [
-            {"id": v.question.id, "module": v.question.module, "topic": v.question.topic,
-             "status": v.status.value, "given": v.given, "problem": v.problem or None,
-             "answer": v.presented.answer_display()}
-            for v in grading.verdicts
-        ],
-        "problems": [{"id": p.question_id, "problem": p.message} for p in grading.problems],
-        "by_module": card.to_dict()["by_module"],
-        "by_topic": card.to_dict()["by_topic"],
-    }
+    console.print(render.scorecard(Scorecard.of(grading.verdicts)))
 
 
 @quiz.command("history")
@@ -225,41 +164,17 @@ def _grade_json(quiz_name: str, selection: Selection, grading, card: Scorecard) 
 def history(quiz_name, limit, history_file):
     """Show your scores over time and the topics you miss most often."""
     store = History(history_file)
-    console = _console()
     attempts = store.attempts(quiz_name, limit)
     if not attempts:
         console.print(f"No attempts recorded yet in {store.path}. Try `hml quiz take course_summary`.")
         return
-    table = Table(title="Attempts", title_justify="left", header_style="bold")
-    table.add_column("When", no_wrap=True)
-    table.add_column("Quiz", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    table.add_column("Notes")
-    for attempt in attempts:
-        notes = [] if attempt.mode == "interactive" else [attempt.mode]
-        if attempt.retry:
-            notes.append(f"retry {attempt.retry}")
-        if not attempt.complete:
-            notes.append(f"stopped after {attempt.asked} of {attempt.planned}")
-        notes.append(attempt.selection)
-        table.add_row(attempt.taken_at.astimezone().strftime("%Y-%m-%d %H:%M"), attempt.quiz,
-                      f"{attempt.correct}/{attempt.asked}", f"{attempt.percent:.0f}%",
-                      Text("█" * round(attempt.percent / 20), style="green"), "; ".join(notes))
-    console.print(table)
+    console.print(render.attempts_table(attempts))
 
     missed = store.most_missed(quiz_name)
     if not missed:
         console.print(Text("No missed topics so far.", style="green"))
         return
-    table = Table(title="Topics missed most often", title_justify="left", header_style="bold")
-    table.add_column("Topic")
-    table.add_column("Module")
-    table.add_column("Missed", justify="right", no_wrap=True)
-    for row in missed:
-        table.add_row(row.topic, row.module, f"{row.missed} of {row.answered}")
-    console.print(table)
+    console.print(render.missed_topics_table(missed))
     practise = quiz_name or attempts[-1].quiz
     console.print(Text(f'Practise it: hml quiz take {practise} --topic "{missed[0].topic}"', style="dim"))
 
@@ -278,7 +193,7 @@ def export(quiz_name, fmt, output, force, module, topic, count, seed):
     Choices are lettered in the bank's order, or shuffled with --seed; grade the answers
     you save with `hml quiz grade` and the same options.
     """
-    from .export import default_output, render as render_export
+    from grader.quiz.export import default_output, render as render_export, write
 
     bank = load_quiz(quiz_name)
     selection = Selection(module, topic, count, seed)
@@ -287,11 +202,5 @@ def export(quiz_name, fmt, output, force, module, topic, count, seed):
         click.echo(text, nl=False)
         return
     output = output or default_output(bank, fmt)
-    if output.exists() and not force:
-        # An exported notebook may hold the learner's answers by now; never overwrite it silently.
-        raise QuizError(f"{output} exists; use --force to overwrite it or --output to choose another file.")
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise QuizError(f"Cannot write {output}: {err}") from err
-    _console().print(f"Wrote {len(text):,} characters to {output} ({fmt}, {selection.describe()}).")
+    write(text, output, force=force)
+    console.print(f"Wrote {len(text):,} characters to {output} ({fmt}, {selection.describe()}).")
