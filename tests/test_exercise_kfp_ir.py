@@ -12,6 +12,7 @@ from typing import List
 import pytest
 
 from grader.judging import kfp_ir
+from grader.judging.run_report import RunReport, RunReportError
 
 kfp = pytest.importorskip("kfp")
 from kfp import compiler, dsl  # noqa: E402
@@ -143,21 +144,56 @@ def test_quantities():
 
 def test_run_report_helpers():
     """Loop iterations are found by pattern and ordered by index; failures are explained without values."""
-    run = {"ok": False, "error": "RuntimeError: Pipeline 'p' finished with status FAILURE.",
-           "failed_tasks": ["train-candidate"], "task_errors": {"train-candidate": "ValueError: secret 0.123"},
-           "errors": ["ValueError: secret 0.123"],
-           "tasks": {"for-loop-7-iteration-10/train-candidate": {"parameters": {"Output": 2}},
-                     "for-loop-7-iteration-2/train-candidate": {"parameters": {"Output": 1}},
-                     "announce": {"parameters": {"Output": "done"}}}}
-    assert [i for i, _ in kfp_ir.loop_tasks(run, "train-candidate")] == [2, 10]
-    assert kfp_ir.run_task(run, "announce")["parameters"]["Output"] == "done"
-    assert kfp_ir.run_task(run, "train-candidate") is None  # only loop iterations
-    hidden = kfp_ir.run_failure(run, "running it")
+    run = RunReport.from_wire({
+        "ok": False, "error": "RuntimeError: Pipeline 'p' finished with status FAILURE.",
+        "failed_tasks": ["train-candidate"], "task_errors": {"train-candidate": "ValueError: secret 0.123"},
+        "tasks": {"for-loop-7-iteration-10/train-candidate": {"parameters": {"Output": 2}},
+                  "for-loop-7-iteration-2/train-candidate": {"parameters": {"Output": 1}},
+                  "announce": {"parameters": {"Output": "done"}}}})
+    assert [i for i, _ in run.loop("train-candidate")] == [2, 10]
+    assert run.task("announce").parameters["Output"] == "done" == run.output("announce")
+    assert run.task("train-candidate") is None and run.output("train-candidate") is None  # only loop iterations
+    hidden = run.failure("running it")
     assert "the run failed" in hidden and "train-candidate" not in hidden  # which task failed may hang on inputs
     assert "secret" not in hidden and "0.123" not in hidden
-    assert "secret 0.123" in kfp_ir.run_failure(run, "running it", hidden=False)
-    named = kfp_ir.run_failure({"task_errors": {"concat": "NameError: name 'json' is not defined"},
-                                "diagnoses": {"concat": {"undefined": ["json"], "not_implemented": False}},
-                                "failed_tasks": ["concat"], "error": "RuntimeError: x"}, "running concat")
+    assert "secret 0.123" in run.failure("running it", hidden=False)
+    named = RunReport.from_wire({"ok": False, "task_errors": {"concat": "NameError: name 'json' is not defined"},
+                                 "diagnoses": {"concat": {"undefined": ["json"], "not_implemented": False}},
+                                 "failed_tasks": ["concat"], "error": "RuntimeError: x"}).failure("running concat")
     assert "the component concat uses `json` without importing" in named
     assert "inside the component's function body" in named
+
+
+@pytest.mark.parametrize("data, field", [
+    ("not a report", "the report"),
+    ({"error": None}, "ok"),
+    ({"ok": True, "tasks": ["reverse"]}, "tasks"),
+    ({"ok": True, "tasks": {"reverse": {"parameters": {"Output": 1}, "artifacts": {"m": {"content": "x"}}}}},
+     "content"),
+    ({"ok": False, "failed_tasks": "concat"}, "failed_tasks"),
+    ({"ok": False, "task_errors": {"concat": 7}}, "task_errors"),
+    ({"ok": False, "diagnoses": {"concat": {"undefined": "json"}}}, "undefined"),
+])
+def test_run_report_of_the_wrong_shape_is_refused_in_the_graders_words(data, field):
+    """A report the runner sent in another shape is refused once, when decoded, naming the field only."""
+    with pytest.raises(RunReportError, match="malformed run report") as caught:
+        RunReport.from_wire(data)
+    assert field in str(caught.value) and "not a report" not in str(caught.value).replace("the report", "")
+
+
+def test_run_report_is_frozen_and_compile_failures_say_why():
+    """Reports are read-only; a job that never compiled explains itself without the learner's text when hidden."""
+    run = RunReport.from_wire({"ok": True, "tasks": {"concat": {"parameters": {"Output": "ab"},
+                                                               "artifacts": {"m": {"metadata": {"accuracy": 1.0},
+                                                                                   "content": b"{}"}}}}})
+    assert run.artifact_bytes("concat", "m") == b"{}" and run.task("concat").metadata("m")["accuracy"] == 1.0
+    assert run.artifact_bytes("concat", "other") is None and run.artifact_bytes("absent", "m") is None
+    with pytest.raises(AttributeError):
+        run.ok = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        run.tasks["concat"] = None  # type: ignore[index]
+    broken = RunReport.not_compiled("concat", "CompileError: secret text from the learner")
+    assert broken.stage == "compile" and not broken.ok
+    assert "secret" not in broken.failure("running concat") and "an error" in broken.failure("running concat")
+    assert "secret text" in broken.failure("running concat", hidden=False)
+    assert "does not define `concat`" in RunReport.not_compiled("concat", "", missing=True).failure("running it")

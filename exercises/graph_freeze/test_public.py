@@ -7,8 +7,7 @@ The hidden tests do the same with another model and hidden inputs.
 import numpy as np
 import pytest
 
-from grader.sandbox.recipes.keras import fixture_data, fixture_file, public_reference
-from grader.testing import LearnerError, build
+from grader.testing import LearnerError, build, fixture_data, fixture_file, public_reference
 
 FIXTURE = "mlp"
 TOLERANCE = 1e-5

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.testing import LearnerError, build
+from grader.testing import LearnerError, PipelineJobReport, build
 
 SOURCE = Path(__file__).resolve().with_name("lab_pipeline.py")
 PROJECT, LOCATION, ROOT = "my-project", "europe-west1", "gs://my-bucket/pipeline-root"
@@ -31,10 +31,10 @@ def _job(learner, evaluator, path, values):
     facts = learner.call("vertex_job", path, PROJECT, LOCATION, ROOT, values,
                          credentials=build("aiplatform.anonymous_credentials"),
                          then="aiplatform.job_resource")
-    job = evaluator.recipe("vertex.pipeline_job", facts)
-    assert job["is_pipeline_job"], ("vertex_job must return an aiplatform.PipelineJob itself "
-                                    "(not a subclass or a stand-in)")
-    assert job["resource"] is not None, "the PipelineJob holds no resource: build it with aiplatform.PipelineJob(...)"
+    job = PipelineJobReport.from_wire(evaluator.recipe("vertex.pipeline_job", facts))
+    assert job.is_pipeline_job, ("vertex_job must return an aiplatform.PipelineJob itself "
+                                 "(not a subclass or a stand-in)")
+    assert job.resource is not None, "the PipelineJob holds no resource: build it with aiplatform.PipelineJob(...)"
     return job
 
 
@@ -50,23 +50,17 @@ def test_lab_parameters(learner, lab_package):
 def test_lab_vertex_job(learner, evaluator, lab_package):
     """vertex_job builds the lab's job: name, project, location, root, values, caching, labels"""
     job = _job(learner, evaluator, lab_package, {"a": "des", "b": "serts"})
-    resource = job["resource"]
-    assert resource.get("displayName") == "basic-pipeline", (
-        f"display name: expected the pipeline's name 'basic-pipeline', got {resource.get('displayName')!r}")
-    assert (job["project"], job["location"]) == (PROJECT, LOCATION), (
-        f"expected project and location {(PROJECT, LOCATION)}, got {(job['project'], job['location'])}")
-    runtime = resource.get("runtimeConfig", {})
-    assert runtime.get("gcsOutputDirectory") == ROOT, (
-        f"pipeline root: expected {ROOT!r}, got {runtime.get('gcsOutputDirectory')!r}")
-    assert runtime.get("parameterValues") == {"a": "des", "b": "serts"}, (
-        f"parameter values: expected {{'a': 'des', 'b': 'serts'}}, got {runtime.get('parameterValues')}")
-    tasks = resource["pipelineSpec"]["root"]["dag"]["tasks"]
-    cached = sorted(name for name, task in tasks.items()
-                    if (task.get("cachingOptions") or {}).get("enableCache"))
+    assert job.display_name == "basic-pipeline", (
+        f"display name: expected the pipeline's name 'basic-pipeline', got {job.display_name!r}")
+    assert (job.project, job.location) == (PROJECT, LOCATION), (
+        f"expected project and location {(PROJECT, LOCATION)}, got {(job.project, job.location)}")
+    assert job.pipeline_root == ROOT, f"pipeline root: expected {ROOT!r}, got {job.pipeline_root!r}"
+    assert job.parameter_values == {"a": "des", "b": "serts"}, (
+        f"parameter values: expected {{'a': 'des', 'b': 'serts'}}, got {dict(job.parameter_values)}")
+    cached = job.cached_tasks()
     assert not cached, f"caching is still on in task(s) {cached}: use enable_caching=False"
-    assert (resource.get("labels") or {}).get("target") == "vertex", (
-        f"labels must include {{'target': 'vertex'}}, got {resource.get('labels')}")
-    assert job["credentials"]["is_given"], "pass the credentials you were given to PipelineJob"
+    assert job.labels.get("target") == "vertex", f"labels must include {{'target': 'vertex'}}, got {dict(job.labels)}"
+    assert job.credentials_given, "pass the credentials you were given to PipelineJob"
 
 
 @pytest.mark.points(1)

@@ -6,8 +6,7 @@ things in more detail, on other inputs, and run each component on its own.
 """
 import pytest
 
-from grader.judging import kfp_ir
-from grader.testing import LearnerError
+from grader.testing import LearnerError, kfp_ir
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +53,11 @@ def test_package_shape(compiled):
 @pytest.mark.points(2)
 def test_lab_example_runs_locally(lab_run):
     """Run locally with the defaults: stres + sed -> stressed -> desserts"""
-    reverse = kfp_ir.run_task(lab_run, "reverse")
-    assert lab_run.get("ok") and reverse, kfp_ir.run_failure(lab_run, "running basic_pipeline()", hidden=False)
-    concat = kfp_ir.run_task(lab_run, "concat") or {}
-    joined = concat.get("parameters", {}).get("Output")
+    reverse = lab_run.task("reverse")
+    assert lab_run.ok and reverse, lab_run.failure("running basic_pipeline()", hidden=False)
+    joined = lab_run.output("concat")
     assert joined == "stressed", f"concat produced {joined!r} from 'stres' and 'sed'; expected 'stressed'"
-    outputs = reverse.get("parameters", {})
+    outputs = reverse.parameters
     assert outputs.get("after") == "desserts", (
         f"reverse's output 'after' is {outputs.get('after')!r}; expected 'desserts' (and 'before' = 'stressed')")
     assert outputs.get("before") == "stressed", (

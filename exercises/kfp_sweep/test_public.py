@@ -7,7 +7,7 @@ and each component on its own.
 """
 import pytest
 
-from grader.judging import kfp_ir
+from grader.testing import kfp_ir
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,12 @@ def test_package_shape(package):
 def test_default_sweep(default_run):
     """Run with the defaults: four scores, best rate 0.01 (tied with 0.1), announced"""
     run = default_run
-    assert run.get("ok"), kfp_ir.run_failure(run, "running sweep_pipeline()", hidden=False)
-    scores = [t["parameters"].get("Output") for _, t in kfp_ir.loop_tasks(run, "train-candidate")]
+    assert run.ok, run.failure("running sweep_pipeline()", hidden=False)
+    scores = [t.output for _, t in run.loop("train-candidate")]
     assert scores == [0.775, 0.975, 0.975, 0.775], (
         f"the four candidates scored {scores}; expected [0.775, 0.975, 0.975, 0.775]")
-    best = (kfp_ir.run_task(run, "pick-best") or {}).get("parameters", {}).get("Output")
+    best = run.output("pick-best")
     assert best == 0.01, (
         f"pick_best returned {best}; 0.01 and 0.1 tie for the best score, and a tie goes to the smaller rate")
-    message = (kfp_ir.run_task(run, "announce") or {}).get("parameters", {}).get("Output")
+    message = run.output("announce")
     assert message == "sweep finished", f"announce returned {message!r}; expected 'sweep finished'"

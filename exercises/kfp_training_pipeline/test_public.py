@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from grader.judging import kfp_ir
+from grader.testing import kfp_ir
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,8 @@ def test_artifact_outputs(package):
 def test_default_run_is_consistent(default_run):
     """Run with the defaults: 200 labelled rows, a model, its accuracy, and the gate obeyed"""
     run = default_run
-    assert run.get("ok"), kfp_ir.run_failure(run, "running training_pipeline()", hidden=False)
-    data = kfp_ir.artifact_bytes(run, "prepare-data", "dataset")
+    assert run.ok, run.failure("running training_pipeline()", hidden=False)
+    data = run.artifact_bytes("prepare-data", "dataset")
     assert data is not None, "prepare_data wrote nothing to dataset.path"
     table = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     assert table and table[0] == ["x1", "x2", "label"], f"the dataset's header is {table[:1]}; expected x1,x2,label"
@@ -63,23 +63,23 @@ def test_default_run_is_consistent(default_run):
         assert -1 <= x1 <= 1 and -1 <= x2 <= 1, f"x values must lie in [-1, 1]; found the row {x1}, {x2}"
         assert label == (1 if x1 + 2 * x2 > 0.1 else 0), f"the row {x1}, {x2} has label {label}: check the rule"
 
-    model_bytes = kfp_ir.artifact_bytes(run, "train-model", "model")
+    model_bytes = run.artifact_bytes("train-model", "model")
     assert model_bytes is not None, "train_model wrote nothing to model.path"
     model = json.loads(model_bytes)
     (w1, w2), b = model["weights"], model["bias"]
     correct = sum(1 for x1, x2, y in rows
                   if (1 if 1 / (1 + math.exp(-(w1 * x1 + w2 * x2 + b))) >= 0.5 else 0) == y)
-    train = kfp_ir.run_task(run, "train-model")
-    returned = train["parameters"].get("Output")
-    logged = ((train["artifacts"].get("metrics") or {}).get("metadata") or {}).get("accuracy")
+    train = run.task("train-model")
+    returned = train.output
+    logged = train.metadata("metrics").get("accuracy")
     assert returned is not None and abs(returned - correct / 200) < 1e-9, (
         f"train_model returned {returned}, but the saved model classifies {correct} of 200 rows correctly")
     assert logged is not None and abs(logged - returned) < 1e-9, (
         f"train_model logged accuracy {logged} but returned {returned}: log the same value")
     assert returned > 0.9, f"the default run reaches accuracy {returned}; gradient descent should do much better"
 
-    deploy = kfp_ir.run_task(run, "deploy-model")
+    deploy = run.task("deploy-model")
     assert deploy is not None, "accuracy >= 0.8 by default, yet deploy_model did not run"
-    endpoint = deploy["parameters"].get("Output", "")
+    endpoint = deploy.output
     assert isinstance(endpoint, str) and endpoint.startswith("demo-endpoint:") and len(endpoint) == 26, (
         f"deploy_model returned {endpoint!r}; expected 'demo-endpoint:' + 12 hex characters")

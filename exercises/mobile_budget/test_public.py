@@ -11,9 +11,7 @@ other models and budgets.
 """
 import pytest
 
-from grader.judging.evaluators.tflite import AGREEMENT, deviation
-from grader.sandbox.recipes.keras import fixture_data, probe_inputs, public_reference
-from grader.testing import LearnerError, build
+from grader.testing import AGREEMENT, LearnerError, build, deviation, fixture_data, probe_inputs, public_reference
 
 SLACK = 1.01  # "the smallest" allows 1% for conversion details
 

@@ -7,9 +7,7 @@ outputs. The hidden tests do the same with another model and hidden inputs.
 import numpy as np
 import pytest
 
-from grader.judging.evaluators.tflite import KINDS
-from grader.sandbox.recipes.keras import fixture_data, fixture_file, public_reference
-from grader.testing import LearnerError, build
+from grader.testing import TFLITE_KINDS, LearnerError, build, fixture_data, fixture_file, public_reference
 
 FIXTURE = "mlp"
 TOLERANCE = 1e-5
@@ -62,7 +60,7 @@ def test_to_tflite_is_float32(learner, evaluator):
         "weights are folded in as constants")
     assert info["kind"] == "float32", (
         f"to_tflite must not optimize: expected every weight as float32, found weights {info['weights']} "
-        f"(a model of kind {info['kind']!r}; the kinds are {', '.join(KINDS)})")
+        f"(a model of kind {info['kind']!r}; the kinds are {', '.join(TFLITE_KINDS)})")
 
 
 @pytest.mark.points(2)

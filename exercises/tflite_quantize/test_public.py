@@ -11,9 +11,7 @@ do the same with another model and hidden data.
 import numpy as np
 import pytest
 
-from grader.judging.evaluators.tflite import AGREEMENT, deviation, weight_share
-from grader.sandbox.recipes.keras import fixture_data, probe_inputs, public_reference
-from grader.testing import build
+from grader.testing import AGREEMENT, build, deviation, fixture_data, probe_inputs, public_reference, weight_share
 
 FIXTURE = "mlp"
 SIZE_LIMIT = {"dynamic_range": 0.40, "float16": 0.60, "int8": 0.40}

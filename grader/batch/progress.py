@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from grader.course.model import Exercise
 from grader.learner_text import shorten
+from grader.record.kinds import Outcome
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.grading.run import Job
@@ -138,7 +139,7 @@ class BatchProgress:
         from rich.markup import escape
 
         self.estimator.finish(job, result.execution_time)
-        trouble = bool(result.refused or result.error)
+        trouble = result.outcome is not Outcome.GRADED
         with self.lock:
             self.counts["running"] -= 1
             self.counts["failed" if trouble else "done"] += 1
@@ -146,10 +147,10 @@ class BatchProgress:
         if not self.quiet:
             mark = "[red]✗[/]" if trouble else "[green]✓[/]"
             note = ""
-            if result.refused:
+            if result.outcome is Outcome.REFUSED:
                 note = f" [red]refused[/]: {escape(shorten(result.refused.splitlines()[0], 70))}"
-            elif result.error:
-                note = f" [red]grader error[/]: {escape(shorten(result.error.splitlines()[0], 70))}"
+            elif result.outcome is Outcome.GRADER_ERROR:
+                note = f" [red]grader error[/]: {escape(shorten(result.grader_failure.splitlines()[0], 70))}"
             self.progress.console.print(f"{mark} {escape(job.who)} · {job.exercise.id}: "
                                         f"{result.score:g}/{result.max_score:g} in {result.execution_time:.1f}s{note}",
                                         highlight=False)

@@ -8,7 +8,7 @@ protobuf, ``kfp.pipeline_spec.pipeline_spec_pb2.PipelineSpec``, through
 
     pkg = kfp_ir.load(learner.read_bytes("pkg.yaml"))
     pkg.name                                   # "basic-pipeline"
-    pkg.task("reverse").inputs["a"]            # Source(kind="task_output", task="concat", key="Output")
+    pkg.task("reverse").inputs["a"]            # InputSource(kind="task_output", task="concat", key="Output")
     pkg.interface("concat")                    # {"inputs": {"a": "STRING", ...}, "outputs": {"Output": "STRING"}}
     pkg.defaults()                             # {"a": "stres", "b": "sed"}
     pkg.resources("train-model")               # {"cpu_limit": "2", "memory_limit": "4G", ...}
@@ -31,7 +31,8 @@ import yaml
 
 from grader import lean_imports
 from grader.learner_text import shorten
-from grader.record.kinds import TimedOut
+from grader.judging.run_report import RunReport, RunReportError, TaskOutputs  # noqa: F401 - for tests
+from grader.judging.run_report import error_name as _error_name
 
 MAX_PACKAGE_BYTES = 2 * 1024 * 1024  # a compiled package of these exercises is ~20 KB
 
@@ -101,13 +102,13 @@ def _first_line(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- data
 
 @dataclass(frozen=True)
-class Source:
+class InputSource:
     """Where an input's value comes from, resolved through enclosing groups.
 
     ``kind`` is one of ``"pipeline_input"`` (``name``), ``"task_output"``
     (``task``, ``key``; the producing task in the outermost DAG that can see
     it, after following loop/exit-handler DAG outputs down to the real task in
-    ``via``), ``"constant"`` (``value``), ``"loop_item"`` (``of``: the Source
+    ``via``), ``"constant"`` (``value``), ``"loop_item"`` (``of``: the InputSource
     of the iterated list), ``"unknown"``.
     """
 
@@ -116,7 +117,7 @@ class Source:
     task: str | None = None
     key: str | None = None
     value: Any = None
-    of: "Source | None" = None
+    of: "InputSource | None" = None
     via: tuple = ()
     final_key: str | None = None
 
@@ -133,7 +134,7 @@ class Task:
     owner: str                    # component name of the DAG holding it ("root" for the pipeline)
     groups: tuple = ()            # enclosing group task names, outermost first
     component: str = ""           # component name it references
-    inputs: dict = field(default_factory=dict)      # input name -> Source (parameters and artifacts)
+    inputs: dict = field(default_factory=dict)      # input name -> InputSource (parameters and artifacts)
 
 
 # --------------------------------------------------------------------------- package
@@ -335,7 +336,7 @@ class Package:
         """``iteratorPolicy.parallelismLimit`` of a loop group (0 means unlimited)."""
         return self.task(name).spec.iterator_policy.parallelism_limit
 
-    def loop_items(self, name: str) -> Source:
+    def loop_items(self, name: str) -> InputSource:
         """What a loop group iterates over."""
         task = self.task(name)
         spec = task.spec
@@ -350,20 +351,20 @@ class Package:
             if items.WhichOneof("kind") == "raw":
                 import json
                 try:
-                    return Source("constant", value=json.loads(items.raw))
+                    return InputSource("constant", value=json.loads(items.raw))
                 except ValueError:
-                    return Source("constant", value=items.raw)
+                    return InputSource("constant", value=items.raw)
         if kind == "artifact_iterator":
-            return Source("unknown", name="artifact list")
+            return InputSource("unknown", name="artifact list")
         raise PackageError(f"{name!r} is not a loop")
 
     # ---------------------------------------------------------------- conditions
-    def condition_terms(self, group: str) -> list[tuple[Source, str, Source]]:
+    def condition_terms(self, group: str) -> list[tuple[InputSource, str, InputSource]]:
         """The comparisons of a condition group, operands resolved.
 
         Only the simple forms the KFP compiler writes for ``dsl.If(a OP b)``
         (``inputs.parameter_values['x'] >= 1.0``, possibly joined with ``&&``)
-        are understood; anything else comes back as ``Source("unknown")``.
+        are understood; anything else comes back as ``InputSource("unknown")``.
         """
         task = self.task(group)
         text = task.spec.trigger_policy.condition
@@ -374,13 +375,13 @@ class Package:
                 part = part[1:-1].strip()
             match = re.fullmatch(r"(.+?)\s*(==|!=|>=|<=|>|<)\s*(.+)", part)
             if not match:
-                terms.append((Source("unknown", value=part), "?", Source("unknown")))
+                terms.append((InputSource("unknown", value=part), "?", InputSource("unknown")))
                 continue
             left, op, right = match.groups()
             terms.append((self._operand(task, left), op, self._operand(task, right)))
         return terms
 
-    def _operand(self, task: Task, text: str) -> Source:
+    def _operand(self, task: Task, text: str) -> InputSource:
         import json
 
         text = text.strip()
@@ -394,11 +395,11 @@ class Package:
                 return self._resolve_input(task, task.spec.inputs.parameters[channel])
             return self._resolve_param(task.owner, task.groups, channel, task.spec)
         try:
-            return Source("constant", value=json.loads(text))
+            return InputSource("constant", value=json.loads(text))
         except ValueError:
             if len(text) >= 2 and text[0] == text[-1] == "'":
-                return Source("constant", value=text[1:-1])
-            return Source("unknown", value=text)
+                return InputSource("constant", value=text[1:-1])
+            return InputSource("unknown", value=text)
 
     # ---------------------------------------------------------------- edges
     def edges(self) -> list[tuple[str, str, str, str]]:
@@ -431,7 +432,7 @@ class Package:
             for key, value in task.spec.inputs.artifacts.items():
                 task.inputs[key] = self._resolve_artifact(task, value)
 
-    def _resolve_input(self, task: Task, value, depth: int = 0) -> Source:
+    def _resolve_input(self, task: Task, value, depth: int = 0) -> InputSource:
         """Resolve a TaskInputsSpec.InputParameterSpec seen from ``task``'s DAG."""
         kind = value.WhichOneof("kind")
         if kind == "component_input_parameter":
@@ -441,12 +442,12 @@ class Package:
             return self._task_output(task.owner, out.producer_task, out.output_parameter_key, "parameters", depth)
         if kind == "runtime_value":
             from google.protobuf import json_format
-            return Source("constant", value=json_format.MessageToDict(value.runtime_value.constant))
+            return InputSource("constant", value=json_format.MessageToDict(value.runtime_value.constant))
         if kind == "task_final_status":
-            return Source("unknown", name="task_final_status", task=value.task_final_status.producer_task)
-        return Source("unknown")
+            return InputSource("unknown", name="task_final_status", task=value.task_final_status.producer_task)
+        return InputSource("unknown")
 
-    def _resolve_artifact(self, task: Task, value, depth: int = 0) -> Source:
+    def _resolve_artifact(self, task: Task, value, depth: int = 0) -> InputSource:
         kind = value.WhichOneof("kind")
         if kind == "component_input_artifact":
             return self._resolve_param(task.owner, task.groups, value.component_input_artifact, task.spec, depth,
@@ -454,32 +455,32 @@ class Package:
         if kind == "task_output_artifact":
             out = value.task_output_artifact
             return self._task_output(task.owner, out.producer_task, out.output_artifact_key, "artifacts", depth)
-        return Source("unknown")
+        return InputSource("unknown")
 
     def _resolve_param(self, owner: str, groups: tuple, name: str, spec, depth: int = 0,
-                       artifact: bool = False) -> Source:
+                       artifact: bool = False) -> InputSource:
         """``name`` is an input of the DAG component ``owner``: follow it outwards."""
         if depth > 50:
-            return Source("unknown")
+            return InputSource("unknown")
         if owner == "root":
-            return Source("pipeline_input", name=name)
+            return InputSource("pipeline_input", name=name)
         group_name, parent_owner = self._group_of_component.get(owner, (None, None))
         if group_name is None:
-            return Source("unknown", name=name)
+            return InputSource("unknown", name=name)
         group = self._tasks[group_name]
         iterator = group.spec.WhichOneof("iterator")
         if iterator == "parameter_iterator" and group.spec.parameter_iterator.item_input == name:
-            return Source("loop_item", name=name, of=self.loop_items(group_name))
+            return InputSource("loop_item", name=name, of=self.loop_items(group_name))
         if iterator == "artifact_iterator" and group.spec.artifact_iterator.item_input == name:
-            return Source("loop_item", name=name, of=Source("unknown"))
+            return InputSource("loop_item", name=name, of=InputSource("unknown"))
         holder = group.spec.inputs.artifacts if artifact else group.spec.inputs.parameters
         if name in holder:
             if artifact:
                 return self._resolve_artifact(group, holder[name], depth + 1)
             return self._resolve_input(group, holder[name], depth + 1)
-        return Source("unknown", name=name)
+        return InputSource("unknown", name=name)
 
-    def _task_output(self, owner: str, producer: str, key: str, side: str, depth: int) -> Source:
+    def _task_output(self, owner: str, producer: str, key: str, side: str, depth: int) -> InputSource:
         """Output ``key`` of task ``producer`` in DAG ``owner``, followed into group DAG outputs.
 
         For a loop, ``via`` lists the subtasks followed and ``final_key`` the
@@ -507,7 +508,7 @@ class Package:
                 sub, current = out.artifact_selectors[0].producer_subtask, out.artifact_selectors[0].output_artifact_key
             via.append(sub)
             spec = comp.dag.tasks.get(sub)
-        return Source("task_output", task=producer, key=key, via=tuple(via), final_key=current)
+        return InputSource("task_output", task=producer, key=key, via=tuple(via), final_key=current)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -563,18 +564,19 @@ def _balanced(text: str) -> bool:
 # pipeline runner, which never imports the learner's module, runs the packages
 # (``grader.sandbox.recipes.kfp_local.run``). These start runs and read their reports.
 
-def run_jobs(learner, runner, jobs: list[dict], timeout: float) -> list[dict]:
+def run_jobs(learner, runner, jobs: list[dict], timeout: float) -> list[RunReport]:
     """Compile what each job names in the learner's worker, then run the packages in ``runner``.
 
     A job: ``{"pipeline" or "component": name, "arguments": {...}, "timeout": s,
-    "artifacts": {input: {"content": bytes, "type": "Dataset"}}}``. One report
-    per job (see ``grader.sandbox.recipes.kfp_local.run``); a job whose object does
-    not compile gets a report that says so (``"stage": "compile"``).
+    "artifacts": {input: {"content": bytes, "type": "Dataset"}}}``. One
+    ``RunReport`` per job (``grader.judging.run_report``), decoded from what the
+    runner sent (``grader.sandbox.recipes.kfp_local.run``); a job whose object
+    does not compile gets a report that says so (``stage == "compile"``).
     """
     names = list(dict.fromkeys(job.get("pipeline") or job.get("component") for job in jobs))
     compiled = learner.recipe("kfp.compile_objects", names, timeout=timeout)
     compiled = compiled if isinstance(compiled, dict) else {}
-    reports: list[dict | None] = [None] * len(jobs)
+    reports: list[RunReport | None] = [None] * len(jobs)
     runnable = []
     for index, job in enumerate(jobs):
         name = job.get("pipeline") or job.get("component")
@@ -583,132 +585,36 @@ def run_jobs(learner, runner, jobs: list[dict], timeout: float) -> list[dict]:
             runnable.append((index, {"package": entry["package"], "arguments": job.get("arguments") or {},
                                      "timeout": job.get("timeout"), "artifacts": job.get("artifacts") or {}}))
         else:
-            reports[index] = {"ok": False, "stage": "compile", "name": name, "missing": entry.get("missing") is True,
-                              "error": str(entry.get("error") or "nothing came back"), "failed_tasks": [],
-                              "task_errors": {}, "diagnoses": {}, "tasks": {}, "timed_out": False}
+            reports[index] = RunReport.not_compiled(name, str(entry.get("error") or "nothing came back"),
+                                                    missing=entry.get("missing") is True)
     if runnable:
         ran = runner.recipe("kfp_local.run", [job for _, job in runnable], timeout=timeout)
+        if not isinstance(ran, list) or len(ran) != len(runnable):
+            raise RunReportError(f"the pipeline runner sent no list of {len(runnable)} run reports")
         for (index, _), report in zip(runnable, ran):
-            reports[index] = report
+            reports[index] = RunReport.from_wire(report)
     return reports
 
 
-def run_pipeline(learner, runner, pipeline: str, arguments: dict | None = None, timeout: float = 60) -> dict:
+def run_pipeline(learner, runner, pipeline: str, arguments: dict | None = None, timeout: float = 60) -> RunReport:
     """For public tests: one local run of the learner's pipeline ``pipeline``."""
     job = {"pipeline": pipeline, "arguments": arguments or {}, "timeout": timeout}
     return run_jobs(learner, runner, [job], timeout + 60)[0]
 
 
-def run_task(run: dict, task: str) -> dict | None:
-    """The outputs of ``task`` in a run report (``{"parameters", "artifacts"}``), or None.
-
-    Task directories are keyed by their path in the run (``reverse``,
-    ``for-loop-2-iteration-0/train-candidate``); this finds the one task of
-    that name outside loops.
-    """
-    tasks = (run or {}).get("tasks") or {}
-    if task in tasks:
-        return tasks[task]
-    found = [v for k, v in tasks.items() if k.rsplit("/", 1)[-1] == task and "iteration" not in k]
-    return found[0] if len(found) == 1 else None
-
-
-def loop_tasks(run: dict, task: str) -> list[tuple[int, dict]]:
-    """``(iteration index, outputs)`` of every loop iteration of ``task``, in iteration order."""
-    found = []
-    for key, value in ((run or {}).get("tasks") or {}).items():
-        parts = key.split("/")
-        if parts[-1] != task:
-            continue
-        iterations = [re.fullmatch(r"for-loop-\d+-iteration-(\d+)", p) for p in parts[:-1]]
-        iterations = [int(m.group(1)) for m in iterations if m]
-        if iterations:
-            found.append((iterations[-1], value))
-    return sorted(found, key=lambda item: item[0])
-
-
-def artifact_bytes(run: dict, task: str, name: str) -> bytes | None:
-    entry = run_task(run, task)
-    if not entry:
-        return None
-    artifact = (entry.get("artifacts") or {}).get(name) or {}
-    content = artifact.get("content")
-    return content if isinstance(content, bytes) else None
-
-
-def run_failure(run: dict, what: str, *, hidden: bool = True) -> str:
-    """Why a run produced no usable outputs, in the course's terms.
-
-    Hidden feedback is made of this function's own sentences, the names of
-    the objects and tasks (from the test and the compiled IR), what the
-    compiled source shows (``diagnoses``) and built-in exception names: never
-    a message or a printed line, which the learner's code chose. Public
-    feedback adds the learner's own text.
-
-    A run stopped at its time limit raises ``TimedOut`` (an AssertionError)
-    instead of returning: tests call this in an assert's message, so the
-    check then fails as a timeout, in the same words.
-    """
-    run = run or {}
-    error = str(run.get("error") or "")
-    if run.get("stage") == "compile":
-        return _compile_failure(run, what, error, hidden)
-    if run.get("timed_out"):
-        raise TimedOut(f"{what}: the run took too long and its tasks were stopped "
-                       "(an endless loop, or far more work than the specification asks for?).")
-    failed = [t for t in run.get("failed_tasks") or [] if isinstance(t, str)]
-    # What every component's compiled source shows is known before the run; which task failed is
-    # not (it can depend on the inputs), so hidden feedback names components only from the former.
-    diagnoses = {str(k): v for k, v in (run.get("diagnoses") or {}).items() if isinstance(v, dict)}
-    if failed or error:
-        for component, found in sorted(diagnoses.items()):
-            if found.get("not_implemented"):
-                return f"{what}: the component {component} still raises NotImplementedError; fill in the TODO."
-        for component, found in sorted(diagnoses.items()):
-            names = [n for n in found.get("undefined") or [] if str(n).isidentifier()]
-            if names:
-                listed = ", ".join(f"`{n}`" for n in names[:5])
-                return (f"{what}: the run failed; the component {component} uses {listed} without importing or "
-                        "defining it inside the function. A component runs alone, from its own source: every "
-                        "import, helper and constant it uses must be inside the component's function body.")
-    if failed:
-        if hidden:
-            return f"{what}: the run failed (a task did not succeed)."
-        line = f"{what}: the run failed (task {', '.join(failed)})."
-        printed = [str(v) for v in (run.get("task_errors") or {}).values()]
-        if printed:
-            line += f" It printed: {printed[0]}"
-        return line
-    if error:
-        return f"{what}: running it raised {_error_name(error) if hidden else error}."
-    return f"{what}: the run left no outputs."
-
-
-def _compile_failure(run: dict, what: str, error: str, hidden: bool) -> str:
-    name = run.get("name")
-    if run.get("missing"):
-        return f"{what}: your module does not define `{name}`."
-    if "Unsupported pipeline_func type" in error:
-        return f"{what}: {name} is not a pipeline yet: decorate it with @dsl.pipeline."
-    line = f"{what}: kfp's compiler could not compile `{name}` ({_error_name(error) if hidden else error})."
-    if "keyword arguments" in error:
-        line += " Components must be called with keyword arguments: concat(a=a, b=b)."
-    return line
-
-
-def _error_name(error: str) -> str:
-    """The exception's type name when it is a built-in one; otherwise just "an error"."""
-    import builtins
-
-    name = error.split(":", 1)[0].strip()
-    found = getattr(builtins, name, None)
-    return name if isinstance(found, type) and issubclass(found, BaseException) else "an error"
-
-
 # --------------------------------------------------------------------------- the learner's package
 
-def compile_learner_package(learner, pipeline: str, filename: str) -> dict:
-    """Compile the learner's package in the sandbox, for IR tests: ``{"package", "compile_problem", "package_problem"}``.
+@dataclass(frozen=True)
+class LearnerPackage:
+    """The learner's compiled package for IR tests, and what went wrong on the way (grader's words)."""
+
+    package: "Package | None"
+    compile_problem: str | None = None  # the learner's compile_pipeline is broken
+    package_problem: str | None = None  # the pipeline object itself does not compile
+
+
+def compile_learner_package(learner, pipeline: str, filename: str) -> LearnerPackage:
+    """Compile the learner's package in the sandbox, for IR tests (``LearnerPackage``).
 
     The learner's ``compile_pipeline`` writes ``filename``; when it is broken,
     kfp's own compiler is run on the pipeline object instead, so a broken
@@ -745,7 +651,7 @@ def compile_learner_package(learner, pipeline: str, filename: str) -> dict:
             found["package_problem"] = f"{pipeline} is not a pipeline yet: decorate it with @dsl.pipeline"
         else:
             found["package_problem"] = f"{pipeline} could not be compiled ({_error_name(result.get('error') or '')})"
-    return found
+    return LearnerPackage(found["package"], found["compile_problem"], found["package_problem"])
 
 
 def learner_package(learner, filename: str) -> "Package":

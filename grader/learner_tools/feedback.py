@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.grading.explain import Hint, Problem, Source, explain, rewrite_frames
+from grader.record.kinds import Outcome
 from grader.record.learner_view import learner_view
 from grader.record.results import GradeResult
 
@@ -47,7 +48,7 @@ def render_result(console: Console, result: GradeResult, exercise, source: Sourc
     shown: set[str] = set()
     hints_shown: list[Hint] = []
     previous_output = None
-    if result.refused:
+    if result.outcome is Outcome.REFUSED:
         console.print(Text(f"Your file was refused, so no test could run on it: {result.refused}",
                            style="bold red"))
         return hints_shown
@@ -75,10 +76,11 @@ def render_result(console: Console, result: GradeResult, exercise, source: Sourc
         shown.update(h.key for h in new)
         hints_shown += new
         render_hints(console, new, indent)
-    if result.error:
+    if result.outcome is Outcome.GRADER_ERROR:
         console.print(Text("The check itself could not run to the end:", style="bold red"))
-        console.print(Padding(Text(rewrite_frames(result.error, source, exercise.file).rstrip()), (0, 0, 0, INDENT)))
-        new = [h for h in explain(result.error, exercise) if h.key not in shown]
+        failure = result.grader_failure
+        console.print(Padding(Text(rewrite_frames(failure, source, exercise.file).rstrip()), (0, 0, 0, INDENT)))
+        new = [h for h in explain(failure, exercise) if h.key not in shown]
         hints_shown += new
         render_hints(console, new)
     return hints_shown
@@ -88,17 +90,17 @@ def render_summary(console: Console, result: GradeResult) -> None:
     passed = sum(t.passed for t in result.tests)
     total = len(result.tests)
     console.print()
-    if result.refused:
+    if result.outcome is Outcome.REFUSED:
         console.print(Text(f"Public tests: 0/{_points(result.max_score)} points: the file was refused. "
                            "Fix what is said above and check again.", style="bold"))
         return
     score = Text(f"Public tests: {_points(result.score)}/{_points(result.max_score)} points, "
                  f"{passed} of {total} passed.", style="bold")
     console.print(score)
-    if total and passed == total and not result.error:
+    if result.outcome is Outcome.GRADED and passed == total:
         console.print(Text("Every public test passes. When you submit, hidden tests check more cases "
                            "(other inputs, the edges of each rule): read the README once more for them.",
                            style="green"))
-    elif total and not result.error:
+    elif result.outcome is Outcome.GRADED:
         first = next(t for t in result.tests if not t.passed)
         console.print(Text(f"Start with the first failing test: {first.name}.", style="yellow"))

@@ -18,6 +18,7 @@ import io
 from typing import TYPE_CHECKING
 
 from grader.record.gradebook import Gradebook
+from grader.record.kinds import Outcome
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.course.assignment import Assignment
@@ -37,7 +38,8 @@ def export(book: Gradebook, assignment: "Assignment | None" = None) -> str:
     maxima = assignment.maxima
     grades: dict[str, dict[str, str]] = {}
     for run in runs:
-        grades.setdefault(run.learner, {})[run.exercise] = "" if run.status == "error" else _number(run.score)
+        scored = run.outcome is not Outcome.GRADER_ERROR
+        grades.setdefault(run.learner, {})[run.exercise] = _number(run.score) if scored else ""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(IDENTITY_COLUMNS + exercises)

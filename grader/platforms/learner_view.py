@@ -1,10 +1,13 @@
 """The words platforms show around a learner's view of a grading (``grader.record.learner_view``).
 
-A refused submission says why; a grader failure says it was the grader's, not
-the learner's, and its details stay in the platform's instructor log.
+A refused submission says why; a grader failure (``Outcome.GRADER_ERROR``: an
+error, or no test found or run) says it was the grader's, not the learner's,
+and its details stay in the platform's instructor log. How a grading ended
+is the result's own ``outcome``, never worked out here.
 """
 from __future__ import annotations
 
+from grader.record.kinds import Outcome
 from grader.record.learner_view import learner_view
 from grader.record.results import GradeResult
 
@@ -12,23 +15,17 @@ GRADER_FAILURE = ("The grader could not finish grading this submission because o
                   "side, not in your code. No score was recorded for it: please submit again later, and tell "
                   "the course staff if this keeps happening.")
 REFUSED = "Your submission could not be graded: {reason}"
-NO_TESTS = "No tests ran on this submission."
 
 
 # The rows themselves are decided in one place for every output: grader/record/learner_view.py.
 rows = learner_view
 
 
-def is_grader_failure(result: GradeResult) -> bool:
-    """The grader, not the submission, failed: no score should be recorded."""
-    return not result.refused and (bool(result.error) or not result.tests)
-
-
 def headline(result: GradeResult) -> str:
     """One line for the learner: the score, why the submission was refused, or that the grader failed."""
-    if result.refused:
+    if result.outcome is Outcome.REFUSED:
         return REFUSED.format(reason=result.refused)
-    if is_grader_failure(result):
+    if result.outcome is Outcome.GRADER_ERROR:
         return GRADER_FAILURE
     passed = sum(t.passed for t in result.tests)
     return (f"Score: {result.score:g}/{result.max_score:g} ({passed} of {len(result.tests)} tests passed; "
@@ -38,7 +35,7 @@ def headline(result: GradeResult) -> str:
 def summary(result: GradeResult, limit: int | None = None) -> str:
     """Plain text: the headline, then a line per test (with public tests' messages, cut to ``limit``)."""
     lines = [headline(result)]
-    if result.refused or is_grader_failure(result):
+    if result.outcome is not Outcome.GRADED:
         return lines[0]
     for r in rows(result):
         kind = "hidden" if r.hidden else "public"

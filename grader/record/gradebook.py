@@ -1,7 +1,9 @@
 """The gradebook: every grading run, in one SQLite file.
 
 One row per run (learner, exercise, submission content hash, test-suite
-hash, score, status, timings, when), with its per-test results beside it.
+hash, score, outcome, timings, when), with its per-test results beside it.
+The outcome (``grader.record.kinds.Outcome``) is the result's own, stored in
+the ``status`` column and read back as ``Run.outcome``: never derived here.
 Regrading adds a run; nothing is overwritten, so a learner's history stays.
 The latest run of each learner and exercise is their grade.
 
@@ -23,8 +25,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.errors import GraderError
 from grader.learner_text import clean
-from grader.record.kinds import Kind
-from grader.record.results import GradeResult, TestResult
+from grader.record.kinds import Kind, Outcome
+from grader.record.results import NO_TEST_RAN, GradeResult, TestResult
 
 if TYPE_CHECKING:
     from grader.course.assignment import Assignment
@@ -122,7 +124,13 @@ def _v4(db: sqlite3.Connection) -> None:
                     if _OLD_TIMEOUT_WORDS.search(output or "")])
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite3.Connection) -> None:
+    """A run with no test, no error and no refusal is the grader's failure (``Outcome.of``), not a graded 0."""
+    db.execute("UPDATE runs SET status = 'error' WHERE status = 'graded' AND error IS NULL AND refused IS NULL "
+               "AND NOT EXISTS (SELECT 1 FROM test_results WHERE test_results.run_id = runs.id)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -137,14 +145,6 @@ def _grader_version() -> str:
         return importlib.metadata.version("hml-grader")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def status_of(result: GradeResult) -> str:
-    if result.refused:
-        return "refused"
-    if result.error:
-        return "error"
-    return "graded"
 
 
 def timeouts_of(result: GradeResult) -> int:
@@ -165,7 +165,7 @@ class Run:
     suite_hash: str
     score: float
     max_score: float
-    status: str
+    outcome: Outcome  # the ``status`` column
     refused: str | None
     error: str | None
     execution_time: float
@@ -178,13 +178,28 @@ class Run:
     sandbox: str | None = None  # JSON: {"kind", "protections", ...}
     tests: list[TestResult] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
+        self.sandboxed = bool(self.sandboxed)
+
+    @property
+    def status(self) -> str:
+        """The outcome's word, as the ``status`` column and the exports spell it."""
+        return self.outcome.value
+
+    @property
+    def grader_failure(self) -> str | None:
+        """Why the grader failed (its error, or that no test ran); None unless the outcome is a grader error."""
+        return (self.error or NO_TEST_RAN) if self.outcome is Outcome.GRADER_ERROR else None
+
     def to_result(self) -> GradeResult:
         return GradeResult(self.learner, self.exercise, list(self.tests), self.execution_time, self.refused,
                            self.error, self.sandboxed, json.loads(self.sandbox) if self.sandbox else None)
 
 
-_RUN_COLUMNS = ("id, learner, exercise, submission, content_hash, suite_hash, score, max_score, status, refused, "
-                "error, execution_time, graded_at, sandboxed, results_path, batch_id, timeouts, grader_version, sandbox")
+_RUN_COLUMNS = ("id, learner, exercise, submission, content_hash, suite_hash, score, max_score, "
+                "status AS outcome, refused, error, execution_time, graded_at, sandboxed, results_path, batch_id, "
+                "timeouts, grader_version, sandbox")
 
 
 class Gradebook:
@@ -258,7 +273,7 @@ class Gradebook:
                 " refused, error, execution_time, graded_at, sandboxed, results_path, batch_id, timeouts,"
                 " grader_version, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (learner, result.exercise, submission, content_hash, suite_hash, result.score, result.max_score,
-                 status_of(result), result.refused, result.error, result.execution_time, _now(),
+                 result.outcome.value, result.refused, result.error, result.execution_time, _now(),
                  int(result.sandboxed), str(results_path) if results_path else None, batch_id,
                  timeouts_of(result), _grader_version(), json.dumps(result.sandbox) if result.sandbox else None))
             run_id = cursor.lastrowid
@@ -276,8 +291,6 @@ class Gradebook:
     def _runs(self, where: str = "", params: Iterable = (), tests: bool = True) -> list[Run]:
         rows = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs {where}", tuple(params)).fetchall()
         runs = [Run(**{k: row[k] for k in row.keys()}) for row in rows]
-        for run in runs:
-            run.sandboxed = bool(run.sandboxed)
         if tests and runs:
             by_id = {run.id: run for run in runs}
             ids = list(by_id)
@@ -323,7 +336,7 @@ class Gradebook:
         run = self.latest_run(learner, exercise)
         if run is None or run.content_hash != content_hash or run.suite_hash != suite_hash:
             return None
-        if retry_errors and run.status == "error":
+        if retry_errors and run.outcome is Outcome.GRADER_ERROR:
             return None
         if results_path is not None and not Path(results_path).is_file():
             return None  # the results file was removed: write it again
@@ -332,7 +345,8 @@ class Gradebook:
     def mean_times(self) -> dict[str, float]:
         """Mean grading time per exercise over earlier runs, for estimating a batch's time left."""
         rows = self.db.execute("SELECT exercise, AVG(execution_time) FROM (SELECT exercise, execution_time FROM runs"
-                               " WHERE status = 'graded' ORDER BY id DESC LIMIT 2000) GROUP BY exercise")
+                               " WHERE status = ? ORDER BY id DESC LIMIT 2000) GROUP BY exercise",
+                               (Outcome.GRADED.value,))
         return {exercise: mean for exercise, mean in rows}
 
     # -- export ---------------------------------------------------------------------------
@@ -389,7 +403,7 @@ class Gradebook:
     def export_json(self, assignment: "Assignment | None" = None) -> str:
         assignment = _or_whole_course(assignment)
         return json.dumps([{"learner": r.learner, "exercise": r.exercise, "score": r.score,
-                            "max_score": assignment.maxima[r.exercise], "status": r.status,
+                            "max_score": assignment.maxima[r.exercise], "status": r.outcome.value,
                             "graded_at": r.graded_at, "content_hash": r.content_hash, "suite_hash": r.suite_hash}
                            for r in self.assigned(assignment, tests=False)], indent=2)
 

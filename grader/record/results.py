@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.learner_text import clean
-from grader.record.kinds import Kind
+from grader.record.kinds import Kind, Outcome
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+NO_TEST_RAN = "the grader found or ran no test"  # why a grading with no error and no test is the grader's failure
 
 
 @dataclass
 class TestResult:
+    __test__ = False  # a result, not a test class: pytest must not collect it where a test module imports it
+
     name: str
     nodeid: str
     score: float
@@ -50,11 +53,21 @@ class GradeResult:
     sandboxed: bool = True
     sandbox: dict | None = None  # which sandbox and protections were in force (grader.sandbox.launch.protections)
     metrics: dict = field(default_factory=dict)  # numbers public tests published (the plugin's ``metric``)
+    # How the grading ended (grader.record.kinds.Outcome): computed here, never passed in or derived elsewhere.
+    outcome: Outcome = field(init=False, default=Outcome.GRADER_ERROR)
 
     def __post_init__(self) -> None:
         self.submission, self.exercise = clean(self.submission, 300), clean(self.exercise, 100)
         self.refused = None if self.refused is None else clean(self.refused, 2000)
         self.error = None if self.error is None else clean(self.error, 2000)
+        self.outcome = Outcome.of(self.refused, self.error, len(self.tests))
+
+    @property
+    def grader_failure(self) -> str | None:
+        """Why the grader failed (its error, or that no test ran); None unless the outcome is a grader error."""
+        if self.outcome is not Outcome.GRADER_ERROR:
+            return None
+        return self.error or NO_TEST_RAN
 
     @property
     def score(self) -> float:
@@ -84,7 +97,8 @@ class GradeResult:
     def to_gradescope(self, private: bool = False) -> dict:
         """The Gradescope format. Public (the default) unless ``private``: durations are the visible tests'
         only, the total among them (``published_time``)."""
-        notes = [m for m in (self.refused and f"Submission refused: {self.refused}", self.error) if m]
+        notes = [m for m in (self.refused and f"Submission refused: {self.refused}",
+                                   self.error or self.grader_failure) if m]
         return {
             "score": self.score,
             "execution_time": round(self.execution_time if private else self.published_time, 3),
@@ -99,7 +113,8 @@ class GradeResult:
                 for t in self.tests
             ],
             "extra_data": {"submission": self.submission, "exercise": self.exercise, "max_score": self.max_score,
-                           "refused": self.refused, "error": self.error, "sandboxed": self.sandboxed,
+                           "outcome": self.outcome.value, "refused": self.refused, "error": self.error,
+                           "sandboxed": self.sandboxed,
                            "sandbox": self.sandbox, "metrics": self.metrics},
         }
 
@@ -111,6 +126,8 @@ class GradeResult:
 
     @classmethod
     def from_gradescope(cls, data: dict) -> "GradeResult":
+        """Read back what ``to_gradescope`` wrote; the outcome is computed again (``extra_data.outcome``
+        is for other readers)."""
         extra = data.get("extra_data", {})
         tests = [TestResult(t["name"], t.get("extra_data", {}).get("nodeid", t["name"]), t["score"], t["max_score"],
                             t["status"], t.get("visibility", "visible"), t.get("output", ""),

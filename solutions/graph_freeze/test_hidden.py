@@ -10,8 +10,7 @@ than the variable op types of the grader's own fixed list.
 import numpy as np
 import pytest
 
-from grader.sandbox.recipes.keras import fixture_data
-from grader.testing import LearnerError, build
+from grader.testing import LearnerError, build, fixture_data
 
 FIXTURE = "mlp_b"
 TOLERANCE = 1e-5

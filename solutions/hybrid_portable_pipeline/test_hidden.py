@@ -22,9 +22,8 @@ import math
 from pathlib import Path
 
 import pytest
-import yaml
 
-from grader.testing import LearnerError, build
+from grader.testing import LearnerError, PipelineJobReport, build, dag_tasks, load_yaml
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "course_pipelines.py"
@@ -122,8 +121,7 @@ def _parameters(learner, path):
 def vertex(learner, evaluator):
     """Build a job with the learner's vertex_job; the job as judged in the evaluator.
 
-    ``{"resource": dict, "project", "location", "credentials": {"is_given"}}``:
-    the worker only reads the job's raw facts, the evaluator decides.
+    A ``PipelineJobReport``: the worker only reads the job's raw facts, the evaluator decides.
     """
     def job(path, values, project=PROJECT, location=LOCATION, root=ROOT):
         try:
@@ -133,14 +131,14 @@ def vertex(learner, evaluator):
         except LearnerError as exc:
             raise AssertionError(_failure_text(exc, "vertex_job")) from None
         try:
-            judged = evaluator.recipe("vertex.pipeline_job", facts)
+            judged = PipelineJobReport.from_wire(evaluator.recipe("vertex.pipeline_job", facts))
         except LearnerError:  # crafted facts can only fail the evaluator, never pass it
             raise AssertionError("the PipelineJob could not be read: build it with "
                                  "aiplatform.PipelineJob(...) and return it as it is") from None
-        assert judged["is_pipeline_job"], (
+        assert judged.is_pipeline_job, (
             "vertex_job must return a google.cloud.aiplatform.PipelineJob itself (built, not "
             "submitted): not a subclass, a stand-in or anything else")
-        assert judged["resource"] is not None, (
+        assert judged.resource is not None, (
             "the PipelineJob holds no resource the grader can read: build it with "
             "aiplatform.PipelineJob(...) and leave its parts as the library made them")
         return judged
@@ -157,16 +155,9 @@ def _onprem(learner, path, values, experiment=EXPERIMENT):
     return result
 
 
-def _tasks(spec):
-    """Every task of the pipeline spec: the root DAG's and those of every sub-DAG."""
-    for component in [spec.get("root", {})] + list((spec.get("components") or {}).values()):
-        for name, task in ((component.get("dag") or {}).get("tasks") or {}).items():
-            yield name, task
-
-
 def _without_caching(spec):
     spec = copy.deepcopy(spec)
-    for _, task in _tasks(spec):
+    for _, task in dag_tasks(spec):
         task.pop("cachingOptions", None)
     return spec
 
@@ -267,11 +258,11 @@ def test_vertex_project_and_location(vertex, package):
     """vertex_job builds the job in the given project and location"""
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    assert job["project"] == PROJECT, (
+    assert job.project == PROJECT, (
         "the job is not in the project you were given: pass project to PipelineJob "
         "(or to aiplatform.init inside the call); the job's parent, its project and "
         "location and its API endpoint must all agree")
-    assert job["location"] == LOCATION, (
+    assert job.location == LOCATION, (
         "the job is not in the location you were given: pass location to PipelineJob "
         "(without it the library falls back to us-central1)")
 
@@ -281,8 +272,7 @@ def test_vertex_pipeline_root(vertex, package):
     """vertex_job writes the run's artifacts under the given pipeline root"""
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    root = job["resource"].get("runtimeConfig", {}).get("gcsOutputDirectory")
-    assert root == ROOT, "the job's runtime config does not use the pipeline_root you were given"
+    assert job.pipeline_root == ROOT, "the job's runtime config does not use the pipeline_root you were given"
 
 
 @pytest.mark.points(1)
@@ -290,7 +280,7 @@ def test_vertex_display_name(vertex, package):
     """vertex_job names the job after the package's pipeline"""
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    assert job["resource"].get("displayName") == RETRAIN[2], (
+    assert job.display_name == RETRAIN[2], (
         "the job's display_name must be the package's pipeline name (pipelineInfo.name), "
         "not the file name, the Python function's name or a name of your own")
 
@@ -300,12 +290,12 @@ def test_vertex_caching_off_everywhere(vertex, package):
     """vertex_job switches caching off in every task, sub-DAGs included"""
     path, data = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    spec = job["resource"].get("pipelineSpec") or {}
+    spec = job.pipeline_spec
     # Caching is judged on the package's own tasks: a job from another spec proves nothing.
-    assert _numbers_close(_without_caching(spec), _without_caching(yaml.safe_load(data))), (
+    assert _numbers_close(_without_caching(spec), _without_caching(load_yaml(data))), (
         "caching is judged on the tasks of the package you were given, and the job's pipeline "
         "spec is not that package: build the job from template_path")
-    cached = [name for name, task in _tasks(spec) if (task.get("cachingOptions") or {}).get("enableCache")]
+    cached = job.cached_tasks()
     assert not cached, (
         "some of the job's tasks still have caching on (tasks inside a condition or a loop "
         "included): build the job with enable_caching=False")
@@ -316,8 +306,7 @@ def test_vertex_labels(vertex, package):
     """vertex_job labels the job target=vertex"""
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    labels = job["resource"].get("labels") or {}
-    assert labels.get("target") == "vertex", "the job's labels must include {'target': 'vertex'}"
+    assert job.labels.get("target") == "vertex", "the job's labels must include {'target': 'vertex'}"
 
 
 @pytest.mark.points(2)
@@ -325,7 +314,7 @@ def test_vertex_typed_parameter_values(vertex, package):
     """vertex_job passes every parameter value with its type"""
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    values = job["resource"].get("runtimeConfig", {}).get("parameterValues") or {}
+    values = job.parameter_values
     for name, value in RETRAIN_VALUES.items():
         assert name in values, (
             "the job's runtime config lacks a parameter you were given (a value of False, 0 "
@@ -345,7 +334,7 @@ def test_vertex_credentials_passed_through(vertex, package):
     """vertex_job hands the given credentials to the job"""
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    assert job["credentials"]["is_given"], (
+    assert job.credentials_given, (
         "the job does not carry the credentials object you were given: pass credentials "
         "through to PipelineJob instead of making your own")
 
@@ -355,8 +344,8 @@ def test_vertex_carries_the_package(vertex, package):
     """vertex_job builds the job from the package itself, unchanged apart from caching"""
     path, data = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
-    spec = job["resource"].get("pipelineSpec") or {}
-    original = yaml.safe_load(data)
+    spec = job.pipeline_spec
+    original = load_yaml(data)
     assert _numbers_close(_without_caching(spec), _without_caching(original)), (
         "the job's pipeline spec is not the package you were given: build it with "
         "template_path pointing at that package, and change nothing but caching")
@@ -367,10 +356,9 @@ def test_vertex_lab_with_defaults(vertex, package):
     """vertex_job builds the lab's job with no parameter values (defaults apply)"""
     path, _ = package(LAB)
     job = vertex(path, {})
-    resource = job["resource"]
-    assert resource.get("displayName") == LAB[2], (
+    assert job.display_name == LAB[2], (
         "the lab's job must be named after its pipeline, basic-pipeline")
-    values = resource.get("runtimeConfig", {}).get("parameterValues") or {}
+    values = job.parameter_values
     defaults = {"a": "stres", "b": "sed"}
     assert all(name in defaults and _same(v, defaults[name]) for name, v in values.items()), (
         "with no parameter values given, the job must set no parameter to anything but its default")
@@ -383,15 +371,14 @@ def test_vertex_no_state_between_calls(vertex, package):
     first = dict(RETRAIN_VALUES, region="us-east1", epochs=3)
     vertex(path, first, project="hml-first-project", location="us-east1", root="gs://first/root")
     job = vertex(path, RETRAIN_VALUES)
-    runtime = job["resource"].get("runtimeConfig", {})
-    values = runtime.get("parameterValues") or {}
-    earlier = (job["project"] == "hml-first-project", job["location"] == "us-east1")
+    values = job.parameter_values
+    earlier = (job.project == "hml-first-project", job.location == "us-east1")
     assert not any(earlier), (
         "a second call built its job in the project or location of an earlier call: "
         "aiplatform.init is process-wide, so give PipelineJob this call's project and location")
-    assert (job["project"], job["location"]) == (PROJECT, LOCATION), (
+    assert (job.project, job.location) == (PROJECT, LOCATION), (
         "a second call did not build its job in the project and location it was given")
-    assert runtime.get("gcsOutputDirectory") == ROOT and all(
+    assert job.pipeline_root == ROOT and all(
         name in values and _same(values[name], value) for name, value in RETRAIN_VALUES.items()), (
         "a second call for the same package carried the pipeline root or parameter values of an "
         "earlier call: build a new job from each call's arguments")
@@ -457,10 +444,10 @@ def test_both_targets_same_package_and_arguments(learner, vertex, package):
     path, _ = package(RETRAIN)
     job = vertex(path, RETRAIN_VALUES)
     request = _onprem(learner, path, RETRAIN_VALUES)
-    runtime = job["resource"].get("runtimeConfig", {}).get("parameterValues") or {}
+    runtime = job.parameter_values
     arguments = request.get("arguments") or {}
     assert request.get("pipeline_file") == path, "the on-prem request does not run the package given"
-    assert request.get("run_name") == job["resource"].get("displayName"), (
+    assert request.get("run_name") == job.display_name, (
         "the on-prem run and the Vertex job must carry the same name: the package's pipeline name")
     assert all(name in runtime and _same(runtime[name], value) for name, value in arguments.items()) \
         and set(arguments) == set(RETRAIN_VALUES), (

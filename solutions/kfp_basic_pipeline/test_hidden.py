@@ -11,7 +11,7 @@ Failure messages name the problem, never the hidden inputs or outputs.
 """
 import pytest
 
-from grader.judging import kfp_ir
+from grader.testing import kfp_ir
 
 PIPELINE_INPUTS = {"a": "Kube", "b": "flow on Vertex é"}
 CONCAT_INPUTS = {"a": "hybrid ", "b": "ML systems"}
@@ -31,8 +31,8 @@ def compiled(learner):
 
 @pytest.fixture(scope="module")
 def package(compiled):
-    assert compiled["package"] is not None, compiled["package_problem"] or compiled["compile_problem"]
-    return compiled["package"]
+    assert compiled.package is not None, compiled.package_problem or compiled.compile_problem
+    return compiled.package
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def runs(learner, pipeline_runner):
 @pytest.mark.points(1)
 def test_compile_pipeline(compiled):
     """compile_pipeline writes the package to package_path and returns that path"""
-    assert compiled["compile_problem"] is None, compiled["compile_problem"]
+    assert compiled.compile_problem is None, compiled.compile_problem
 
 
 @pytest.mark.points(1)
@@ -115,10 +115,10 @@ def test_parameter_defaults(package):
 def test_pipeline_run_on_other_inputs(runs):
     """Run locally on other inputs: reverse's after is the mirror of a + b"""
     run = runs["pipeline"]
-    reverse = kfp_ir.run_task(run, "reverse")
-    assert run.get("ok") and reverse, kfp_ir.run_failure(run, "running basic_pipeline on other inputs")
+    reverse = run.task("reverse")
+    assert run.ok and reverse, run.failure("running basic_pipeline on other inputs")
     expected = (PIPELINE_INPUTS["a"] + PIPELINE_INPUTS["b"])[::-1]
-    assert reverse["parameters"].get("after") == expected, (
+    assert reverse.parameters.get("after") == expected, (
         "on other inputs, reverse's output 'after' is not the mirror image of a + b: "
         "check that concat gets a then b and that reverse gets concat's output")
 
@@ -127,11 +127,11 @@ def test_pipeline_run_on_other_inputs(runs):
 def test_pipeline_run_intermediate_values(runs):
     """Run locally on other inputs: concat's output and reverse's before are a + b"""
     run = runs["pipeline"]
-    concat, reverse = kfp_ir.run_task(run, "concat"), kfp_ir.run_task(run, "reverse")
-    assert run.get("ok") and concat and reverse, kfp_ir.run_failure(run, "running basic_pipeline on other inputs")
+    concat, reverse = run.task("concat"), run.task("reverse")
+    assert run.ok and concat and reverse, run.failure("running basic_pipeline on other inputs")
     joined = PIPELINE_INPUTS["a"] + PIPELINE_INPUTS["b"]
-    assert concat["parameters"].get("Output") == joined, "on other inputs, concat's output is not a + b"
-    assert reverse["parameters"].get("before") == joined, (
+    assert concat.output == joined, "on other inputs, concat's output is not a + b"
+    assert reverse.parameters.get("before") == joined, (
         "on other inputs, reverse's output 'before' is not its input unchanged")
 
 
@@ -139,9 +139,9 @@ def test_pipeline_run_intermediate_values(runs):
 def test_concat_alone(runs):
     """concat run on its own joins its inputs"""
     run = runs["concat"]
-    task = kfp_ir.run_task(run, "concat")
-    assert run.get("ok") and task, kfp_ir.run_failure(run, "running concat on its own")
-    assert task["parameters"].get("Output") == CONCAT_INPUTS["a"] + CONCAT_INPUTS["b"], (
+    task = run.task("concat")
+    assert run.ok and task, run.failure("running concat on its own")
+    assert task.output == CONCAT_INPUTS["a"] + CONCAT_INPUTS["b"], (
         "concat run on its own does not return a + b")
 
 
@@ -149,9 +149,9 @@ def test_concat_alone(runs):
 def test_reverse_alone(runs):
     """reverse run on its own returns before and after, in that order"""
     run = runs["reverse"]
-    task = kfp_ir.run_task(run, "reverse")
-    assert run.get("ok") and task, kfp_ir.run_failure(run, "running reverse on its own")
-    outputs = task["parameters"]
+    task = run.task("reverse")
+    assert run.ok and task, run.failure("running reverse on its own")
+    outputs = task.parameters
     if outputs.get("before") == REVERSE_INPUT[::-1] and outputs.get("after") == REVERSE_INPUT:
         raise AssertionError("reverse returns its values in the wrong order: the NamedTuple fields are "
                              "(before, after), so return (a, a[::-1])")

@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from grader.judging import kfp_ir
+from grader.testing import kfp_ir
 
 TOL = 1e-9
 TIE_SWEEP = [0.01, 0.3, 0.1, 0.003]          # 0.01 and 0.1 tie for the best score; the smaller comes first
@@ -55,8 +55,8 @@ def compiled(learner):
 
 @pytest.fixture(scope="module")
 def package(compiled):
-    assert compiled["package"] is not None, compiled["package_problem"] or compiled["compile_problem"]
-    return compiled["package"]
+    assert compiled.package is not None, compiled.package_problem or compiled.compile_problem
+    return compiled.package
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +73,9 @@ def runs(learner, pipeline_runner):
     return {"tie": tie, "failing": failing, "candidate": candidate, "pick": pick, "announce": announce}
 
 
-def _task(run: dict, name: str, what: str) -> dict:
-    task = kfp_ir.run_task(run, name)
-    assert task is not None, kfp_ir.run_failure(run, what) if not run.get("ok") else \
+def _task(run: kfp_ir.RunReport, name: str, what: str) -> kfp_ir.TaskOutputs:
+    task = run.task(name)
+    assert task is not None, run.failure(what) if not run.ok else \
         f"{what}: the task {name} left no outputs"
     return task
 
@@ -90,7 +90,7 @@ def _loop_group(package, task_name: str) -> str | None:
 @pytest.mark.points(1)
 def test_compile_pipeline(compiled):
     """compile_pipeline writes the package to package_path and returns that path"""
-    assert compiled["compile_problem"] is None, compiled["compile_problem"]
+    assert compiled.compile_problem is None, compiled.compile_problem
 
 
 @pytest.mark.points(1)
@@ -184,11 +184,11 @@ def test_exit_handler(package):
 def test_run_scores(runs):
     """Sweep on another list: every candidate is scored as specified, in list order"""
     run = runs["tie"]
-    iterations = kfp_ir.loop_tasks(run, "train-candidate")
-    assert iterations, kfp_ir.run_failure(run, "running sweep_pipeline on another list")
+    iterations = run.loop("train-candidate")
+    assert iterations, run.failure("running sweep_pipeline on another list")
     assert len(iterations) == len(TIE_SWEEP), "the sweep did not score one candidate per learning rate"
     for (_, task), rate in zip(iterations, TIE_SWEEP):
-        got = task["parameters"].get("Output")
+        got = task.output
         assert isinstance(got, (int, float)) and abs(got - spec_score(rate)) <= TOL, (
             "a candidate's score differs from round(1.0 - (math.log10(learning_rate) + 1.5) ** 2 / 10.0, 6)")
 
@@ -198,7 +198,7 @@ def test_run_best_rate(runs):
     """Sweep on another list with a tie: pick_best returns the smaller of the tied best rates"""
     run = runs["tie"]
     task = _task(run, "pick-best", "running sweep_pipeline on another list")
-    got = task["parameters"].get("Output")
+    got = task.output
     scores = [spec_score(r) for r in TIE_SWEEP]
     if got == larger_on_tie(TIE_SWEEP, scores):
         raise AssertionError("when two learning rates tie for the best score, pick_best must return the "
@@ -212,18 +212,18 @@ def test_run_announces(runs):
     """Sweep on another list: the exit task announces the end"""
     run = runs["tie"]
     task = _task(run, "announce", "running sweep_pipeline on another list")
-    assert task["parameters"].get("Output") == "sweep finished", "announce must return 'sweep finished'"
+    assert task.output == "sweep finished", "announce must return 'sweep finished'"
 
 
 @pytest.mark.points(2)
 def test_exit_task_runs_after_failure(runs):
     """Sweep whose body fails: the exit task still runs"""
     run = runs["failing"]
-    assert not run.get("ok"), "a sweep over a non-positive learning rate should fail (math.log10 of it is undefined)"
-    task = kfp_ir.run_task(run, "announce")
+    assert not run.ok, "a sweep over a non-positive learning rate should fail (math.log10 of it is undefined)"
+    task = run.task("announce")
     assert task is not None, ("when the sweep fails, announce did not run: an exit task "
                               "(dsl.ExitHandler(exit_task)) runs after its body whether the body succeeded or not")
-    assert task["parameters"].get("Output") == "sweep finished", "announce must return 'sweep finished'"
+    assert task.output == "sweep finished", "announce must return 'sweep finished'"
 
 
 # ------------------------------------------------------------------ each component on its own
@@ -233,7 +233,7 @@ def test_train_candidate_alone(runs):
     """train_candidate run on its own scores a learning rate"""
     run = runs["candidate"]
     task = _task(run, "train-candidate", "running train_candidate on its own")
-    got = task["parameters"].get("Output")
+    got = task.output
     assert isinstance(got, (int, float)) and abs(got - spec_score(CANDIDATE_ALONE)) <= TOL, (
         "train_candidate run on its own does not return round(1.0 - (math.log10(learning_rate) + 1.5) ** 2 "
         "/ 10.0, 6)")
@@ -244,7 +244,7 @@ def test_pick_best_alone(runs):
     """pick_best run on its own: negative scores, and a tie listed larger rate first"""
     run = runs["pick"]
     task = _task(run, "pick-best", "running pick_best on its own")
-    got = task["parameters"].get("Output")
+    got = task.output
     rates, scores = PICK_ALONE["learning_rates"], PICK_ALONE["scores"]
     if got == larger_on_tie(rates, scores):
         raise AssertionError("pick_best run on its own: on a tie it must return the smaller learning rate; "
@@ -259,4 +259,4 @@ def test_announce_alone(runs):
     """announce run on its own returns its message"""
     run = runs["announce"]
     task = _task(run, "announce", "running announce on its own")
-    assert task["parameters"].get("Output") == MESSAGE_ALONE, "announce run on its own does not return its message"
+    assert task.output == MESSAGE_ALONE, "announce run on its own does not return its message"

@@ -20,7 +20,7 @@ import random
 
 import pytest
 
-from grader.judging import kfp_ir
+from grader.testing import kfp_ir
 
 TOL = 1e-9
 GATE_MET = {"n_rows": 120, "seed": 7, "epochs": 60, "learning_rate": 0.3, "endpoint_name": "gate-check"}
@@ -169,10 +169,8 @@ def model_problem(got: tuple, rows, epochs: int, learning_rate: float) -> str | 
             "-learning_rate * gradient)")
 
 
-def accuracy_of(task: dict) -> tuple[float | None, float | None]:
-    output = task["parameters"].get("Output")
-    metrics = (task["artifacts"].get("metrics") or {}).get("metadata") or {}
-    return output, metrics.get("accuracy")
+def accuracy_of(task: kfp_ir.TaskOutputs) -> tuple[float | None, float | None]:
+    return task.output, task.metadata("metrics").get("accuracy")
 
 
 # ------------------------------------------------------------------ fixtures
@@ -184,8 +182,8 @@ def compiled(learner):
 
 @pytest.fixture(scope="module")
 def package(compiled):
-    assert compiled["package"] is not None, compiled["package_problem"] or compiled["compile_problem"]
-    return compiled["package"]
+    assert compiled.package is not None, compiled.package_problem or compiled.compile_problem
+    return compiled.package
 
 
 @pytest.fixture(scope="module")
@@ -213,9 +211,9 @@ def runs(learner, pipeline_runner, thresholds):
     return {"met": met, "not_met": not_met, "prepare": prepare, "train": train, "deploy": deploy, "flat": flat}
 
 
-def _task(run: dict, name: str, what: str) -> dict:
-    task = kfp_ir.run_task(run, name)
-    assert task is not None, kfp_ir.run_failure(run, what) if not run.get("ok") else \
+def _task(run: kfp_ir.RunReport, name: str, what: str) -> kfp_ir.TaskOutputs:
+    task = run.task(name)
+    assert task is not None, run.failure(what) if not run.ok else \
         f"{what}: the task {name} left no outputs"
     return task
 
@@ -225,7 +223,7 @@ def _task(run: dict, name: str, what: str) -> dict:
 @pytest.mark.points(1)
 def test_compile_pipeline(compiled):
     """compile_pipeline writes the package to package_path and returns that path"""
-    assert compiled["compile_problem"] is None, compiled["compile_problem"]
+    assert compiled.compile_problem is None, compiled.compile_problem
 
 
 @pytest.mark.points(1)
@@ -347,7 +345,7 @@ def test_run_dataset(runs):
     """Pipeline run on other parameters: the dataset matches the specification"""
     run = runs["met"]
     _task(run, "prepare-data", "running training_pipeline on other parameters")
-    rows, problem = parse_dataset(kfp_ir.artifact_bytes(run, "prepare-data", "dataset"))
+    rows, problem = parse_dataset(run.artifact_bytes("prepare-data", "dataset"))
     assert rows is not None, problem
     problem = dataset_problem(rows, spec_rows(GATE_MET["n_rows"], GATE_MET["seed"]))
     assert problem is None, f"in a pipeline run on other parameters, {problem}"
@@ -358,7 +356,7 @@ def test_run_model(runs):
     """Pipeline run on other parameters: weights and bias match the specification"""
     run = runs["met"]
     _task(run, "train-model", "running training_pipeline on other parameters")
-    got, problem = parse_model(kfp_ir.artifact_bytes(run, "train-model", "model"))
+    got, problem = parse_model(run.artifact_bytes("train-model", "model"))
     assert got is not None, problem
     rows = spec_rows(GATE_MET["n_rows"], GATE_MET["seed"])
     problem = model_problem(got, rows, GATE_MET["epochs"], GATE_MET["learning_rate"])
@@ -385,18 +383,18 @@ def test_run_deploys_at_threshold(runs, thresholds):
     """Pipeline run whose accuracy meets the threshold exactly: the model deploys"""
     run = runs["met"]
     train = _task(run, "train-model", "running training_pipeline on other parameters")
-    output = train["parameters"].get("Output")
-    deploy = kfp_ir.run_task(run, "deploy-model")
+    output = train.output
+    deploy = run.task("deploy-model")
     if isinstance(output, (int, float)) and output >= thresholds["met"]:
         assert deploy is not None, (
-            kfp_ir.run_failure(run, "deploying") if not run.get("ok") else
+            run.failure("deploying") if not run.ok else
             "train_model's accuracy equalled accuracy_threshold, and deploy_model did not run: "
             "the gate is accuracy >= threshold")
     else:
         assert deploy is None, "deploy_model ran although the accuracy was below the threshold"
     if deploy is not None:
-        model = kfp_ir.artifact_bytes(run, "train-model", "model") or b""
-        assert deploy["parameters"].get("Output") == expected_deploy(GATE_MET["endpoint_name"], model), (
+        model = run.artifact_bytes("train-model", "model") or b""
+        assert deploy.output == expected_deploy(GATE_MET["endpoint_name"], model), (
             "deploy_model must return f'{endpoint_name}:{digest}', digest = the first 12 hex characters of "
             "the SHA-256 of the model file's bytes")
 
@@ -406,8 +404,8 @@ def test_run_no_deploy_below_threshold(runs, thresholds, compiled):
     """Pipeline run whose accuracy misses the threshold: the model is not deployed"""
     run = runs["not_met"]
     train = _task(run, "train-model", "running training_pipeline on other parameters")
-    output = train["parameters"].get("Output")
-    if kfp_ir.run_task(run, "deploy-model") is None:
+    output = train.output
+    if run.task("deploy-model") is None:
         return
     gate = ("deploy_model ran although train_model's accuracy was below accuracy_threshold: "
             "call it inside dsl.If(train_task.outputs['Output'] >= accuracy_threshold)")
@@ -425,7 +423,7 @@ def test_run_no_deploy_below_threshold(runs, thresholds, compiled):
 
 def _deploy_is_gated(compiled) -> bool:
     """deploy_model sits inside some condition of the compiled package (whatever it compares)."""
-    package = compiled["package"]
+    package = compiled.package
     if package is None:
         return False
     return any(kind == "condition" for task in package.find("deploy_model")
@@ -439,7 +437,7 @@ def test_prepare_data_alone(runs):
     """prepare_data run on its own writes the specified dataset"""
     run = runs["prepare"]
     _task(run, "prepare-data", "running prepare_data on its own")
-    rows, problem = parse_dataset(kfp_ir.artifact_bytes(run, "prepare-data", "dataset"))
+    rows, problem = parse_dataset(run.artifact_bytes("prepare-data", "dataset"))
     assert rows is not None, problem
     problem = dataset_problem(rows, spec_rows(PREPARE_ALONE["n_rows"], PREPARE_ALONE["seed"]))
     assert problem is None, f"prepare_data run on its own: {problem}"
@@ -450,7 +448,7 @@ def test_train_model_alone(runs):
     """train_model run on its own on another dataset: weights, bias and accuracy"""
     run = runs["train"]
     task = _task(run, "train-model", "running train_model on its own")
-    got, problem = parse_model(kfp_ir.artifact_bytes(run, "train-model", "model"))
+    got, problem = parse_model(run.artifact_bytes("train-model", "model"))
     assert got is not None, problem
     rows = train_alone_rows()
     problem = model_problem(got, rows, TRAIN_ALONE["epochs"], TRAIN_ALONE["learning_rate"])
@@ -487,6 +485,6 @@ def test_deploy_model_alone(runs):
     """deploy_model run on its own names the endpoint and the model's digest"""
     run = runs["deploy"]
     task = _task(run, "deploy-model", "running deploy_model on its own")
-    assert task["parameters"].get("Output") == expected_deploy(DEPLOY_ALONE["endpoint_name"], MODEL_BYTES), (
+    assert task.output == expected_deploy(DEPLOY_ALONE["endpoint_name"], MODEL_BYTES), (
         "deploy_model must return f'{endpoint_name}:{digest}', digest = the first 12 hex characters of the "
         "SHA-256 of the model file's bytes (read in binary mode)")

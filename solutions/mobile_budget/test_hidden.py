@@ -34,9 +34,7 @@ wrong, in the course's fixed terms.
 """
 import pytest
 
-from grader.judging.evaluators.tflite import AGREEMENT, deviation
-from grader.sandbox.recipes.keras import fixture_data, probe_inputs
-from grader.testing import LearnerError, build
+from grader.testing import AGREEMENT, LearnerError, build, deviation, fixture_data, probe_inputs
 
 SLACK = 1.01
 MARGIN = 0.03        # floors sit this far below the accuracy of the variants meant to pass

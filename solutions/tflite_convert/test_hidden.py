@@ -11,9 +11,7 @@ numbers) or the learner's own exception messages (those may echo inputs).
 import numpy as np
 import pytest
 
-from grader.judging.evaluators.tflite import weight_share
-from grader.sandbox.recipes.keras import fixture_data
-from grader.testing import LearnerError, build
+from grader.testing import LearnerError, build, fixture_data, weight_share
 
 FIXTURE = "mlp_b"
 TOLERANCE = 1e-5

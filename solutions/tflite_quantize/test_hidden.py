@@ -12,9 +12,7 @@ which can quote the hidden calibration data, nor any measured number.
 """
 import pytest
 
-from grader.judging.evaluators.tflite import AGREEMENT, deviation, weight_share
-from grader.sandbox.recipes.keras import fixture_data, probe_inputs
-from grader.testing import LearnerError, build
+from grader.testing import AGREEMENT, LearnerError, build, deviation, fixture_data, probe_inputs, weight_share
 
 FIXTURE = "mlp_b"
 SIZE_LIMIT = {"quantize_dynamic_range": 0.40, "quantize_float16": 0.60, "quantize_full_int8": 0.40}

@@ -22,7 +22,7 @@ import markupsafe
 from grader.course.assignment import Assignment, or_whole_course
 from grader.learner_text import shorten
 from grader.record.gradebook import Gradebook, Run
-from grader.record.kinds import Kind
+from grader.record.kinds import Kind, Outcome
 from grader.record.learner_view import learner_view
 from grader.record.report.charts import column_chart, row_chart
 
@@ -87,7 +87,7 @@ def common_failures(runs: list[Run], limit: int = 15) -> list[dict]:
     submissions: dict[tuple[str, str], set[int]] = defaultdict(set)
     tests: dict[tuple[str, str], set[str]] = defaultdict(set)
     for run in runs:
-        if run.status != "graded":
+        if run.outcome is not Outcome.GRADED:
             continue  # a refused or broken submission says nothing about a test's difficulty
         for test in run.tests:
             if not test.passed:
@@ -119,14 +119,14 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
     per_exercise = []
     for exercise in exercises:
         own = [r for r in runs if r.exercise == exercise]
-        graded = [r for r in own if r.status == "graded"]
+        graded = [r for r in own if r.outcome is Outcome.GRADED]
         mean = sum(r.score for r in own) / len(own) if own else 0.0
         per_exercise.append({
             "exercise": exercise, "submissions": len(own), "mean": mean, "max": maxima[exercise],
             "mean_pct": _pct(mean, maxima[exercise]),
             "full": sum(1 for r in graded if r.score == maxima[exercise]),
-            "refused": sum(1 for r in own if r.status == "refused"),
-            "errors": sum(1 for r in own if r.status == "error"),
+            "refused": sum(1 for r in own if r.outcome is Outcome.REFUSED),
+            "errors": sum(1 for r in own if r.outcome is Outcome.GRADER_ERROR),
             "timeouts": sum(1 for r in own if r.timeouts),
             "mean_time": sum(r.execution_time for r in own) / len(own) if own else 0.0,
         })
@@ -136,7 +136,7 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
 
     stats: dict[tuple[str, str], TestStat] = {}
     for run in runs:
-        if run.status != "graded":
+        if run.outcome is not Outcome.GRADED:
             continue
         for test in run.tests:
             stat = stats.setdefault((run.exercise, test.nodeid),
@@ -148,9 +148,10 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
     timeouts = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "count": r.timeouts,
                  "tests": _timed_out(r) or ["(the whole grading)"]} for r in runs if r.timeouts]
     refusals = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "reason": r.refused}
-                for r in runs if r.status == "refused"]
+                for r in runs if r.outcome is Outcome.REFUSED]
     errors = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
-               "reason": _first_line(r.error, 300)} for r in runs if r.status == "error"]
+               "reason": _first_line(r.grader_failure, 300)} for r in runs
+              if r.outcome is Outcome.GRADER_ERROR]
     slowest = sorted(runs, key=lambda r: -r.execution_time)[:10]
 
     return {
@@ -159,7 +160,7 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
         "test_stats": test_stats, "common_failures": common_failures(runs), "timeouts": timeouts,
         "timed_out_tests": sum(r.timeouts for r in runs), "refusals": refusals, "errors": errors,
         "slowest": [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
-                     "seconds": r.execution_time, "status": r.status} for r in slowest],
+                     "seconds": r.execution_time, "status": r.outcome.value} for r in slowest],
         "mean_pct": sum(l.pct for l in learners) / len(learners) if learners else 0.0,
         "submissions": len(runs),
     }
@@ -200,7 +201,8 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
             run = learner.runs.get(exercise)
             sections.append({"exercise": exercise, "max": overview["maxima"][exercise], "run": run,
                              "tests": learner_view(run) if run else [],
-                             "error": ERROR_FEEDBACK if run is not None and run.status == "error" else ""})
+                             "error": ERROR_FEEDBACK if run is not None and run.outcome is Outcome.GRADER_ERROR
+                             else ""})
         html = env.get_template("learner.html.j2").render(**common, learner=learner, sections=sections,
                                                           course_max=overview["course_max"])
         _write(out_dir / "learners" / f"{learner.slug}.html", html)
@@ -216,11 +218,11 @@ def junit_xml(run: Run) -> str:
     failures = sum(1 for t in run.tests if not t.passed)
     suites = ET.Element("testsuites", name=f"{run.learner} {run.exercise}")
     suite = ET.SubElement(suites, "testsuite", name=run.exercise, tests=str(len(run.tests)),
-                          failures=str(failures), errors=str(int(run.status == "error")), skipped="0",
+                          failures=str(failures), errors=str(int(run.outcome is Outcome.GRADER_ERROR)), skipped="0",
                           time=f"{run.execution_time:.3f}", timestamp=run.graded_at)
     properties = ET.SubElement(suite, "properties")
     for key, value in (("learner", run.learner), ("score", f"{run.score:g}"), ("max_score", f"{run.max_score:g}"),
-                       ("status", run.status), ("content_hash", run.content_hash)):
+                       ("status", run.outcome.value), ("content_hash", run.content_hash)):
         ET.SubElement(properties, "property", name=key, value=value)
     if run.refused:
         ET.SubElement(properties, "property", name="refused", value=run.refused)
@@ -234,7 +236,7 @@ def junit_xml(run: Run) -> str:
                                     type="hidden" if not visible else "AssertionError")
             if visible:
                 failure.text = test.output
-    if run.status == "error":
+    if run.outcome is Outcome.GRADER_ERROR:
         ET.SubElement(ET.SubElement(suite, "testcase", classname=run.exercise, name="grading"), "error",
                       message="the grader could not finish grading this submission")
     ET.indent(suites)

@@ -14,6 +14,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from grader.record.kinds import Outcome
+
 
 def _when(iso: str) -> str:
     """``2026-01-31T12:00:00+00:00`` as ``2026-01-31`` over ``12:00:00`` (UTC, as recorded)."""
@@ -36,7 +38,7 @@ def history_table(runs, *, hashes: bool = False) -> Table:
     for run in runs:
         exercise = f"{run.exercise}\n{run.content_hash[:8]} {run.suite_hash[:8]}" if hashes else run.exercise
         table.add_row(str(run.id), _when(run.graded_at), escape(run.learner), exercise,
-                      f"{run.score:g}/{run.max_score:g}", run.status, f"{run.execution_time:.1f}s")
+                      f"{run.score:g}/{run.max_score:g}", run.outcome.value, f"{run.execution_time:.1f}s")
     return table
 
 
@@ -79,7 +81,7 @@ def class_summary(root: Path, course, jobs_list, outcome) -> Table:
         if result is None:
             rows.append((job.who, job.exercise.id, None, maximum, "not graded yet"))
             continue
-        note = "refused" if result.refused else "grader error" if result.error else ""
+        note = {Outcome.REFUSED: "refused", Outcome.GRADER_ERROR: "grader error"}.get(result.outcome, "")
         if job.exercise.id not in assigned:
             note = (note + "; " if note else "") + "not assigned"
         rows.append((job.who, job.exercise.id, result.score, maximum, note))
