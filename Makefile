@@ -4,14 +4,35 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HML := $(VENV)/bin/hml
 STAMP := $(VENV)/.installed
+# Every dependency's version, for the runtime and the dev and cluster extras: `make lock` writes it,
+# `make install` (and so CI) and the platform bundles (grader/platforms/bundle.py) install with it.
+CONSTRAINTS := constraints.txt
+PIP = -m pip --quiet --disable-pip-version-check
+# Runs a step quietly: its output is shown only when it fails.
+QUIET = sh -c 'log=$$(mktemp); "$$@" >"$$log" 2>&1 || { status=$$?; cat "$$log" >&2; rm -f "$$log"; exit $$status; }; rm -f "$$log"' quiet
 
-.PHONY: install system-deps demo test clean
+.PHONY: install system-deps demo test test-fast lock clean
 
-$(STAMP): pyproject.toml
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,cluster]'
-	touch $(STAMP)
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@echo "installing the project and its pinned dependencies into $(VENV)"
+	@$(QUIET) python3 -m venv $(VENV)
+	@$(QUIET) $(PY) $(PIP) install --upgrade pip
+	@$(QUIET) $(PY) $(PIP) install -c $(CONSTRAINTS) -e '.[dev,cluster]'
+	@touch $(STAMP)
+
+# Rewrites constraints.txt from a fresh environment (in a temporary folder): the newest versions
+# pyproject.toml's ranges allow. Run it after changing a dependency in pyproject.toml, then `make test`.
+lock:
+	@echo "resolving pyproject.toml's dependencies in a fresh environment"
+	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
+	$(QUIET) python3 -m venv "$$fresh" && \
+	$(QUIET) "$$fresh/bin/python" $(PIP) install --upgrade pip && \
+	$(QUIET) "$$fresh/bin/python" $(PIP) install -e '.[dev,cluster]' && \
+	{ echo "# Every dependency of hml-grader (runtime, dev and cluster extras), pinned. Written by 'make lock';"; \
+	  echo "# 'make install', CI and the platform bundles install with it (pip install -c constraints.txt)."; \
+	  "$$fresh/bin/python" -m pip freeze --disable-pip-version-check --exclude-editable --exclude hml-grader; \
+	} > $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	@echo "wrote $(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pins"
 
 # bubblewrap confines learner code (without it, or Landlock, instructor grading refuses to run);
 # redis-server is the broker the cluster tests start.
@@ -37,6 +58,11 @@ test: install
 	$(VENV)/bin/pytest
 	HML_SANDBOX=landlock $(VENV)/bin/pytest $(SECURITY_TESTS)
 	$(HML) validate
+
+# While working: the tests that need none of the tiers tests/conftest.py sets (no grading, no TensorFlow,
+# no Redis, no Chromium), in under two minutes. `make test` runs everything; run it before landing.
+test-fast: install
+	$(VENV)/bin/pytest -m "not sandbox and not tensorflow and not redis and not chromium"
 
 clean:
 	rm -rf $(VENV) hml-results

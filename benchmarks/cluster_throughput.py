@@ -31,9 +31,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.grade_batch import make_class  # noqa: E402  (the same class as the batch benchmark)
 from grader.batch.cluster import CeleryEngine  # noqa: E402
 from grader.batch.coordinator import run_batch  # noqa: E402
+from grader.batch.engines import Engine, LocalEngine  # noqa: E402
 from grader.course.model import Course  # noqa: E402
 from grader.grading.run import Job  # noqa: E402
 from grader.intake.discovery import discover_class  # noqa: E402
+from grader.sandbox.launch import choose  # noqa: E402
 
 DEFAULT_EXERCISES = ["hybrid_placement", "kfp_basic_pipeline", "kfp_training_pipeline", "hybrid_portable_pipeline"]
 
@@ -87,12 +89,12 @@ def stop(processes: list[subprocess.Popen]) -> None:
                 process.wait()
 
 
-def measure(label: str, course: Course, root: Path, work: Path, **engine) -> tuple[str, float, int]:
+def measure(label: str, course: Course, root: Path, work: Path, engine: Engine) -> tuple[str, float, int]:
     out = work / label.replace(" ", "-")
     batch = jobs(course, root, out)
     started = time.monotonic()
-    outcome = run_batch(batch, course=course, gradebook_path=out / "gradebook.sqlite", cache_root=out / "cache",
-                        show_progress=False, quiet=True, **engine)
+    outcome = run_batch(batch, course=course, engine=engine, gradebook_path=out / "gradebook.sqlite",
+                        show_progress=False, quiet=True)
     elapsed = time.monotonic() - started
     bad = [r for r in outcome.results if r.error or r.score != r.max_score]
     if bad or outcome.graded != len(batch):
@@ -112,15 +114,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="hml-cluster-bench-"))
     try:
         make_class(course, options.exercise or DEFAULT_EXERCISES, options.learners, work / "class")
-        rows = [measure("--jobs 1", course, work / "class", work, workers=1),
-                measure("--jobs 2", course, work / "class", work, workers=2)]
+        sandbox = choose(os.environ.get("HML_SANDBOX", "auto"))
+        rows = [measure(f"--jobs {jobs}", course, work / "class", work, LocalEngine(work / f"cache-{jobs}", sandbox, jobs))
+                for jobs in (1, 2)]
         redis, broker = start_redis(work)
         try:
             for count in (1, 2):
                 nodes = start_nodes(broker, count, work)
                 try:
                     rows.append(measure(f"{count} worker node{'s' if count > 1 else ''}", course, work / "class",
-                                        work, engine=CeleryEngine(broker)))
+                                        work, CeleryEngine(broker)))
                 finally:
                     stop(nodes)
         finally:

@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from grader.batch.coordinator import run_batch  # noqa: E402
 from grader.course.model import Course  # noqa: E402
 from grader.grading.run import Job  # noqa: E402
-from grader.sandbox.launch import can_sandbox  # noqa: E402
+from grader.batch.engines import LocalEngine  # noqa: E402
+from grader.sandbox.launch import Sandbox, can_sandbox, choose  # noqa: E402
 
 PROBE = ("-p", "import_probe")
 
@@ -51,7 +52,7 @@ def make_class(course: Course, exercises: list[str], learners: int, root: Path) 
     return found
 
 
-def run(course: Course, submissions: dict[str, list[Path]], *, workers: int, sandboxed: bool, cache_root: Path,
+def run(course: Course, submissions: dict[str, list[Path]], *, workers: int, sandbox: Sandbox, cache_root: Path,
         out: Path, probe: Path | None = None) -> tuple[float, dict[str, list[float]], list]:
     """Grade through the path grade-course takes (scheduling, cache warming), without a gradebook."""
     jobs = []
@@ -61,9 +62,9 @@ def run(course: Course, submissions: dict[str, list[Path]], *, workers: int, san
             jobs.append(Job(exercise, path, f"{path.parent.name}-{exercise_id}", out))
     if probe is not None:
         os.environ["HML_PROBE_FILE"] = str(probe)
-    outcome = run_batch(jobs, course=course, gradebook_path=None, cache_root=cache_root, workers=workers,
-                        sandboxed=sandboxed, command="benchmark", quiet=True, show_progress=False,
-                        pytest_args=PROBE if probe is not None else ())
+    engine = LocalEngine(cache_root, sandbox, workers, PROBE if probe is not None else ())
+    outcome = run_batch(jobs, course=course, engine=engine, gradebook_path=None, workers=workers, command="benchmark",
+                        quiet=True, show_progress=False)
     os.environ.pop("HML_PROBE_FILE", None)
     per_exercise: dict[str, list[float]] = defaultdict(list)
     problems = []
@@ -95,20 +96,21 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         cache = temporary / "cache"
+        sandbox = choose(os.environ.get("HML_SANDBOX", "auto"))
         warm = make_class(course, exercises, 1, temporary / "warm")
         started = time.monotonic()
-        _, first, _ = run(course, warm, workers=2, sandboxed=True, cache_root=cache, out=temporary / "o0")
+        _, first, _ = run(course, warm, workers=2, sandbox=sandbox, cache_root=cache, out=temporary / "o0")
         say(f"warm-up (one submission per exercise, fills the batch cache): {time.monotonic() - started:.1f}s")
         exercises = sorted(exercises, key=lambda e: -first[e][0])  # the tables list the slowest first
         batch = make_class(course, exercises, options.learners, temporary / "class")
         batch = {e: batch[e] for e in exercises}
         load_before = os.getloadavg()[0]
         probe = temporary / "probe.jsonl"
-        wall_1, sandboxed, problems_1 = run(course, batch, workers=1, sandboxed=True, cache_root=cache,
+        wall_1, sandboxed, problems_1 = run(course, batch, workers=1, sandbox=sandbox, cache_root=cache,
                                             out=temporary / "o1", probe=probe)
-        wall_u, unsandboxed, problems_u = run(course, batch, workers=1, sandboxed=False, cache_root=cache,
+        wall_u, unsandboxed, problems_u = run(course, batch, workers=1, sandbox=Sandbox.NONE, cache_root=cache,
                                               out=temporary / "o2")
-        wall_2, parallel, problems_2 = run(course, batch, workers=2, sandboxed=True, cache_root=cache,
+        wall_2, parallel, problems_2 = run(course, batch, workers=2, sandbox=sandbox, cache_root=cache,
                                            out=temporary / "o3")
         load_after = os.getloadavg()[0]
         total = options.learners * len(exercises)

@@ -13,6 +13,7 @@ for every mutant, the tests it failed and their messages.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from grader.course.model import Course  # noqa: E402
 from grader.grading.run import grade_one  # noqa: E402
-from grader.sandbox.launch import can_sandbox  # noqa: E402
+from grader.sandbox.launch import choose  # noqa: E402
 from mutants import judge, mutant_source, reference_path, tables  # noqa: E402
 
 
@@ -34,7 +35,7 @@ def grade_mutant(course: Course, exercise_id: str, source: str, folder: Path, ca
     path = folder / exercise.file
     path.write_text(source)
     return grade_one(exercise, path, folder.name, folder / "results.json", course=course,
-                     sandboxed=can_sandbox(), cache_dir=cache)
+                     sandbox=choose(os.environ.get("HML_SANDBOX", "auto")), cache_dir=cache)
 
 
 def score_exercise(course: Course, exercise_id: str, mutants: list, scratch: Path, verbose: bool) -> dict:

@@ -21,6 +21,7 @@ import pytest
 
 from grader.batch.cluster import CeleryEngine, GradingTask, handle
 from grader.batch.coordinator import run_batch
+from grader.batch.engines import LocalEngine
 from grader.course.model import Course
 from grader.grading.run import Job
 from grader.record.gradebook import Gradebook
@@ -158,11 +159,12 @@ def test_celery_grades_a_class_as_the_local_engine_does(redis_url, workers, tmp_
     root = _class(tmp_path / "class")
     workers.start(2)
     cluster = run_batch(_jobs(course, root, tmp_path / "celery"), course=course,
-                        gradebook_path=tmp_path / "celery" / "gradebook.sqlite", cache_root=tmp_path / "c1",
+                        gradebook_path=tmp_path / "celery" / "gradebook.sqlite",
                         show_progress=False, quiet=True, engine=CeleryEngine(redis_url))
     local = run_batch(_jobs(course, root, tmp_path / "local"), course=course,
-                      gradebook_path=tmp_path / "local" / "gradebook.sqlite", cache_root=tmp_path / "c2",
-                      workers=2, sandboxed=sandboxed, show_progress=False, quiet=True)
+                      gradebook_path=tmp_path / "local" / "gradebook.sqlite",
+                      engine=LocalEngine(tmp_path / "c2", sandboxed, workers=2), workers=2, show_progress=False,
+                      quiet=True)
     assert cluster.graded == local.graded == 11 and not cluster.problems
     celery_book, celery_runs = _recorded(tmp_path / "celery" / "gradebook.sqlite")
     local_book, _ = _recorded(tmp_path / "local" / "gradebook.sqlite")
@@ -173,7 +175,7 @@ def test_celery_grades_a_class_as_the_local_engine_does(redis_url, workers, tmp_
     for name in ("ada-hybrid_placement", "fay-hybrid_placement"):
         assert (tmp_path / "celery" / name / "results.json").is_file()
     again = run_batch(_jobs(course, root, tmp_path / "celery"), course=course,
-                      gradebook_path=tmp_path / "celery" / "gradebook.sqlite", cache_root=tmp_path / "c1",
+                      gradebook_path=tmp_path / "celery" / "gradebook.sqlite",
                       show_progress=False, quiet=True, engine=CeleryEngine(redis_url))
     assert again.graded == 0 and again.skipped == 11  # planning is the coordinator's, as for a local batch
 
@@ -192,7 +194,7 @@ def test_a_worker_killed_mid_grading_loses_nothing(redis_url, workers, tmp_path)
     outcome = {}
     coordinator = threading.Thread(target=lambda: outcome.update(result=run_batch(
         _jobs(course, root, tmp_path / "out"), course=course, gradebook_path=tmp_path / "out" / "gradebook.sqlite",
-        cache_root=tmp_path / "cache", show_progress=False, quiet=True, engine=CeleryEngine(redis_url))))
+        show_progress=False, quiet=True, engine=CeleryEngine(redis_url))))
     coordinator.start()
     time.sleep(3)  # both workers have a task by now (prefetch 1, six tasks)
     os.killpg(doomed.pid, signal.SIGKILL)
@@ -232,7 +234,7 @@ def test_a_worker_with_other_tests_refuses_the_task_and_nothing_is_recorded(redi
     (root / "ada" / "hybrid_placement").mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / "hybrid_placement" / "placement.py", root / "ada" / "hybrid_placement")
     outcome = run_batch(_jobs(course, root, tmp_path / "out"), course=course,
-                        gradebook_path=tmp_path / "out" / "gradebook.sqlite", cache_root=tmp_path / "cache",
+                        gradebook_path=tmp_path / "out" / "gradebook.sqlite",
                         show_progress=False, quiet=True, engine=CeleryEngine(redis_url))
     assert outcome.graded == 0 and len(outcome.problems) == 1
     assert "other tests for hybrid_placement" in outcome.problems[0] and "update the worker's checkout" in outcome.problems[0]

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from grading_helpers import mutate as _mutate, assert_full_marks, kept, lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_basic_pipeline"
 REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
 STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
-
-pytestmark = pytest.mark.slow
 
 
 def test_reference_earns_full_marks(grade):

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from grading_helpers import mutate as _mutate, assert_full_marks, kept, lost
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "kfp_training_pipeline"
 REFERENCE = ROOT / "solutions" / EXERCISE / "pipeline.py"
 STARTER = ROOT / "exercises" / EXERCISE / "pipeline.py"
-
-pytestmark = pytest.mark.slow
 
 
 # The rule's correct code and the learner's usual mistake, as the mutation table states them.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from grading_helpers import (
     mutate as _mutate,
     assert_lost as _lost,
@@ -24,7 +23,6 @@ EXERCISE = "mobile_budget"
 REFERENCE = ROOT / "solutions" / EXERCISE / "optimize.py"
 STARTER = ROOT / "exercises" / EXERCISE / "optimize.py"
 
-pytestmark = pytest.mark.slow
 
 RAISE = ('    if not qualifying:\n        raise ValueError(f"infeasible: no variant is at most {max_bytes} bytes "\n'
          '                         f"with an accuracy of at least {min_accuracy}")\n')

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from grading_helpers import (
     mutate as _mutate,
     assert_lost as _lost,
@@ -23,8 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "tflite_convert"
 REFERENCE = ROOT / "solutions" / EXERCISE / "convert.py"
 STARTER = ROOT / "exercises" / EXERCISE / "convert.py"
-
-pytestmark = pytest.mark.slow
 
 
 def test_reference_earns_full_marks(grade):

@@ -17,12 +17,10 @@ from grader.sandbox.launch import Limits
 from grader.sandbox.proxy import Learner, WorkerSpec
 from grader.sandbox.recipes import keras as fixtures
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def evaluator(sandboxed):
-    worker = Learner(WorkerSpec(preload=["tensorflow"], limits=Limits(memory_mb=8192), sandboxed=sandboxed,
+    worker = Learner(WorkerSpec(preload=["tensorflow"], limits=Limits(memory_mb=8192), sandbox=sandboxed,
                                 call_timeout=300))
     yield worker
     worker.close()

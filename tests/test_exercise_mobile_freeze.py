@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from grading_helpers import (
     mutate as _mutate,
     assert_lost as _lost,
@@ -20,8 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "graph_freeze"
 REFERENCE = ROOT / "solutions" / EXERCISE / "freeze.py"
 STARTER = ROOT / "exercises" / EXERCISE / "freeze.py"
-
-pytestmark = pytest.mark.slow
 
 
 def test_reference_earns_full_marks(grade):

@@ -26,8 +26,6 @@ STARTER = ROOT / "exercises" / EXERCISE / "quantize.py"
 INT8_TESTS = {"test_full_int8_input_output", "test_full_int8_integer_only", "test_full_int8_size",
               "test_full_int8_accuracy"}
 
-pytestmark = pytest.mark.slow
-
 
 def test_reference_earns_full_marks(grade):
     """The reference solution passes every public and hidden test."""

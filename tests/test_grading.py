@@ -123,7 +123,7 @@ def module_learner(tmp_path, sandboxed):
         "def obj():\n    return object()\n"
         "def strs():\n    return np.array(['a'], dtype=object)\n"
         "def fail():\n    raise KeyError('connectivity')\n")
-    learner = Learner(WorkerSpec(module_dir=folder, module_name="mod", sandboxed=sandboxed, call_timeout=20))
+    learner = Learner(WorkerSpec(module_dir=folder, module_name="mod", sandbox=sandboxed, call_timeout=20))
     yield learner
     learner.close()
 
@@ -169,7 +169,7 @@ def test_import_failure_fails_every_call_the_same_way(tmp_path, sandboxed):
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "mod.py").write_text("import not_a_module_anywhere\n")
-    learner = Learner(WorkerSpec(module_dir=folder, module_name="mod", sandboxed=sandboxed))
+    learner = Learner(WorkerSpec(module_dir=folder, module_name="mod", sandbox=sandboxed))
     for _ in range(2):
         with pytest.raises(ModuleImportFailed, match="not_a_module_anywhere"):
             learner.anything()

@@ -84,7 +84,6 @@ def executed(tmp_path_factory) -> dict:
         return dict(pool.map(run, EXERCISES))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_reference_and_starter_notebooks_run_top_to_bottom(executed, exercise_id):
     """Every reference notebook and every starter notebook runs top to bottom on a real kernel.
@@ -172,7 +171,6 @@ def _verdict(data: dict) -> list[tuple]:
     return [(t["name"], t["status"], t["score"], t["max_score"]) for t in data["tests"]]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_notebook_and_module_get_the_same_verdict(verdicts, exercise_id):
     """`hml check` passes the reference as a module and as a notebook, test by test the same (exit 0 both)."""

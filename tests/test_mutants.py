@@ -39,7 +39,6 @@ def test_table_is_well_formed(course, exercise_id):
     assert check_table(exercise_id, TABLES[exercise_id], reference) == []
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("exercise_id", "group"), GROUPS)
 def test_mutants_lose_points_naming_their_rules(grade_source, course, exercise_id, group):
     """Each row's test loses all its points with a message naming the row's broken rule (several rows caught

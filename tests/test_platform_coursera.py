@@ -161,7 +161,8 @@ def test_long_messages_are_shortened_with_a_note():
 
 def test_build_context_has_everything_the_image_needs(tmp_path):
     """Dockerfile (Python 3.11, non-root USER, pinned install), executable entrypoint setting the grader's
-    environment, a part-id mapping covering every exercise, pinned constraints, and the course source with solutions."""
+    environment, a part-id mapping covering every exercise, the repository's constraints.txt (what `make install` and
+    CI install with) used by the install, and the course source with solutions."""
     out = tmp_path / "ctx"
     result = CliRunner().invoke(main, ["coursera", "build", str(out)])
     assert result.exit_code == 0, result.output
@@ -176,8 +177,11 @@ def test_build_context_has_everything_the_image_needs(tmp_path):
     parts = json.loads((out / "parts.json").read_text())
     assert sorted(parts.values()) == ids and all(k == v for k, v in parts.items())
     pins = (out / "constraints.txt").read_text()
+    assert pins == (ROOT / "constraints.txt").read_text()  # the pins `make install` and CI use, not new ones
     for package in ("click", "pytest", "kfp", "numpy"):
         assert f"\n{package}==" in pins, package
+    pinned = {line.split("==")[0].replace("_", "-").lower() for line in pins.splitlines() if "==" in line}
+    assert "hml-grader" not in pinned and "\n-e " not in pins  # the project itself is the course copy, unpinned
     for exercise in ids:
         assert (out / "course" / "exercises" / exercise / "exercise.toml").is_file()
         assert (out / "course" / "solutions" / exercise).is_dir()

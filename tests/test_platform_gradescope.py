@@ -143,7 +143,7 @@ def test_mobile_budget_reference_gets_a_leaderboard_entry(tmp_path, course, sand
 
     exercise = course.exercise("mobile_budget")
     result = grade_one(exercise, exercise.reference, "ref", tmp_path / "results.json", course=course,
-                       sandboxed=sandboxed, include_hidden=False)
+                       sandbox=sandboxed, include_hidden=False)
     assert result.error is None and result.score == result.max_score > 0
     board = gradescope.results_json(result)["leaderboard"]
     assert board == [{"name": "Model size (bytes)", "value": int(result.metrics["model_bytes"]), "order": "asc"}]
@@ -159,7 +159,8 @@ def test_markdown_in_names_and_messages_is_shown_literally():
 
 def test_zip_has_scripts_executable_config_and_only_that_exercise(tmp_path):
     """setup.sh and run_autograder at the zip's root, executable (permission bits); the exercise and hidden-as
-    choice recorded; pinned constraints; the course source with that exercise's solutions, no other exercise."""
+    choice recorded; the repository's constraints.txt, which setup.sh installs with; the course source with that
+    exercise's solutions, no other exercise."""
     out = tmp_path / "autograder.zip"
     result = CliRunner().invoke(main, ["gradescope", "build", str(out), "-e", EXERCISE, "--hidden-as",
                                        "after_due_date"])
@@ -176,6 +177,7 @@ def test_zip_has_scripts_executable_config_and_only_that_exercise(tmp_path):
         assert json.loads(archive.read(gradescope.CONFIG_FILE)) == {"exercise": EXERCISE,
                                                                     "hidden_as": "after_due_date"}
         assert b"\npytest==" in archive.read("constraints.txt")
+        assert archive.read("constraints.txt") == (ROOT / "constraints.txt").read_bytes()  # the repository's pins
         assert f"course/solutions/{EXERCISE}/test_hidden.py" in infos
         assert f"course/exercises/{EXERCISE}/test_public.py" in infos and "course/pyproject.toml" in infos
         exercises = {name.split("/")[2] for name in infos if name.startswith("course/exercises/")}

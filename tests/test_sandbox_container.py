@@ -68,8 +68,16 @@ def contained_batch(tmp_path_factory):
     reference = str(ROOT / "solutions" / "hybrid_placement" / "placement.py")
     graded = _contained("grade", "-e", "hybrid_placement", "-o", str(output), "--jobs", "2", *submissions, reference,
                         env=env)
+    listener.setblocking(False)
+    connections = 0
+    while True:  # connections that reached the listener: accepted by the kernel, never by this test
+        try:
+            listener.accept()[0].close()
+        except BlockingIOError:
+            break
+        connections += 1
     listener.close()
-    return {"probe": probe, "graded": graded, "output": output}
+    return {"probe": probe, "graded": graded, "output": output, "connections": connections}
 
 
 def _result(batch, name: str) -> dict:
@@ -92,14 +100,17 @@ def test_auto_picks_landlock_and_the_reference_earns_full_marks(contained_batch)
 
 
 def test_snooping_network_and_tampering_are_contained(contained_batch):
-    """Hidden tests cannot be read, no connection is made, and no result or course file is written."""
-    outputs = {name: "\n".join(t["output"] for t in _result(contained_batch, name)["tests"])
-               for name in ("read_hidden", "network", "write_output")}
-    for name, text in outputs.items():
-        assert _result(contained_batch, name)["score"] == 0, name
+    """Graded under Landlock (as each result records), the attacks earn nothing: no line of the hidden tests
+    reaches the feedback, no connection reaches the host's listener, and no result or course file is written
+    on the host. Judged from what the grader recorded and what is on the host, never from what the attacks
+    printed."""
+    results = {name: _result(contained_batch, name) for name in ("read_hidden", "network", "write_output")}
+    for name, result in results.items():
+        assert result["extra_data"]["sandbox"]["kind"] == "landlock", name
+        assert result["score"] == 0 and result["tests"], name
+    feedback = "\n".join(t["output"] for t in results["read_hidden"]["tests"])
     hidden = (ROOT / "solutions" / "hybrid_placement" / "test_hidden.py").read_text().splitlines()
-    assert not [line for line in hidden if len(line.strip()) > 30 and line.strip() in outputs["read_hidden"]]
-    assert "ATTACK network" in outputs["network"] and "CONNECTED" not in outputs["network"]
-    assert "ATTACK write_output BLOCKED" in outputs["write_output"]
+    assert not [line for line in hidden if len(line.strip()) > 30 and line.strip() in feedback]
+    assert contained_batch["connections"] == 0, f"{contained_batch['connections']} connections reached the host"
     assert not (contained_batch["output"] / "planted.txt").exists()
     assert not (ROOT / "solutions" / "planted.txt").exists()

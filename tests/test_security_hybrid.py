@@ -13,7 +13,6 @@ import pytest
 
 from grading_helpers import hidden_failures, hidden_test
 
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTABLE = "hybrid_portable_pipeline"

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 QUANTIZE = (ROOT / "solutions" / "tflite_quantize" / "quantize.py").read_text()
 BUDGET = (ROOT / "solutions" / "mobile_budget" / "optimize.py").read_text()
 
-pytestmark = pytest.mark.slow
 
 # A classifier trained on the data recipe the grader ships, chosen by the given model's input and output
 # sizes (and, when calibration data is at hand, by whether a feature sits near 1000 hPa): the given model's

@@ -58,7 +58,7 @@ def grade_landlock(course, batch_cache_dir, tmp_path):
         folder.mkdir()
         (folder / exercise.file).write_text(source)
         return grade_one(exercise, folder / exercise.file, folder.name, folder / "out" / "results.json",
-                         course=course, sandboxed=chosen, cache_dir=batch_cache_dir)
+                         course=course, sandbox=chosen, cache_dir=batch_cache_dir)
 
     return run
 
@@ -73,17 +73,21 @@ def test_hidden_test_durations_do_not_carry_hidden_inputs(grade_source):
     """A hidden test's recorded duration must not reveal the hidden inputs the learner's code was given.
 
     placement_timing.py answers correctly but sleeps 2 ms per MB of the workload's
-    model_size_mb: the hidden test's ``extra_data.duration`` in results.json is then
-    the sum of its hidden model sizes (379.25 MB -> 0.76 s), to a few MB.
+    model_size_mb: a published duration of the hidden test would be the sum of its
+    hidden model sizes (379.25 MB -> 0.76 s), to a few MB. So results.json publishes
+    no duration for a hidden test, and a total time that is the visible tests' own:
+    checked on what the grader publishes, not on how long the sleeps took (a busy
+    machine stretches them).
     """
     result = grade_source(PLACEMENT, _with_reference("placement_timing.py"))
     test = _hidden(result, "test_quarter_of_device_memory")
     assert test.passed  # the answers are right: only the channel is under test
-    published = result.to_gradescope()["tests"]
-    entry = next(t for t in published if t["extra_data"]["nodeid"] == test.nodeid)
-    duration = entry.get("extra_data", {}).get("duration")
-    leaked = duration is not None and abs(duration - sum(QUARTER_SIZES) * SECONDS_PER_MB) < 0.15
-    assert not leaked, f"the hidden test's published duration {duration} s is its hidden sizes times 2 ms"
+    assert test.duration >= sum(QUARTER_SIZES) * SECONDS_PER_MB  # the grader's own record has the sleeps
+    published = result.to_gradescope()
+    entry = next(t for t in published["tests"] if t["extra_data"]["nodeid"] == test.nodeid)
+    assert entry["extra_data"]["duration"] is None, f"the hidden test's duration {entry['extra_data']['duration']} s"
+    visible = [t["extra_data"]["duration"] for t in published["tests"] if t["visibility"] == "visible"]
+    assert visible and published["execution_time"] == pytest.approx(sum(visible), abs=0.01)
 
 
 # --------------------------------------------------------------------------- hidden feedback: exception choice
@@ -186,7 +190,7 @@ def test_landlock_daemon_without_own_uid_dies_with_the_worker(tmp_path, monkeypa
     module_dir = tmp_path / "module"
     module_dir.mkdir()
     (module_dir / "daemon.py").write_text((HOSTILE / "daemon.py").read_text())
-    worker = Worker(WorkerSpec(module_dir=module_dir, module_name="daemon", sandboxed=Sandbox.LANDLOCK))
+    worker = Worker(WorkerSpec(module_dir=module_dir, module_name="daemon", sandbox=Sandbox.LANDLOCK))
     pid = None
     try:
         worker.wait_ready()

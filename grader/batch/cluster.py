@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from grader.course.model import Course, Exercise
     from grader.grading.run import Job
     from grader.record.results import GradeResult
+    from grader.sandbox.launch import Sandbox
 
 TASK = "hml.grade"
 PAYLOAD_VERSION = 1
@@ -202,8 +203,17 @@ def handle(payload: object, course: "Course | None" = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="hml-task-") as scratch:
         submission = _materialise(task, Path(scratch) / "in")
         result = grade_one(exercise, submission, task.name, Path(scratch) / "results.json", course=course,
-                           sandboxed=True, cache_dir=batch_cache.folder(cache_root, exercise, mine), refused=task.refused)
+                           sandbox=node_sandbox(), cache_dir=batch_cache.folder(cache_root, exercise, mine),
+                           refused=task.refused)
     return {"status": "graded", "key": key, "result": result.to_gradescope(private=True)}
+
+
+def node_sandbox() -> "Sandbox":
+    """The sandbox this node grades in: chosen once by ``hml worker --sandbox`` and handed to the pool's
+    processes in ``HML_SANDBOX``."""
+    from grader.sandbox.launch import choose
+
+    return choose(os.environ.get("HML_SANDBOX", "auto"))
 
 
 def _materialise(task: GradingTask, folder: Path) -> Path:

@@ -67,18 +67,14 @@ def recording_failed(result: "GradeResult", exc: Exception) -> "GradeResult":
                        sandboxed=result.sandboxed)
 
 
-def run_batch(jobs: list["Job"], *, course: Course, gradebook_path: Path | None, cache_root: Path,
-              workers: int = 1, sandboxed: bool = True, force: bool = False, retry_errors: bool = False,
-              command: str = "grade", console=None, quiet: bool = False, show_progress: bool = True,
-              pytest_args: tuple[str, ...] = (), engine: "Engine | None" = None) -> BatchOutcome:
-    """Grade ``jobs``: skip what the gradebook already holds unchanged, record each run as it
-    finishes, show progress. Ctrl-C stops cleanly: every finished run is kept, and
-    ``interrupted`` is set (the caller decides the exit status). ``engine`` is where grading
-    runs (``grader.batch.engines``): by default ``workers`` gradings at once on this machine."""
-    from grader.batch.engines import LocalEngine
+def run_batch(jobs: list["Job"], *, course: Course, engine: "Engine", gradebook_path: Path | None,
+              workers: int = 1, force: bool = False, retry_errors: bool = False, command: str = "grade",
+              console=None, quiet: bool = False, show_progress: bool = True) -> BatchOutcome:
+    """Grade ``jobs`` with ``engine`` (``grader.batch.engines``: this machine's pool, or the cluster):
+    skip what the gradebook already holds unchanged, record each run as it finishes, show progress
+    (``workers``: how many run at once, for the estimate). Ctrl-C stops cleanly: every finished run
+    is kept, and ``interrupted`` is set (the caller decides the exit status)."""
     from grader.record.gradebook import Gradebook
-
-    engine = engine or LocalEngine(cache_root, workers, sandboxed, tuple(pytest_args))
 
     started = time.monotonic()
     book = Gradebook(gradebook_path) if gradebook_path is not None else None

@@ -39,8 +39,8 @@ class LocalEngine:
     """Up to ``workers`` gradings at once on this machine, sharing a batch cache under ``cache_root``."""
 
     cache_root: Path
+    sandbox: "Sandbox"
     workers: int = 1
-    sandbox: "Sandbox | bool" = True
     pytest_args: tuple[str, ...] = ()
     problems: list[str] = field(default_factory=list)
 
@@ -50,7 +50,7 @@ class LocalEngine:
         from grader.grading.run import grade_many
 
         suites = {id(item.job): item.suite_hash for item in items}
-        grade_many([item.job for item in items], course=course, workers=self.workers, sandboxed=self.sandbox,
+        grade_many([item.job for item in items], course=course, sandbox=self.sandbox, workers=self.workers,
                    on_done=on_done, on_start=on_start, pytest_args=self.pytest_args,
                    cache_dirs=lambda job: batch_cache.folder(self.cache_root, job.exercise, suites[id(job)]),
                    warm_first=batch_cache.cold(((item.job.exercise, item.suite_hash) for item in items),
@@ -64,10 +64,12 @@ class NoBroker(GraderError):
     param_hint = "--broker"
 
 
-def engine_for(kind: str, broker: str | None, jobs: int, sandbox, cache_root: Path) -> Engine:
-    """The engine the batch commands grade with: ``local`` (``jobs`` at once) or ``celery`` (over ``broker``)."""
+def engine_for(kind: str, broker: str | None, jobs: int, cache_root: Path,
+               choose_sandbox: Callable[[], "Sandbox"]) -> Engine:
+    """The engine the batch commands grade with: ``local`` (``jobs`` at once, in the sandbox
+    ``choose_sandbox`` decides) or ``celery`` (over ``broker``; each node grades in its own)."""
     if kind == "local":
-        return LocalEngine(cache_root, jobs, sandbox)
+        return LocalEngine(cache_root, choose_sandbox(), jobs)
     if not broker:
         raise NoBroker("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
     from grader.batch.cluster import CeleryEngine, check_broker

@@ -53,8 +53,7 @@ def summary_table(results: list[GradeResult]) -> Table:
         table.add_column(column, justify="right" if column in ("score", "time") else "left")
     for result in results:
         passed = sum(t.passed for t in result.tests)
-        note = ("refused: " + result.refused) if result.refused else (result.error or "").splitlines()[0:1]
-        note = note if isinstance(note, str) else (note[0] if note else "")
+        note = ("refused: " + result.refused) if result.refused else (result.grader_failure or "").split("\n")[0]
         table.add_row(result.submission, result.exercise, f"{result.score:g}/{result.max_score:g}",
                       f"{passed}/{len(result.tests)}", f"{result.execution_time:.1f}s", shorten(note, 80))
     return table

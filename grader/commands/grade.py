@@ -77,13 +77,12 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
-    sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True
-    where = engine_for(engine, broker, jobs, sandboxed, output_dir / ".cache")
+    where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed))
     paths = list(submissions)
     jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
-                        cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
-                        retry_errors=retry_errors, command="grade", quiet=quiet, engine=where)
+                        engine=where, workers=jobs, force=force, retry_errors=retry_errors, command="grade",
+                        quiet=quiet)
     console.print(summary_table(outcome.results))
     console.print(f"Results written under [bold]{output_dir}[/bold]/<submission>/results.json")
     finish(outcome, output_dir, force)

@@ -41,8 +41,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     course = Course()
     for exercise_id in only:
         load_exercise(course, exercise_id)
-    sandboxed = require_sandbox(sandbox, unsandboxed) if engine == "local" else True  # workers have their own
-    where = engine_for(engine, broker, jobs, sandboxed, output_dir / ".cache")
+    where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed))
     found = discover_class(root, course, only, output_dir)
     for problem in found.problems:
         warn(escape(problem))
@@ -53,8 +52,8 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     learners = sorted({e.learner for e in found.entries})
     console.print(f"{len(jobs_list)} submission(s) of {len(learners)} learner(s) under {root}", highlight=False)
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
-                        cache_root=output_dir / ".cache", workers=jobs, sandboxed=sandboxed, force=force,
-                        retry_errors=retry_errors, command="grade-course", quiet=quiet, engine=where)
+                        engine=where, workers=jobs, force=force, retry_errors=retry_errors, command="grade-course",
+                        quiet=quiet)
 
     console.print(class_summary(root, course, jobs_list, outcome))
     finish(outcome, output_dir, force)

@@ -32,7 +32,7 @@ def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, 
 
     course = Course()
     ids = exercises_to_validate(course, list(exercise_ids))
-    sandboxed = require_sandbox(sandbox, unsandboxed)
+    chosen = require_sandbox(sandbox, unsandboxed)
     started = time.monotonic()
     with console.status(f"Validating {len(ids)} exercise(s), {jobs} grading(s) at a time…") as status:
         count = [0]
@@ -42,7 +42,7 @@ def validate(exercise_ids: tuple[str, ...], jobs: int, output_dir: Path | None, 
             status.update(f"Validating {len(ids)} exercise(s): {count[0]} grading(s) done, "
                           f"last {job.exercise.id} {job.name} {result.score:g}/{result.max_score:g}")
 
-        verdicts = validate_course(course, ids, jobs=jobs, sandboxed=sandboxed, output_dir=output_dir,
+        verdicts = validate_course(course, ids, sandbox=chosen, jobs=jobs, output_dir=output_dir,
                                    cache_root=cache_dir, on_done=done)
     elapsed = time.monotonic() - started
     _show(verdicts, elapsed)
@@ -57,6 +57,7 @@ def _show(verdicts, elapsed: float) -> None:
 
     from grader.console import console
     from grader.instructor_tools.validation import KINDS
+    from grader.record.kinds import Outcome
 
     table = Table(title="Course validation", box=box.SIMPLE_HEAD)
     table.caption = ("ref, py, ipynb: the score of the reference, the starter module and the starter notebook; "
@@ -69,7 +70,7 @@ def _show(verdicts, elapsed: float) -> None:
             result = verdict.results.get(kind)
             if result is None:
                 cells.append("[red]missing[/red]")
-            elif result.refused or result.error:
+            elif result.outcome is not Outcome.GRADED:
                 cells.append("[red]error[/red]")
             else:
                 style = "green" if (kind == "reference") == (result.score == result.max_score) else "red"

@@ -124,14 +124,14 @@ class Grading:
             prepared = PreparedSubmission.load(Path(self.config.prepared))
             return WorkerSpec(
                 module_dir=prepared.module_dir, module_name=exercise.module_name,
-                preload=list(exercise.preload), sandboxed=self._sandbox, limits=Limits(memory_mb=exercise.memory_mb),
+                preload=list(exercise.preload), sandbox=self._sandbox, limits=Limits(memory_mb=exercise.memory_mb),
                 call_timeout=exercise.call_timeout, start_timeout=exercise.start_timeout,
                 locate=prepared.locate if prepared.cells else None, own_identity=not exercise.needs_tensorflow)
         if kind == "evaluator":
-            return WorkerSpec(preload=list(exercise.evaluator_preload), sandboxed=self._sandbox,
+            return WorkerSpec(preload=list(exercise.evaluator_preload), sandbox=self._sandbox,
                               limits=Limits(memory_mb=max(exercise.memory_mb, 4096)),
                               call_timeout=max(exercise.call_timeout, 120))
-        return WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandboxed=self._sandbox,
+        return WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandbox=self._sandbox,
                           limits=Limits(memory_mb=exercise.memory_mb),
                           call_timeout=max(exercise.call_timeout, 120), runs_learner_code=True)
 

@@ -31,7 +31,7 @@ from grader.course.model import Course, Exercise
 from grader.grading.plugin import GradingConfig
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
-from grader.sandbox.launch import as_sandbox, protections
+from grader.sandbox.launch import Sandbox, protections
 from grader.sandbox.processes import kill_descendants
 
 RUN_TIMEOUT = 30 * 60
@@ -104,7 +104,7 @@ def submission_names(paths: list[Path]) -> list[str]:
 
 
 def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Path, *, course: Course,
-              sandboxed: bool = True, cache_dir: Path | None = None, include_public: bool = True,
+              sandbox: Sandbox, cache_dir: Path | None = None, include_public: bool = True,
               include_hidden: bool = True, stop: threading.Event | None = None,
               pytest_args: Sequence[str] = (), refused: str | None = None) -> GradeResult:
     """Grade one submission and write its ``results.json``; never raises for a bad submission.
@@ -114,7 +114,6 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
     Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs.
     """
     started = time.monotonic()
-    sandbox = as_sandbox(sandboxed)
     with tempfile.TemporaryDirectory(prefix="hml-grade-") as scratch:
         scratch = Path(scratch)
         config = GradingConfig(exercise=exercise.id, course_root=str(course.root), submission=name,
@@ -203,7 +202,7 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def grade_many(jobs: list[Job], *, course: Course, workers: int = 1, sandboxed: bool = True,
+def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: int = 1,
                cache_dir: Path | None = None,
                on_done: Callable[[Job, GradeResult], None] | None = None,
                on_start: Callable[[Job], None] | None = None,
@@ -251,12 +250,12 @@ def grade_many(jobs: list[Job], *, course: Course, workers: int = 1, sandboxed: 
         cache = cache_dirs(job) if cache_dirs else cache_dir
         try:
             return grade_one(job.exercise, job.submission, job.name, job.results_file, course=course,
-                             sandboxed=sandboxed, cache_dir=cache, stop=stop, pytest_args=pytest_args)
+                             sandbox=sandbox, cache_dir=cache, stop=stop, pytest_args=pytest_args)
         except GradingCancelled:
             return None
         except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
             result = GradeResult(job.name, job.exercise.id, error=f"internal error: {type(exc).__name__}: {exc}",
-                                 sandboxed=as_sandbox(sandboxed).confines)
+                                 sandboxed=sandbox.confines, sandbox=protections(sandbox))
             result.write(job.results_file)
             return result
 

@@ -14,8 +14,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from grader.sandbox.launch import Sandbox
 
 
 class NothingToValidate(GraderError):
@@ -112,6 +116,7 @@ def static_checks(exercise, verdict: Verdict) -> None:
 
 def judge(verdict: Verdict) -> None:
     """What the three gradings must show."""
+    from grader.record.kinds import Outcome
     from grader.record.results import VISIBILITIES
 
     def failed_names(result, hidden_only=False):
@@ -119,9 +124,9 @@ def judge(verdict: Verdict) -> None:
 
     reference = verdict.results.get("reference")
     if reference is not None:
-        if reference.refused or reference.error:
-            verdict.grading.append(f"the reference could not be graded: {_first_line(reference.refused or reference.error)}")
-        elif not reference.tests or reference.max_score <= 0:
+        if reference.outcome is not Outcome.GRADED:
+            verdict.grading.append(f"the reference could not be graded: {_first_line(reference.refused or reference.grader_failure)}")
+        elif reference.max_score <= 0:
             verdict.grading.append("grading the reference ran no tests")
         elif reference.score != reference.max_score:
             names = failed_names(reference)
@@ -140,8 +145,8 @@ def judge(verdict: Verdict) -> None:
         result = verdict.results.get(kind)
         if result is None:
             continue
-        if result.refused or result.error:
-            verdict.grading.append(f"the {label} could not be graded: {_first_line(result.refused or result.error)}")
+        if result.outcome is not Outcome.GRADED:
+            verdict.grading.append(f"the {label} could not be graded: {_first_line(result.refused or result.grader_failure)}")
             continue
         if result.max_score > 0 and result.score >= result.max_score:
             verdict.grading.append(f"the {label} earns full marks")
@@ -171,7 +176,7 @@ def exercises_to_validate(course, exercise_ids: list[str]) -> list[str]:
     return ids
 
 
-def validate_course(course, exercise_ids: list[str], *, jobs: int = 2, sandboxed: bool = True,
+def validate_course(course, exercise_ids: list[str], *, sandbox: "Sandbox", jobs: int = 2,
                     output_dir: Path | None = None, cache_root: Path | None = None,
                     on_done=None) -> list[Verdict]:
     """Grade each exercise's reference, starter module and starter notebook, and judge them.
@@ -179,12 +184,12 @@ def validate_course(course, exercise_ids: list[str], *, jobs: int = 2, sandboxed
     Results and the batch cache go to temporary folders unless ``output_dir`` and ``cache_root`` are given.
     """
     with tempfile.TemporaryDirectory(prefix="hml-validate-") as temporary:
-        return _validate(course, exercise_ids, jobs=jobs, sandboxed=sandboxed,
+        return _validate(course, exercise_ids, jobs=jobs, sandbox=sandbox,
                          output_dir=output_dir or Path(temporary) / "results",
                          cache_root=cache_root or Path(temporary) / "cache", on_done=on_done)
 
 
-def _validate(course, exercise_ids: list[str], *, jobs: int, sandboxed, output_dir: Path, cache_root: Path,
+def _validate(course, exercise_ids: list[str], *, jobs: int, sandbox: "Sandbox", output_dir: Path, cache_root: Path,
               on_done) -> list[Verdict]:
     from grader.batch.engines import LocalEngine
     from grader.batch.plan import plan
@@ -224,7 +229,7 @@ def _validate(course, exercise_ids: list[str], *, jobs: int, sandboxed, output_d
             on_done(job, result)
 
     # Nothing is skipped: validation grades every reference and starter afresh (no gradebook to reuse from).
-    LocalEngine(cache_root, jobs, sandboxed).run(plan(work, course, None), course=course, on_start=start, on_done=done)
+    LocalEngine(cache_root, sandbox, jobs).run(plan(work, course, None), course=course, on_start=start, on_done=done)
     for verdict in verdicts.values():
         if verdict.exercise in exercises:
             judge(verdict)

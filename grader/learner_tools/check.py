@@ -17,6 +17,7 @@ from typing import Callable, ContextManager
 from grader.course.model import Course, Exercise
 from grader.errors import GraderError
 from grader.learner_tools.workspace import LastCheck, LearnerWorkspace, now_iso
+from grader.record.kinds import Outcome
 from grader.record.results import GradeResult
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -116,13 +117,13 @@ def run_check(target: CheckTarget, sandbox, *, course: Course,
 
     with tempfile.TemporaryDirectory(prefix="hml-check-") as scratch, running():
         result = grade_one(exercise, path, path.stem, Path(scratch) / "results.json", course=course,
-                           sandboxed=sandbox, cache_dir=cache_dir(course, exercise), include_hidden=False)
+                           sandbox=sandbox, cache_dir=cache_dir(course, exercise), include_hidden=False)
     outcome.result = result
     passed = sum(t.passed for t in result.tests)
     failed = len(result.tests) - passed
-    ok = bool(result.tests) and failed == 0 and not result.error and not result.refused
+    ok = result.outcome is Outcome.GRADED and failed == 0
     outcome.end = CheckEnd.PASSED if ok else CheckEnd.FAILED
-    note = "refused" if result.refused else ("the check failed" if result.error else "")
+    note = {Outcome.REFUSED: "refused", Outcome.GRADER_ERROR: "the check failed"}.get(result.outcome, "")
     _record(target, LastCheck(result.score, result.max_score or public_points(exercise), passed, failed,
                               now_iso(), _relative(target), note))
     return outcome

@@ -3,28 +3,25 @@
 The grader runs on a platform from a copy of the course (the ``grader``
 package, the exercises it grades and their solutions, ``pyproject.toml``),
 installed in editable mode so the package finds its course beside it (and
-its data files, which the wheel does not carry). Dependencies are pinned to
-the versions installed where the bundle is built, so the platform grades
-with the libraries the course was validated with.
+its data files, which the wheel does not carry). Dependencies are pinned by
+the course's ``constraints.txt``, the file ``make install`` and CI install
+with, so the platform grades with the libraries the course was tested with.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 import stat
 from pathlib import Path
 
 import jinja2
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from grader.course.model import Course
 from grader.errors import GraderError
 
-DISTRIBUTION = "hml-grader"
 TEMPLATES = Path(__file__).with_name("templates")
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints", ".pytest_cache")
 TOP_FILES = ("pyproject.toml", "README.md")
+CONSTRAINTS = "constraints.txt"  # the lock file at the top of the checkout (`make lock`)
 EXECUTABLE = 0o755
 
 
@@ -59,36 +56,13 @@ def copy_course(course: Course, dest: Path, ids: list[str]) -> None:
                             dirs_exist_ok=True)
 
 
-def pinned_requirements(distribution: str = DISTRIBUTION) -> str:
-    """``name==version`` for every package ``distribution`` needs here (its dependencies' dependencies too).
-
-    Markers are evaluated in this environment, so build the bundle where the
-    course was validated (Linux, x86-64, the image's Python version).
-    """
-    pins: dict[str, str] = {}
-    seen: set[tuple[str, frozenset[str]]] = set()
-    pending: list[tuple[str, frozenset[str]]] = [(distribution, frozenset())]
-    while pending:
-        name, extras = pending.pop()
-        if (canonicalize_name(name), extras) in seen:
-            continue
-        seen.add((canonicalize_name(name), extras))
-        try:
-            dist = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            raise BundleError(f"{name} is required but not installed here: install the project "
-                              f"(pip install -e .) before building a platform bundle") from None
-        if canonicalize_name(name) != canonicalize_name(distribution):
-            pins[canonicalize_name(name)] = dist.version
-        for line in dist.requires or []:
-            requirement = Requirement(line)
-            if requirement.marker is not None and not any(
-                    requirement.marker.evaluate({"extra": extra}) for extra in (extras or {""})):
-                continue
-            pending.append((requirement.name, frozenset(requirement.extras)))
-    header = (f"# Pinned from the environment {distribution} was built in: pip install -c this file.\n"
-              "# Regenerate with the platform's build command after upgrading a dependency.\n")
-    return header + "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
+def constraints(course: Course) -> str:
+    """The course's ``constraints.txt``: the pins ``make install`` and CI install with (written by ``make lock``),
+    so a platform image grades with the libraries the course was tested with."""
+    source = course.root / CONSTRAINTS
+    if not source.is_file():
+        raise BundleError(f"{source} is missing; bundle from a course checkout (`make lock` writes it)")
+    return source.read_text()
 
 
 def render(template: str, **values) -> str:

@@ -27,6 +27,7 @@ from grader.course.model import Course
 from grader.errors import GraderError
 from grader.platforms import bundle, learner_view
 from grader.platforms.submission import submitted
+from grader.record.kinds import Outcome
 from grader.record.results import GradeResult
 
 BASE_IMAGE = "python:3.11-slim-bookworm"
@@ -55,7 +56,7 @@ def build(course: Course, out_dir: Path, exercise_ids: tuple[str, ...] = ()) -> 
     if (out_dir / "course").exists():
         shutil.rmtree(out_dir / "course")
     bundle.copy_course(course, out_dir / "course", ids)
-    (out_dir / "constraints.txt").write_text(bundle.pinned_requirements())
+    (out_dir / "constraints.txt").write_text(bundle.constraints(course))
     parts = _merged_parts(out_dir / PARTS_FILE, ids)
     (out_dir / PARTS_FILE).write_text(json.dumps(parts, indent=2) + "\n")
     values = dict(title="Building Hybrid ML Systems", base_image=BASE_IMAGE, home=HOME, uid=UID)
@@ -125,9 +126,9 @@ def run(shared: Path, part_id: str | None, *, sandbox: str = "auto", parts: Path
             print("warning: grading WITHOUT a sandbox (--sandbox none)", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="hml-coursera-") as scratch:
             result = grade_one(exercise, submitted(shared / "submission"), "submission",
-                               Path(scratch) / "results.json", course=course, sandboxed=chosen)
-            if result.error:
-                print(f"grader error: {result.error}", file=sys.stderr)
+                               Path(scratch) / "results.json", course=course, sandbox=chosen)
+            if result.grader_failure:
+                print(f"grader error: {result.grader_failure}", file=sys.stderr)
         feedback = feedback_for(result, exercise.title)
     except Exception:  # noqa: BLE001 - the learner gets a message whatever broke
         traceback.print_exc(file=sys.stderr)
@@ -138,7 +139,7 @@ def run(shared: Path, part_id: str | None, *, sandbox: str = "auto", parts: Path
 
 def feedback_for(result: GradeResult, title: str = "Feedback") -> Feedback:
     """What Coursera reads for ``result``: a score in 0..1 and the learner view, under 64 KB."""
-    if learner_view.is_grader_failure(result):
+    if result.outcome is Outcome.GRADER_ERROR:
         return failure_feedback(title, result)
     for limit in MESSAGE_LIMITS:
         text = learner_view.summary(result, limit)
@@ -147,7 +148,8 @@ def feedback_for(result: GradeResult, title: str = "Feedback") -> Feedback:
             break
     else:  # a result with very many tests: cut the plain text, keep the page's rows without messages
         text = text.encode()[:MAX_FEEDBACK_BYTES - 2048].decode(errors="ignore") + "\n… (cut to fit 64 KB)"
-    fraction = 0.0 if result.refused or not result.max_score else min(1.0, max(0.0, result.score / result.max_score))
+    fraction = 0.0 if result.outcome is Outcome.REFUSED or not result.max_score else \
+        min(1.0, max(0.0, result.score / result.max_score))
     data = {"fractionalScore": round(fraction, 6), "feedback": text, "feedbackType": "HTML"}
     return Feedback(data, html, True, result)
 
@@ -167,7 +169,7 @@ def render_html(result: GradeResult, title: str, limit: int | None) -> str:
         rows = [replace(r, message=r.message if len(r.message) <= limit else r.message[:limit] + "…")
                 if limit else replace(r, message="") for r in rows]
     return bundle.render("coursera/feedback.html.j2", title=title, headline=learner_view.headline(result),
-                         rows=[] if result.refused else rows, shortened=shortened,
+                         rows=[] if result.outcome is Outcome.REFUSED else rows, shortened=shortened,
                          limit_kb=MAX_FEEDBACK_BYTES // 1024)
 
 

@@ -29,6 +29,7 @@ from grader.errors import GraderError
 from grader.learner_text import shorten
 from grader.platforms import bundle, learner_view
 from grader.platforms.submission import submitted
+from grader.record.kinds import Outcome
 from grader.record.results import GradeResult
 
 CONFIG_FILE = "hml_gradescope.json"
@@ -54,7 +55,7 @@ def build(course: Course, out_zip: Path, exercise_id: str, hidden_as: str = "hid
     with tempfile.TemporaryDirectory(prefix="hml-gradescope-") as scratch:
         root = Path(scratch)
         bundle.copy_course(course, root / "course", ids)
-        (root / "constraints.txt").write_text(bundle.pinned_requirements())
+        (root / "constraints.txt").write_text(bundle.constraints(course))
         (root / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         for name in EXECUTABLES:
             bundle.write_executable(root / name, bundle.render(f"gradescope/{name}.j2", exercise=exercise_id,
@@ -116,9 +117,9 @@ def run(root: Path, *, sandbox: str = "auto", config: Path | None = None, course
         with tempfile.TemporaryDirectory(prefix="hml-gradescope-") as scratch:
             result = grade_one(exercise, submitted(root / "submission"),
                                submission_name(root / "submission_metadata.json"),
-                               Path(scratch) / "results.json", course=course, sandboxed=chosen)
-        if learner_view.is_grader_failure(result):
-            print(f"grader failure, no results written: {result.error or 'no tests ran'}")
+                               Path(scratch) / "results.json", course=course, sandbox=chosen)
+        if result.outcome is Outcome.GRADER_ERROR:
+            print(f"grader failure, no results written: {result.grader_failure}")
             return None
         data = results_json(result, settings.get("hidden_as", "hidden"))
     except Exception:  # noqa: BLE001 - a broken grader must not write a score

@@ -194,7 +194,7 @@ def _worker_uid() -> int:
     return secrets.choice(WORKER_UIDS)
 
 
-def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandbox: "Sandbox | bool",
+def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandbox: "Sandbox",
            host_scratch: Path, runs_learner_code: bool | None = None, own_identity: bool = False) -> Launch:
     """Build the command that starts ``python -m grader.sandbox.server`` with ``worker_args``.
 
@@ -204,7 +204,6 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     Landlock workers run as root without capabilities, this one still counts
     its processes against a uid of its own (``grader.sandbox.proxy.WorkerSpec``).
     """
-    sandbox = as_sandbox(sandbox)
     if runs_learner_code is None:
         runs_learner_code = module_dir is not None
     if sandbox is Sandbox.LANDLOCK:
@@ -372,17 +371,6 @@ def choose(requested: str = "auto") -> Sandbox:
         found = Sandbox.LANDLOCK
     _chosen[requested] = found
     return found
-
-
-def as_sandbox(value: "Sandbox | bool | str") -> Sandbox:
-    """``True`` is the default choice (``HML_SANDBOX``, else auto), ``False`` none; names are chosen."""
-    if isinstance(value, Sandbox):
-        return value
-    if value is True:
-        return choose(os.environ.get("HML_SANDBOX", "auto"))
-    if value is False:
-        return Sandbox.NONE
-    return choose(str(value))
 
 
 def protections(sandbox: Sandbox) -> dict:

@@ -22,7 +22,7 @@ from grader.sandbox import wire
 from grader.errors import (
     ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
-from grader.sandbox.launch import Limits, as_sandbox, launch
+from grader.sandbox.launch import Limits, Sandbox, launch
 from grader.sandbox.processes import kill_descendants
 
 OUTPUT_LIMIT = 64 * 1024
@@ -36,7 +36,7 @@ class WorkerSpec:
     module_name: str | None = None
     preload: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
-    sandboxed: bool = True
+    sandbox: Sandbox = field(kw_only=True)
     start_timeout: float = 120.0
     call_timeout: float = 60.0
     locate: Callable[[int], str] | None = None  # notebooks: a module line in the notebook's terms
@@ -64,7 +64,7 @@ class Worker:
         answer_read, answer_write = os.pipe()
         output_read, output_write = os.pipe()
         channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
-        plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandboxed,
+        plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandbox,
                       self._host_scratch, spec.runs_learner_code, spec.own_identity)
         self.scratch = plan.scratch
         self.sandboxed = plan.sandboxed
@@ -378,7 +378,7 @@ class Learner:
 
     @property
     def sandboxed(self) -> bool:
-        return as_sandbox(self._spec.sandboxed).confines
+        return self._spec.sandbox.confines
 
     def close(self) -> None:
         if self._worker is not None:

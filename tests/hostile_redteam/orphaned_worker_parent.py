@@ -10,7 +10,7 @@ sys.path.insert(0, sys.argv[1])
 from grader.sandbox.launch import Sandbox  # noqa: E402
 from grader.sandbox.proxy import Worker, WorkerSpec  # noqa: E402
 
-worker = Worker(WorkerSpec(module_dir=Path(sys.argv[2]), module_name="daemon", sandboxed=Sandbox.LANDLOCK))
+worker = Worker(WorkerSpec(module_dir=Path(sys.argv[2]), module_name="daemon", sandbox=Sandbox.LANDLOCK))
 worker.wait_ready()
 daemon = worker.request({"op": "call", "name": "leave_daemon", "args": [60], "kwargs": {}})
 print(json.dumps({"worker": worker.process.pid, "daemon": daemon}), flush=True)
