@@ -81,7 +81,7 @@ def packages(tmp_path_factory):
 
 @pytest.fixture
 def run(packages, tmp_path):
-    ctx = Context(None, tmp_path, sandboxed=False)
+    ctx = Context(None, tmp_path, pid_namespace=False)
 
     def go(*jobs):
         return resolve("kfp_local.run")(ctx, [dict(job, package=packages[job.pop("name")]) for job in jobs])
@@ -125,7 +125,7 @@ def test_a_daemon_left_by_a_task_is_killed_when_the_task_ends(packages, tmp_path
         from grader.sandbox.recipes import Context, resolve
         from grader.sandbox.recipes import kfp_local
         package = pathlib.Path({str(tmp_path / "daemon.yaml")!r}).read_bytes()
-        report, = resolve("kfp_local.run")(Context(None, pathlib.Path({str(tmp_path)!r}), sandboxed=False),
+        report, = resolve("kfp_local.run")(Context(None, pathlib.Path({str(tmp_path)!r}), pid_namespace=False),
                                            [{{"package": package, "arguments": {{"x": "kept"}}}}])
         print("OK" if report["ok"] else "FAILED")
     """)

@@ -243,7 +243,7 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
             # import away from a submission otherwise.
             argv += ["--tmpfs", str(_grader_dir() / folder)]
     argv += ["--chdir", SANDBOX_SCRATCH]
-    argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH, "--sandboxed"]
+    argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH, "--pid-namespace"]
     if module_dir is not None:
         argv += ["--module-dir", SANDBOX_SUBMISSION]
     if os.geteuid() == 0:

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     options = _parse(argv)
     if options.drop_to is not None:
         # Under bubblewrap /tmp is the sandbox's own; under Landlock it is the host's and stays as it is.
-        drop_privileges(options.drop_to, [options.scratch, "/tmp"] if options.sandboxed else [options.scratch])
+        drop_privileges(options.drop_to, [options.scratch, "/tmp"] if options.pid_namespace else [options.scratch])
     if options.drop_capabilities is not None:
         if options.drop_capabilities:
             landlock.count_processes_as(options.drop_capabilities)
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     requests = os.fdopen(options.request_fd, "rb")
     answers = os.fdopen(options.answer_fd, "wb")
     os.chdir(options.scratch)
-    server = Server(Path(options.scratch), options.sandboxed)
+    server = Server(Path(options.scratch), options.pid_namespace)
     ready = server.start(options.preload, options.module_dir, options.module_name)
     wire.write_message(answers, ready)
     if not ready["ok"]:
@@ -72,7 +72,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--module-name")
     parser.add_argument("--preload", default="")
     parser.add_argument("--drop-to", type=int)
-    parser.add_argument("--sandboxed", action="store_true")  # a PID namespace of its own (bubblewrap)
+    parser.add_argument("--pid-namespace", action="store_true")  # a PID namespace of its own (bubblewrap)
     parser.add_argument("--landlock", help="the Landlock rules (JSON) to confine this process to")
     parser.add_argument("--drop-capabilities", type=int, metavar="UID",
                         help="stay root without capabilities, processes counted as UID")
@@ -107,9 +107,9 @@ def drop_privileges(uid: int, writable: list[str]) -> None:
 
 
 class Server:
-    def __init__(self, scratch: Path, sandboxed: bool = False):
+    def __init__(self, scratch: Path, pid_namespace: bool = False):
         self.scratch = scratch
-        self.sandboxed = sandboxed
+        self.pid_namespace = pid_namespace
         self.module = None
         self.module_file: str | None = None
         self._pristine: _Pristine | None = None
@@ -148,7 +148,7 @@ class Server:
         op = request.get("op")
         if self._pristine is not None:
             self._pristine.restore()
-        context = recipes.Context(self.module, self.scratch, self.sandboxed)
+        context = recipes.Context(self.module, self.scratch, self.pid_namespace)
         if op in ("call", "recipe"):
             args = wire.decode(request.get("args", []), blobs, build=self._build)
             kwargs = wire.decode(request.get("kwargs", {}), blobs, build=self._build)
@@ -198,7 +198,7 @@ class Server:
         return function
 
     def _build(self, name: str, args: list, kwargs: dict) -> Any:
-        context = recipes.Context(self.module, self.scratch, self.sandboxed)
+        context = recipes.Context(self.module, self.scratch, self.pid_namespace)
         return recipes.resolve(name)(context, *args, **kwargs)
 
 

@@ -24,7 +24,7 @@ _NAME = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 class Context:
     module: ModuleType | None  # the learner's module; None in an evaluator
     scratch: Path
-    sandboxed: bool = True  # whether this worker has a PID namespace of its own
+    pid_namespace: bool = True  # whether this worker has a PID namespace of its own (bubblewrap)
 
 
 def resolve(name: str) -> Callable[..., Any]:

@@ -67,7 +67,7 @@ class _Job:
     root: Path
     deadline: float
     seconds: float
-    sandboxed: bool
+    pid_namespace: bool
     tasks: dict = field(default_factory=dict)      # task path in the run -> outputs, read when it ended
     failed: list = field(default_factory=list)     # task names kfp ran that failed
     printed: dict = field(default_factory=dict)    # task name -> its last printed exception line
@@ -127,7 +127,7 @@ def _run_one(ctx, job: dict) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root),
                workspace_root=str(base / "workspace"), raise_on_error=True)
-    _job = job_state = _Job(base, root, time.monotonic() + seconds, seconds, bool(getattr(ctx, "sandboxed", True)))
+    _job = job_state = _Job(base, root, time.monotonic() + seconds, seconds, bool(getattr(ctx, "pid_namespace", True)))
     error = None
     # kfp.local indents task logs by swapping builtins.print; loop iterations in
     # threads can leave the swapped one behind. Put it back.
@@ -236,7 +236,7 @@ def _run_task(job: _Job, command: list[str]) -> bool:
         except subprocess.TimeoutExpired:
             job.timed_out = True
             code = None
-        _kill_everything_else(job.sandboxed)
+        _kill_everything_else(job.pid_namespace)
         process.wait()
         reader.join(timeout=5)
         if code == 0:
@@ -298,7 +298,7 @@ class _LastException:
                 self.last = f"{match.group(1)}: {match.group(2) or ''}".strip().rstrip(":")[:300]
 
 
-def _kill_everything_else(sandboxed: bool) -> None:
+def _kill_everything_else(pid_namespace: bool) -> None:
     """Kill what the task left running, so nothing of it acts after it ended.
 
     This process is a subreaper, so even a daemon that left its session is
@@ -306,7 +306,7 @@ def _kill_everything_else(sandboxed: bool) -> None:
     one and its ancestors goes too.
     """
     me = os.getpid()
-    kill_descendants(me, all_but={me, *ancestors(me)} if sandboxed else None)
+    kill_descendants(me, all_but={me, *ancestors(me)} if pid_namespace else None)
 
 
 # --------------------------------------------------------------------------- reading outputs
