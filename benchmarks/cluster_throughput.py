@@ -6,7 +6,9 @@ Grades the same class (the reference solutions, each copied as N learners with
 a comment of their own) four ways, each into a fresh gradebook: ``--jobs 1``,
 ``--jobs 2``, one ``hml worker`` node (concurrency 1) and two nodes
 (concurrency 1 each), all on this machine, with Redis started here on a free
-loopback port. Prints wall time and submissions per minute.
+loopback port with a password, the nodes reading its URL from a file and the
+cluster's key from another, as real nodes do. Prints wall time and
+submissions per minute.
 
 On one 2-core machine two nodes can at best match ``--jobs 2``: the point of
 the numbers is the overhead of the queue, and that a second node adds
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -32,6 +35,7 @@ from benchmarks.grade_batch import make_class  # noqa: E402  (the same class as 
 from grader.batch.cluster import CeleryEngine  # noqa: E402
 from grader.batch.coordinator import run_batch  # noqa: E402
 from grader.batch.engines import Engine, LocalEngine  # noqa: E402
+from grader.batch.signing import SECRET_ENV, ClusterKey  # noqa: E402
 from grader.course.model import Course  # noqa: E402
 from grader.grading.run import Job  # noqa: E402
 from grader.intake.discovery import discover_class  # noqa: E402
@@ -46,29 +50,46 @@ def jobs(course: Course, root: Path, out: Path) -> list[Job]:
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
+    """Redis with a password, given on its standard input (never on its command line)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL,
+    password = secrets.token_hex(16)
+    process = subprocess.Popen(["redis-server", "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                start_new_session=True)
+    process.stdin.write(f"port {port}\nbind 127.0.0.1\ndir {folder}\nsave \"\"\nappendonly no\n"
+                        f"requirepass {password}\n".encode())
+    process.stdin.close()
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             break
         except OSError:
             time.sleep(0.1)
-    return process, f"redis://127.0.0.1:{port}/0"
+    return process, f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+def cluster_key(folder: Path) -> ClusterKey:
+    """A fresh cluster key in a file, named for this process and the nodes it starts."""
+    secret = folder / "cluster-secret"
+    secret.write_text(secrets.token_hex(32) + "\n")
+    secret.chmod(0o600)
+    os.environ[SECRET_ENV] = str(secret)
+    return ClusterKey.from_environment()
 
 
 def start_nodes(broker: str, count: int, folder: Path) -> list[subprocess.Popen]:
+    broker_file = folder / "broker-url"
+    broker_file.write_text(broker + "\n")
+    broker_file.chmod(0o600)
     nodes = []
     for i in range(count):
         log = folder / f"node-{i}.log"
         nodes.append(subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "worker", "--broker", broker, "--concurrency", "1",
+            [sys.executable, "-m", "grader.cli", "worker", "--concurrency", "1",
              "--cache-dir", str(folder / f"node-{i}-cache")],
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(ROOT), start_new_session=True))
+            stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(ROOT), start_new_session=True,
+            env=dict(os.environ, HML_BROKER_FILE=str(broker_file))))
     for i, node in enumerate(nodes):
         log = folder / f"node-{i}.log"
         while b"ready." not in log.read_bytes():
@@ -118,12 +139,13 @@ def main() -> None:
         rows = [measure(f"--jobs {jobs}", course, work / "class", work, LocalEngine(work / f"cache-{jobs}", sandbox, jobs))
                 for jobs in (1, 2)]
         redis, broker = start_redis(work)
+        key = cluster_key(work)
         try:
             for count in (1, 2):
                 nodes = start_nodes(broker, count, work)
                 try:
                     rows.append(measure(f"{count} worker node{'s' if count > 1 else ''}", course, work / "class",
-                                        work, CeleryEngine(broker)))
+                                        work, CeleryEngine(broker, key)))
                 finally:
                     stop(nodes)
         finally:

@@ -65,14 +65,21 @@ class NoBroker(GraderError):
 
 
 def engine_for(kind: str, broker: str | None, jobs: int, cache_root: Path,
-               choose_sandbox: Callable[[], "Sandbox"]) -> Engine:
+               choose_sandbox: Callable[[], "Sandbox"], broker_file: Path | None = None) -> Engine:
     """The engine the batch commands grade with: ``local`` (``jobs`` at once, in the sandbox
-    ``choose_sandbox`` decides) or ``celery`` (over ``broker``; each node grades in its own)."""
+    ``choose_sandbox`` decides) or ``celery`` (over the broker ``--broker``, ``broker_file`` or
+    ``HML_BROKER`` names, with the cluster's key; each node grades in its own sandbox)."""
     if kind == "local":
         return LocalEngine(cache_root, choose_sandbox(), jobs)
-    if not broker:
-        raise NoBroker("--engine celery needs --broker redis://HOST:PORT/N (or HML_BROKER)")
-    from grader.batch.cluster import CeleryEngine, check_broker
+    from grader.batch.credentials import broker_url
 
-    check_broker(broker)
-    return CeleryEngine(broker)
+    url = broker_url(broker, broker_file)
+    if not url:
+        raise NoBroker("--engine celery needs --broker-file FILE (or HML_BROKER_FILE) holding the Redis URL, "
+                       "HML_BROKER, or --broker redis://HOST:PORT/N for a broker without a password")
+    from grader.batch.cluster import CeleryEngine, check_broker
+    from grader.batch.signing import ClusterKey
+
+    key = ClusterKey.from_environment()
+    check_broker(url)
+    return CeleryEngine(url, key)
