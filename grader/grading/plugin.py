@@ -29,7 +29,7 @@ from grader.record.kinds import Kind, TimedOut
 from grader.record.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox.launch import Limits, Sandbox, protections
 from grader.sandbox.processes import become_subreaper, kill_descendants
-from grader.sandbox.proxy import Learner, WorkerSpec
+from grader.sandbox.proxy import Learner, LeftOnHost, WorkerSpec
 from grader.sandbox.server import make_non_dumpable
 
 
@@ -163,10 +163,20 @@ class Grading:
                 self._worker(kind).start()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        for worker in self._workers.values():
-            worker.close()
+        self._close_workers()  # when the session ended before its finish (a usage error)
         if self._sandbox is Sandbox.LANDLOCK:
             kill_descendants(os.getpid())  # nothing a learner started outlives the grading of their submission
+
+    def _close_workers(self) -> list[str]:
+        """Close every worker, each whatever the others did; what one left on the host, in the grader's words."""
+        left = []
+        for worker in self._workers.values():
+            try:
+                worker.close()
+            except LeftOnHost as exc:
+                left.append(str(exc))
+        self._workers.clear()
+        return left
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         hidden = {}
@@ -248,9 +258,13 @@ class Grading:
         return f"hidden::{item.originalname}::{digest}"
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Workers close before the result is written: a scratch or IPC object that stays on the host is the
+        # grader's failure, shown to the instructor on the result, never silence.
+        left = self._close_workers()
         result = GradeResult(
             submission=self.config.submission, exercise=self._exercise.id, tests=self.results,
             execution_time=time.monotonic() - self.started, refused=self.config.refused,
+            error=("the grader could not clean up after this submission: " + "; ".join(left)) if left else None,
             sandboxed=self._sandbox.confines, sandbox=protections(self._sandbox), metrics=dict(self.metrics),
         )
         result.write(Path(self.config.results_path), private=True)  # read back by the grader, not published

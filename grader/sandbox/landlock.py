@@ -7,7 +7,10 @@ of the learner's: it may then read only the paths it was given (the system,
 the Python installation, the parts of the grader package it needs, its copy of
 the module), write only its scratch directory, and, on kernels that have
 them, neither bind nor connect TCP sockets (ABI 4) nor signal or reach
-abstract Unix sockets outside its own domain (ABI 6). ``no_new_privs`` is set.
+abstract Unix sockets outside its own domain (ABI 6); a learner's worker reads
+only its own process and a few system files in ``/proc``. ``no_new_privs`` is
+set, a session keyring of its own is joined, and a seccomp filter then allows
+only the system calls workers were seen to use (``grader/sandbox/seccomp.py``).
 When the worker runs as root it also drops every capability (its uid keeps
 owning nothing it may reach).
 
@@ -22,15 +25,24 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from grader.sandbox import seccomp
+from grader.sandbox.seccomp import AUDIT_ARCH, install_program
+
 NET_ABI = 4
 SCOPE_ABI = 6
 # System files a Python process (and TensorFlow, kfp's task shells) reads outside /usr.
-SYSTEM_READ = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sys",
+SYSTEM_READ = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys",
                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
                "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/mime.types", "/etc/ssl",
                "/etc/ca-certificates", "/etc/alternatives", "/etc/os-release", "/etc/python3",
                "/dev/urandom", "/dev/random", "/dev/zero")
 SYSTEM_WRITE = ("/dev/null",)
+# /proc for a worker that runs the learner's module: its own process (the rule is made in the worker, where
+# /proc/self is its own folder) and the system files Python and TensorFlow were seen to read
+# (``proc_seen`` in syscalls.json); never another process's command line, environment or maps.
+PROC_OWN = ("/proc/self", "/proc/thread-self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/loadavg")
+# Workers that hold no learner module read all of /proc: the pipeline runner finds its tasks' processes there.
+PROC_ALL = ("/proc",)
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 
 
@@ -59,7 +71,9 @@ def abi_version() -> int:
 def protections(abi: int, identity: str) -> list[str]:
     """What a Landlock-confined worker is held to on this kernel, in words for results and the gradebook."""
     found = ["landlock filesystem rules", "no_new_privs", "rlimits"]
-    found.append("no internet sockets (seccomp)")
+    found.append("system calls: an allow-list (seccomp): no sockets, SysV IPC or keyrings")
+    found.append("own session keyring")
+    found.append("/proc: the learner worker sees its own process and system files only")
     if abi >= NET_ABI:
         found.append("no TCP bind or connect")
     if abi >= SCOPE_ABI:
@@ -107,65 +121,30 @@ def drop_capabilities() -> None:
         raise OSError(ctypes.get_errno(), "capset failed")
 
 
-# --------------------------------------------------------------------------- sockets Landlock does not cover
+# --------------------------------------------------------------------------- what Landlock does not cover
 
-_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-_SYS_SOCKET = {"x86_64": 41, "aarch64": 198}
-_SYS_IO_URING_SETUP = 425  # the same on both: io_uring could open sockets behind the filter's back
-_DENIED_FAMILIES = (1, 2, 10, 16, 17)  # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET
+_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
+KEYCTL_JOIN_SESSION_KEYRING = 1
 
 
-def deny_internet_sockets() -> None:
-    """No Unix, IPv4, IPv6, netlink or packet socket at all, with a seccomp filter.
+def own_session_keyring() -> None:
+    """Join a new, empty session keyring: no key of the grader's session is within reach.
 
-    Landlock's network rules (ABI 4 onwards) cover TCP bind and connect only: a
-    datagram would still leave, and a Unix socket reaches any daemon listening
-    on a path. ``socketpair`` (a system call of its own) stays, for Python's
-    own machinery; glibc falls back to files when nscd cannot be reached.
-    Needs ``no_new_privs``, which ``confine`` has set.
+    Before confinement; the worker's filter then refuses every keyring call
+    (``grader/sandbox/seccomp.py``), so neither the grader's user keyring nor
+    this one can carry anything from one worker to the next. A kernel or
+    container that refuses keyrings already keeps them out of reach.
     """
-    machine = os.uname().machine
-    arch, socket_nr = _AUDIT_ARCH[machine], _SYS_SOCKET[machine]
-    errno_eacces = 0x00050000 | 13  # SECCOMP_RET_ERRNO | EACCES
-    allow, kill = 0x7FFF0000, 0x80000000  # SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS
-    LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
-    family_checks = len(_DENIED_FAMILIES)
-    program = [
-        (LD, 0, 0, 4), (JEQ, 1, 0, arch), (RET, 0, 0, kill),  # another ABI's system calls: refuse outright
-        (LD, 0, 0, 0), (JGE, 0, 1, 0x40000000), (RET, 0, 0, kill),  # x32 numbers too
-        (JEQ, 0, 1, _SYS_IO_URING_SETUP), (RET, 0, 0, errno_eacces),
-        (JEQ, 1, 0, socket_nr), (RET, 0, 0, allow),
-        (LD, 0, 0, 16),  # the socket's family: the low word of its first argument
-        *[(JEQ, family_checks - i, 0, family) for i, family in enumerate(_DENIED_FAMILIES)],
-        (RET, 0, 0, allow),
-        (RET, 0, 0, errno_eacces),
-    ]
-
-    class Filter(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
-
-    class Program(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
-
-    _install_filter(program, Filter, Program)
-
-
-def _install_filter(program: list[tuple[int, int, int, int]], Filter=None, Program=None) -> None:
-    """Load a classic BPF seccomp program (rows of code, jt, jf, k); needs no capability."""
-    if Filter is None:
-        class Filter(ctypes.Structure):  # noqa: N801 - the kernel's struct sock_filter
-            _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
-                        ("k", ctypes.c_uint)]
-
-        class Program(ctypes.Structure):  # noqa: N801 - struct sock_fprog
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
-
-    filters = (Filter * len(program))(*[Filter(*row) for row in program])
-    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(Program(len(program), filters)), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "installing a seccomp filter failed")
+    libc.syscall.restype = ctypes.c_long
+    machine = os.uname().machine
+    if machine in _SYS_KEYCTL:
+        libc.syscall(_SYS_KEYCTL[machine], KEYCTL_JOIN_SESSION_KEYRING, None, 0, 0, 0)
+
+
+def restrict_system_calls() -> None:
+    """Only the system calls workers were seen to use (``grader/sandbox/seccomp.py``); needs ``no_new_privs``."""
+    seccomp.install()
 
 
 _SYS_IDENTITY = {  # setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, setgroups
@@ -188,7 +167,7 @@ def count_processes_as(uid: int) -> None:
     LD, JEQ, RET = 0x20, 0x15, 0x06
     errno_eperm, allow, kill = 0x00050000 | 1, 0x7FFF0000, 0x80000000
     denied = _SYS_IDENTITY[machine]
-    program = [(LD, 0, 0, 4), (JEQ, 1, 0, _AUDIT_ARCH[machine]), (RET, 0, 0, kill), (LD, 0, 0, 0),
+    program = [(LD, 0, 0, 4), (JEQ, 1, 0, AUDIT_ARCH[machine]), (RET, 0, 0, kill), (LD, 0, 0, 0),
                *[(JEQ, len(denied) - i, 0, nr) for i, nr in enumerate(denied)],
                (RET, 0, 0, allow), (RET, 0, 0, errno_eperm)]
-    _install_filter(program)
+    install_program(program)

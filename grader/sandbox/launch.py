@@ -261,7 +261,7 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
     installation and the grader package, less the reference code when it
     runs learner code.
     """
-    from grader.sandbox.landlock import SYSTEM_READ, SYSTEM_WRITE, Rules
+    from grader.sandbox.landlock import PROC_ALL, PROC_OWN, SYSTEM_READ, SYSTEM_WRITE, Rules
 
     host_scratch.chmod(0o755)  # a worker of its own uid must pass through to its folders
     scratch = (host_scratch / "work").resolve()
@@ -283,7 +283,9 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
         listed = [str(grader_dir)]
     else:
         package, listed = [str(grader_dir)], []
-    rules = Rules(read=[*SYSTEM_READ, *(str(r) for r in _read_only_roots() if r != grader_dir), *package, str(lib)],
+    proc = PROC_OWN if module_dir is not None else PROC_ALL  # the pipeline runner reads its tasks' processes
+    rules = Rules(read=[*SYSTEM_READ, *proc, *(str(r) for r in _read_only_roots() if r != grader_dir), *package,
+                        str(lib)],
                   write=[str(scratch), *SYSTEM_WRITE], list_only=listed)
     args += ["--landlock", json.dumps(rules.to_dict())]
     uid = None

@@ -10,6 +10,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -18,14 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.sandbox import wire
+from grader.sandbox import sysv, wire
 from grader.errors import (
-    ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
+    GraderError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
 from grader.sandbox.launch import Limits, Sandbox, launch
 from grader.sandbox.processes import kill_descendants
 
 OUTPUT_LIMIT = 64 * 1024
+
+
+class LeftOnHost(GraderError, RuntimeError):
+    """What a worker left on the host (its scratch folder, SysV objects) could not be removed."""
 
 
 @dataclass
@@ -64,9 +69,12 @@ class Worker:
         answer_read, answer_write = os.pipe()
         output_read, output_write = os.pipe()
         channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
+        # Without an IPC namespace (Landlock) what exists now is kept; what the worker's identity adds goes.
+        self._ipc_before = sysv.snapshot() if spec.sandbox is Sandbox.LANDLOCK else None
         plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandbox,
                       self._host_scratch, spec.runs_learner_code, spec.own_identity)
         self.scratch = plan.scratch
+        self.host_scratch = self._host_scratch  # where the scratch is on the host (gone once closed)
         self.sandboxed = plan.sandboxed
         self._uid = plan.uid
         self._kill_tree = plan.kill_tree
@@ -202,6 +210,8 @@ class Worker:
             _kill_uid(self._uid)  # without a PID namespace, what left the process group still runs as its uid
 
     def close(self) -> None:
+        """Kill the worker, then remove what it left: its scratch folder and, without an IPC namespace, the
+        SysV objects its identity made. ``LeftOnHost`` when something stays (after everything was tried)."""
         # Killed outright: nothing in the worker needs flushing, and a Python
         # that has loaded TensorFlow takes seconds to finalise.
         self.kill()
@@ -209,20 +219,32 @@ class Worker:
             self._requests.close()
         except OSError:
             pass
-        shutil.rmtree(self._host_scratch, ignore_errors=True)
+        problems = []
+        if self._ipc_before is not None:
+            left = sysv.remove(sysv.left_by(self._ipc_before, sysv.worker_uid(self._uid), self._uid is not None))
+            problems += [f"SysV {o.kind} {o.id}" for o in left]
+            self._ipc_before = None
+        if not remove_tree(self._host_scratch):
+            problems.append(f"the scratch folder {self._host_scratch}")
+        if problems:
+            raise LeftOnHost(f"a worker's leftovers could not be removed: {', '.join(problems)}")
 
 
 MAX_SCRATCH_ENTRIES = 100_000
 
 
 def _disk_usage(root: Path, max_entries: int) -> float:
-    """Bytes below ``root``; infinite past ``max_entries`` files (a million empty files fill a disk too)."""
+    """Bytes below ``root``; infinite past ``max_entries`` files (a million empty files fill a disk too), and
+    infinite when a folder cannot be listed or an entry cannot be measured: what cannot be counted is over
+    the limit (a folder of mode 0300 would hide what it holds)."""
     total, seen, stack = 0, 0, [str(root)]
     while stack:
         try:
             entries = list(os.scandir(stack.pop()))
+        except FileNotFoundError:
+            continue  # removed meanwhile
         except OSError:
-            continue
+            return float("inf")
         for entry in entries:
             seen += 1
             if seen > max_entries:
@@ -232,9 +254,44 @@ def _disk_usage(root: Path, max_entries: int) -> float:
                     stack.append(entry.path)
                 else:
                     total += entry.stat(follow_symlinks=False).st_blocks * 512
-            except OSError:
+            except FileNotFoundError:
                 continue
+            except OSError:
+                return float("inf")
     return total
+
+
+def remove_tree(root: Path) -> bool:
+    """Remove ``root`` whatever modes the worker left on its folders; whether it is gone.
+
+    Run as the grader's uid once the worker is dead: every folder is made readable, writable and searchable by
+    its owner first (the grader's uid owns them, or is root), links are removed, never followed.
+    """
+    if not os.path.lexists(root):
+        return True
+    for _ in range(3):
+        for directory, dirnames, _ in os.walk(root, topdown=True, onerror=lambda error: _open_up(error.filename)):
+            for name in dirnames:
+                path = os.path.join(directory, name)
+                if not os.path.islink(path):
+                    _open_up(path)
+        _open_up(str(root))
+        shutil.rmtree(root, onerror=lambda _, path, __: _open_up(os.path.dirname(path)))
+        if not os.path.lexists(root):
+            return True
+    return False
+
+
+def _open_up(path: str | None) -> None:
+    """chmod u+rwx on a folder (never through a link)."""
+    if not path:
+        return
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISDIR(mode):
+            os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
+    except OSError:
+        pass
 
 
 def _kill_uid(uid: int) -> None:
@@ -381,6 +438,6 @@ class Learner:
         return self._spec.sandbox.confines
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()

@@ -31,6 +31,11 @@ MAX_READ = 256 * 1024 * 1024
 
 def main(argv: list[str] | None = None) -> None:
     options = _parse(argv)
+    if options.landlock or options.pid_namespace:
+        # A session keyring of its own before anything else: the grader's session keyring, which every
+        # worker would otherwise inherit and possess, is out of reach (under Landlock the filter then
+        # refuses every keyring call too).
+        landlock.own_session_keyring()
     if options.drop_to is not None:
         # Under bubblewrap /tmp is the sandbox's own; under Landlock it is the host's and stays as it is.
         drop_privileges(options.drop_to, [options.scratch, "/tmp"] if options.pid_namespace else [options.scratch])
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         # No PID namespace: orphans of the learner's processes must stay below this one, to be killed with it.
         become_subreaper()
         landlock.confine(landlock.Rules(**json.loads(options.landlock)))
-        landlock.deny_internet_sockets()
+        landlock.restrict_system_calls()
     if not options.module_name:
         # A worker without learner code may still start learner code (the
         # pipeline runner's tasks): under the same uid, those must not reach
