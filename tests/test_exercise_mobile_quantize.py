@@ -40,6 +40,22 @@ def test_starter_earns_nothing(grade):
     _lost(_hidden(result, "test_float16_weights"), "not implemented yet")
 
 
+def test_stand_in_model_earns_no_type_points(grade_source):
+    """Every function converting a stand-in (the given model's architecture with fresh weights: the right
+    tensor types, but not a conversion of the model given, with the reference's converter settings) earns
+    nothing: the public type tests (4 of 26 points) say it is not a conversion of the model given."""
+    source = _mutate(REFERENCE.read_text(), (
+        "    converter = tf.lite.TFLiteConverter.from_keras_model(model)\n",
+        "    tf.keras.utils.set_random_seed(0)\n"
+        "    stand_in = tf.keras.models.clone_model(model)  # the same layers, none of the model's weights\n"
+        "    converter = tf.lite.TFLiteConverter.from_keras_model(stand_in)\n"))
+    result = grade_source(EXERCISE, source)
+    assert result.error is None and result.refused is None, result.error or result.refused
+    for name in ("test_dynamic_range_types", "test_float16_types", "test_full_int8_types"):
+        _lost(_public(result, name), "is not a conversion of the model it was given")
+    assert result.score == 0, [(t.name, t.score) for t in result.tests if t.passed]
+
+
 def test_missing_settings_lose_points(grade_source):
     """Dynamic range without Optimize.DEFAULT (a float32 model), float16 without
     supported_types (dynamic range instead) and full int8 with float input and

@@ -137,8 +137,8 @@ def _passed(result) -> set[str]:
 def test_stand_in_quantized_models_earn_nothing(grade_source):
     """tflite_quantize with every function converting a stand-in (a small model trained on the shipped data
     recipe, honestly quantized three ways) instead of the given model: every hidden test, and every public
-    test that runs the model, says it is not a conversion of the model given. It keeps only its honest part,
-    the public tensor-type checks that its converter settings pass (4 of 26 points; it had all 26)."""
+    test that runs the model says it is not a conversion of the model given, and the tensor-type checks
+    fail too: 0 of 26 points (it had all 26, and later the 4 of the type checks, which looked at types alone)."""
     source = "import numpy as np\n" + STAND_IN + mutate(
         QUANTIZE,
         ("def quantize_dynamic_range(model) -> bytes:\n",
@@ -156,9 +156,9 @@ def test_stand_in_quantized_models_earn_nothing(grade_source):
     for name in ("test_dynamic_range_size_and_accuracy", "test_float16_size_and_accuracy",
                  "test_full_int8_size_and_accuracy"):
         assert "is not a conversion of the model it was given" in result.test(f"test_public.py::{name}").output
-    # The type-only public tests still pass: they look at types, which a stand-in gets right.
-    assert _passed(result) <= {"test_dynamic_range_types", "test_float16_types", "test_full_int8_types"}
-    assert result.score <= 4, [(t.name, t.score) for t in result.tests if t.passed]
+    # The type checks fail too: on the stand-in's types (a model this small keeps float weights) or, where
+    # those are right, because it is not a conversion of the given model.
+    assert not _passed(result) and result.score == 0, [(t.name, t.score) for t in result.tests if t.passed]
 
 
 def test_stand_in_budget_model_earns_only_the_infeasible_case(grade_source):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from grader.course.model import Exercise
-from grader.learner_text import shorten
+from grader.learner_text import for_console
 from grader.record.kinds import Outcome
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,8 +136,6 @@ class BatchProgress:
             self.progress.update(self.task, **self.counts)
 
     def finished(self, job: "Job", result: "GradeResult") -> None:
-        from rich.markup import escape
-
         self.estimator.finish(job, result.execution_time)
         trouble = result.outcome is not Outcome.GRADED
         with self.lock:
@@ -145,12 +143,14 @@ class BatchProgress:
             self.counts["failed" if trouble else "done"] += 1
             self.progress.update(self.task, advance=1, **self.counts)
         if not self.quiet:
+            # The submission's name and a refusal's reason are learner-made (folder and file names): printed
+            # through for_console, they cannot move the cursor to overwrite another learner's line.
             mark = "[red]✗[/]" if trouble else "[green]✓[/]"
             note = ""
             if result.outcome is Outcome.REFUSED:
-                note = f" [red]refused[/]: {escape(shorten(result.refused.splitlines()[0], 70))}"
+                note = f" [red]refused[/]: {for_console(result.refused.splitlines()[0], 70)}"
             elif result.outcome is Outcome.GRADER_ERROR:
-                note = f" [red]grader error[/]: {escape(shorten(result.grader_failure.splitlines()[0], 70))}"
-            self.progress.console.print(f"{mark} {escape(job.who)} · {job.exercise.id}: "
+                note = f" [red]grader error[/]: {for_console(result.grader_failure.splitlines()[0], 70)}"
+            self.progress.console.print(f"{mark} {for_console(job.who)} · {job.exercise.id}: "
                                         f"{result.score:g}/{result.max_score:g} in {result.execution_time:.1f}s{note}",
                                         highlight=False)

@@ -5,7 +5,7 @@ import click
 from rich.table import Table
 
 from grader.course.model import Course, Exercise
-from grader.learner_text import shorten
+from grader.learner_text import for_console
 from grader.record.results import GradeResult
 
 
@@ -54,6 +54,7 @@ def summary_table(results: list[GradeResult]) -> Table:
     for result in results:
         passed = sum(t.passed for t in result.tests)
         note = ("refused: " + result.refused) if result.refused else (result.grader_failure or "").split("\n")[0]
-        table.add_row(result.submission, result.exercise, f"{result.score:g}/{result.max_score:g}",
-                      f"{passed}/{len(result.tests)}", f"{result.execution_time:.1f}s", shorten(note, 80))
+        # The submission's name (its file name) and a refusal's reason are learner-made: through for_console.
+        table.add_row(for_console(result.submission), result.exercise, f"{result.score:g}/{result.max_score:g}",
+                      f"{passed}/{len(result.tests)}", f"{result.execution_time:.1f}s", for_console(note, 80))
     return table

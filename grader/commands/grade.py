@@ -25,8 +25,13 @@ def batch_options(command):
         click.option("--quiet", "-q", is_flag=True, help="No line per finished submission; the bar only."),
         click.option("--engine", type=click.Choice(["local", "celery"]), default="local", show_default=True,
                      help="Where grading runs: here (--jobs at once), or on `hml worker` nodes over a broker."),
-        click.option("--broker", envvar="HML_BROKER", metavar="URL",
-                     help="The Redis broker of --engine celery, redis://HOST:PORT/N."),
+        click.option("--broker-file", envvar="HML_BROKER_FILE", metavar="FILE",
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="A file holding the Redis URL of --engine celery, redis://:PASSWORD@HOST:PORT/N "
+                          "[default: HML_BROKER]. The cluster's key is read from HML_CLUSTER_SECRET_FILE."),
+        click.option("--broker", metavar="URL",
+                     help="The broker's URL for a broker without a password (a URL with one is refused: "
+                          "command lines are readable by every process)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -36,9 +41,10 @@ def batch_options(command):
 def finish(outcome, output_dir: Path, force: bool = False) -> None:
     """The closing lines both batch commands print, and the exit status of an interrupted batch."""
     from grader.console import console, warn
+    from grader.learner_text import for_console
 
     for problem in outcome.problems:
-        warn(problem)
+        warn(for_console(problem, 300))  # they name submissions, and a worker's reason
 
     console.print(f"graded {outcome.graded}, skipped {outcome.skipped} (unchanged since their last grading) "
                   f"in {outcome.elapsed:.1f}s; results under [bold]{output_dir}[/bold], "
@@ -59,8 +65,8 @@ def finish(outcome, output_dir: Path, force: bool = False) -> None:
 @click.argument("submissions", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_errors: bool,
-          gradebook_path: Path | None, quiet: bool, engine: str, broker: str | None, sandbox: str,
-          unsandboxed: bool, submissions: tuple[Path, ...]) -> None:
+          gradebook_path: Path | None, quiet: bool, engine: str, broker_file: Path | None, broker: str | None,
+          sandbox: str, unsandboxed: bool, submissions: tuple[Path, ...]) -> None:
     """Grade SUBMISSIONS (module files, notebooks, directories or zips) of one exercise.
 
     Each submission is recorded in the gradebook as it finishes; running the
@@ -77,7 +83,8 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
-    where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed))
+    where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed),
+                       broker_file)
     paths = list(submissions)
     jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
     outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),

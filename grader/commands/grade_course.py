@@ -16,8 +16,8 @@ from grader.commands.grade import batch_options, finish
               help="Grade only this exercise (repeatable).")
 @batch_options
 def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int, force: bool, retry_errors: bool,
-                 gradebook_path: Path | None, quiet: bool, engine: str, broker: str | None, sandbox: str,
-                 unsandboxed: bool) -> None:
+                 gradebook_path: Path | None, quiet: bool, engine: str, broker_file: Path | None,
+                 broker: str | None, sandbox: str, unsandboxed: bool) -> None:
     """Grade every submission under ROOT, laid out as ROOT/<learner>/<exercise>.
 
     A submission is <exercise>.py, <exercise>.ipynb, <exercise>.zip or a folder
@@ -26,8 +26,6 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     grader) loses nothing finished, and running the same command again grades
     only what changed. Then `hml report` turns the gradebook into a report.
     """
-    from rich.markup import escape
-
     from grader.batch.coordinator import run_batch
     from grader.batch.engines import engine_for
     from grader.commands.common import load_exercise, require_sandbox
@@ -35,16 +33,18 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     from grader.course.model import Course
     from grader.grading.run import Job
     from grader.intake.discovery import NoSubmissions, discover_class
+    from grader.learner_text import for_console
     from grader.record.gradebook import default_path
     from grader.record.report.terminal import class_summary
 
     course = Course()
     for exercise_id in only:
         load_exercise(course, exercise_id)
-    where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed))
+    where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed),
+                       broker_file)
     found = discover_class(root, course, only, output_dir)
     for problem in found.problems:
-        warn(escape(problem))
+        warn(for_console(problem, 300))  # folder and file names are the learners' own
     if not found.entries:
         raise NoSubmissions(f"no submissions found under {root} (expected ROOT/<learner>/<exercise>)")
     jobs_list = [Job(e.exercise, e.path, f"{e.learner}/{e.exercise.id}", output_dir, learner=e.learner,

@@ -29,7 +29,9 @@ class Entry:
 @dataclass
 class Discovery:
     entries: list[Entry] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # what was found but cannot be graded, and why
+    # What was found but cannot be graded, and why: plain text naming the learners' own folders and files,
+    # so it reaches a console only through grader.learner_text.for_console.
+    problems: list[str] = field(default_factory=list)
 
 
 def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_dir: Path | None = None) -> Discovery:

@@ -12,11 +12,9 @@ rather than 0).
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from typing import TYPE_CHECKING
 
+from grader.learner_text import csv_text
 from grader.record.gradebook import Gradebook
 from grader.record.kinds import Outcome
 
@@ -25,7 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 IDENTITY_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "Points Possible"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export(book: Gradebook, assignment: "Assignment | None" = None) -> str:
@@ -36,24 +33,13 @@ def export(book: Gradebook, assignment: "Assignment | None" = None) -> str:
     runs = book.assigned(assignment, tests=False)
     exercises = assignment.exercises
     maxima = assignment.maxima
-    grades: dict[str, dict[str, str]] = {}
+    grades: dict[str, dict[str, float | str]] = {}
     for run in runs:
         scored = run.outcome is not Outcome.GRADER_ERROR
-        grades.setdefault(run.learner, {})[run.exercise] = _number(run.score) if scored else ""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(IDENTITY_COLUMNS + exercises)
-    writer.writerow([POINTS_POSSIBLE, "", "", "", ""] + [_number(maxima[e]) if e in maxima else "" for e in exercises])
-    for learner in sorted(grades):
-        name = _cell(learner)
-        writer.writerow([name, "", name, name, ""] + [grades[learner].get(e, "") for e in exercises])
-    return out.getvalue()
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def _cell(text: str) -> str:
-    """A learner's folder name, kept from being read as a formula by a spreadsheet opening the file."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+        grades.setdefault(run.learner, {})[run.exercise] = run.score if scored else ""
+    rows: list[list[object]] = [IDENTITY_COLUMNS + exercises,
+                                [POINTS_POSSIBLE, "", "", "", ""] + [maxima.get(e, "") for e in exercises]]
+    # Folder names as the learners typed them: csv_text keeps one that starts like a formula from running.
+    rows += [[learner, "", learner, learner, ""] + [grades[learner].get(e, "") for e in exercises]
+             for learner in sorted(grades)]
+    return csv_text(rows)

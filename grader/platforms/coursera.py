@@ -6,7 +6,10 @@ copied into the image) maps part ids to exercise ids, and by default each
 part id is the exercise id. The submission is in ``/shared/submission/``;
 the grader writes ``/shared/feedback.json`` (``fractionalScore``,
 ``feedback``, ``feedbackType: HTML``) and ``/shared/htmlFeedback.html``,
-and prints the same JSON as its only line on standard output.
+and prints the same JSON as its only line on standard output. Both are
+HTML that Coursera shows as such, and both carry text the learner's code
+wrote (a public test's message quotes its exception): ``feedback`` is the
+plain summary escaped, in a ``<pre>``; the page is an autoescaped template.
 
 A grader failure (the grader's fault, not the learner's) writes
 ``feedback.json`` *without* ``fractionalScore`` and exits non-zero: both are
@@ -15,6 +18,7 @@ what Coursera treats as a failed grading, so the learner is given no score
 """
 from __future__ import annotations
 
+import html as html_text
 import json
 import shutil
 import sys
@@ -141,13 +145,14 @@ def feedback_for(result: GradeResult, title: str = "Feedback") -> Feedback:
     """What Coursera reads for ``result``: a score in 0..1 and the learner view, under 64 KB."""
     if result.outcome is Outcome.GRADER_ERROR:
         return failure_feedback(title, result)
+    budget = MAX_FEEDBACK_BYTES - 1024  # room for feedback.json's other fields
     for limit in MESSAGE_LIMITS:
-        text = learner_view.summary(result, limit)
+        text = _as_html(learner_view.summary(result, limit))
         html = render_html(result, title, limit)
-        if len(text.encode()) <= MAX_FEEDBACK_BYTES - 1024 and len(html.encode()) <= MAX_FEEDBACK_BYTES:
+        if _json_bytes(text) <= budget and len(html.encode()) <= MAX_FEEDBACK_BYTES:
             break
     else:  # a result with very many tests: cut the plain text, keep the page's rows without messages
-        text = text.encode()[:MAX_FEEDBACK_BYTES - 2048].decode(errors="ignore") + "\n… (cut to fit 64 KB)"
+        text = _cut_to_fit(learner_view.summary(result, 0), budget)
     fraction = 0.0 if result.outcome is Outcome.REFUSED or not result.max_score else \
         min(1.0, max(0.0, result.score / result.max_score))
     data = {"fractionalScore": round(fraction, 6), "feedback": text, "feedbackType": "HTML"}
@@ -159,7 +164,36 @@ def failure_feedback(title: str = "Feedback", result: GradeResult | None = None)
     message = learner_view.GRADER_FAILURE
     html = bundle.render("coursera/feedback.html.j2", title=title, headline=message, rows=[], shortened=False,
                          limit_kb=MAX_FEEDBACK_BYTES // 1024)
+    # The grader's own words, with nothing in them HTML would read as markup: they are their own HTML.
     return Feedback({"feedback": message, "feedbackType": "HTML"}, html, False, result)
+
+
+def _as_html(text: str) -> str:
+    """Plain text as the HTML ``feedbackType: HTML`` promises: escaped (a learner's ``<script>`` shows as
+    text), its lines kept."""
+    return f"<pre>{html_text.escape(text, quote=False)}</pre>"
+
+
+def _cut_to_fit(text: str, budget: int) -> str:
+    """``_as_html(text)``, cut with a note so that it takes at most ``budget`` bytes in feedback.json.
+
+    Escaping (HTML's, then JSON's) lengthens text by an amount the learner's characters decide, so the
+    cut is searched for on the escaped result, never made inside an escape.
+    """
+    note = "\n… (cut to fit 64 KB)"
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _json_bytes(_as_html(text[:middle] + note)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return _as_html(text[:low] + note)
+
+
+def _json_bytes(text: str) -> int:
+    """What ``text`` takes in feedback.json, where every non-ASCII character is a \\u escape."""
+    return len(json.dumps(text))
 
 
 def render_html(result: GradeResult, title: str, limit: int | None) -> str:

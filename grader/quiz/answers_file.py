@@ -23,7 +23,7 @@ from grader.quiz.grading import AnswerVerdict, Scorecard, grade_answer
 from grader.quiz.model import Bank, QuestionKind, format_number
 from grader.quiz.responses import RawAnswer
 from grader.quiz.selection import Presented, Selection
-from grader.quiz.yaml_strict import AnswersLoader, describe_yaml_error
+from grader.quiz.yaml_strict import AnswersLoader, Refused, describe_yaml_error, load_file
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,13 @@ def read_answers(path: Path | str) -> dict[str, RawAnswer]:
     """The id -> raw answer mapping, or ``AnswersFileError`` when the file cannot be used at all."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = load_file(path, AnswersLoader)
     except FileNotFoundError:
         raise AnswersFileError(f"No answers file at {path}.") from None
     except (OSError, UnicodeDecodeError) as err:
         raise AnswersFileError(f"Cannot read the answers file {path}: {err}") from err
-    try:
-        data = yaml.load(text, Loader=AnswersLoader)
+    except Refused as err:
+        raise AnswersFileError(f"{path} is refused as an answers file ({describe_yaml_error(err)}).") from None
     except yaml.YAMLError as err:
         raise AnswersFileError(f"{path} is not valid YAML ({describe_yaml_error(err)}).") from err
     if data is None or data == "":

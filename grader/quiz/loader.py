@@ -12,7 +12,7 @@ import yaml
 from grader.quiz.errors import BankProblem, QuizBankError, QuizNotFound
 from grader.quiz.model import Bank
 from grader.quiz.schema import build_bank
-from grader.quiz.yaml_strict import BankLoader, describe_yaml_error
+from grader.quiz.yaml_strict import BankLoader, Refused, describe_yaml_error, load_file
 
 QUIZ_DIR_ENV = "HML_QUIZ_DIR"
 BANK_SUFFIXES = (".yaml", ".yml")
@@ -55,11 +55,11 @@ def load_bank(path: Path | str) -> Bank:
     """Read and validate one bank file; any problem raises ``QuizBankError`` naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = load_file(path, BankLoader)
     except (OSError, UnicodeDecodeError) as err:
         raise QuizBankError(path, [BankProblem(None, f"cannot read the file ({err})")]) from err
-    try:
-        data = yaml.load(text, Loader=BankLoader)
+    except Refused as err:
+        raise QuizBankError(path, [BankProblem(None, describe_yaml_error(err))]) from None
     except yaml.YAMLError as err:
         raise QuizBankError(path, [BankProblem(None, f"not valid YAML: {describe_yaml_error(err)}")]) from err
     return build_bank(data, path)

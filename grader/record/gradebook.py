@@ -13,8 +13,6 @@ is refused rather than damaged.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import sqlite3
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.errors import GraderError
-from grader.learner_text import clean
+from grader.learner_text import clean, csv_text
 from grader.record.kinds import Kind, Outcome
 from grader.record.results import NO_TEST_RAN, GradeResult, TestResult
 
@@ -355,7 +353,7 @@ class Gradebook:
         assignment = _or_whole_course(assignment)
         return [run for run in self.latest(tests=tests) if run.exercise in assignment]
 
-    def grade_table(self, assignment: "Assignment | None" = None) -> tuple[list[str], list[dict]]:
+    def grade_table(self, assignment: "Assignment | None" = None) -> tuple[list[str], list[dict[str, object]]]:
         """One row per learner: a score per assigned exercise, the total, and nbgrader's columns.
 
         ``max_score`` is the assignment's: the same for every learner, whoever submitted what.
@@ -369,36 +367,28 @@ class Gradebook:
         for learner in sorted(by_learner):
             own = by_learner[learner]
             total = round(sum(run.score for run in own.values()), 6)
-            row = {"student_id": learner}
+            row: dict[str, object] = {"student_id": learner}
             for exercise in assignment.exercises:
-                row[exercise] = _number(own[exercise].score) if exercise in own else ""
-            row.update(raw_score=_number(total), score=_number(total), max_score=_number(assignment.total),
+                row[exercise] = own[exercise].score if exercise in own else ""
+            row.update(raw_score=total, score=total, max_score=assignment.total,
                        timestamp=max(run.graded_at for run in own.values()))
             rows.append(row)
         return columns, rows
 
     def export_csv(self, assignment: "Assignment | None" = None) -> str:
         columns, rows = self.grade_table(assignment)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        return csv_text([columns, *([row[column] for column in columns] for row in rows)])
 
     def export_nbgrader_csv(self, assignment: "Assignment | None" = None) -> str:
         """nbgrader's own grades.csv layout: one row per learner and assigned exercise, its points as max."""
         assignment = _or_whole_course(assignment)
         columns = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                    "raw_score", "late_submission_penalty", "score", "max_score"]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for run in self.assigned(assignment, tests=False):
-            writer.writerow({"assignment": run.exercise, "duedate": "", "timestamp": run.graded_at,
-                             "student_id": run.learner, "last_name": "", "first_name": "", "email": "",
-                             "raw_score": _number(run.score), "late_submission_penalty": 0,
-                             "score": _number(run.score), "max_score": _number(assignment.maxima[run.exercise])})
-        return out.getvalue()
+        rows = [{"assignment": run.exercise, "duedate": "", "timestamp": run.graded_at, "student_id": run.learner,
+                 "last_name": "", "first_name": "", "email": "", "raw_score": run.score,
+                 "late_submission_penalty": 0, "score": run.score, "max_score": assignment.maxima[run.exercise]}
+                for run in self.assigned(assignment, tests=False)]
+        return csv_text([columns, *([row[column] for column in columns] for row in rows)])
 
     def export_json(self, assignment: "Assignment | None" = None) -> str:
         assignment = _or_whole_course(assignment)
@@ -406,10 +396,6 @@ class Gradebook:
                             "max_score": assignment.maxima[r.exercise], "status": r.outcome.value,
                             "graded_at": r.graded_at, "content_hash": r.content_hash, "suite_hash": r.suite_hash}
                            for r in self.assigned(assignment, tests=False)], indent=2)
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
 
 
 def _or_whole_course(assignment: "Assignment | None") -> "Assignment":

@@ -8,7 +8,8 @@ def probe(grader_dir: str, solutions_dir: str) -> str:
     import json
     import os
     seen = {"runner_found": False, "runner_mem": [], "runner_fds": [], "runner_environ": [],
-            "hidden_listed": {}, "solutions": os.path.exists(solutions_dir), "shim_written": False}
+            "hidden_listed": {}, "solutions": os.path.exists(solutions_dir), "shim_written": False,
+            "shim_exists": False}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
@@ -29,18 +30,19 @@ def probe(grader_dir: str, solutions_dir: str) -> str:
             except OSError as exc:
                 seen[key].append(type(exc).__name__)
     seen["hidden_read"] = {}
-    for folder in ("evaluators", "judging"):
-        path = os.path.join(grader_dir, folder)
-        seen["hidden_listed"][folder] = sorted(os.listdir(path)) if os.path.isdir(path) else None
-        for name in ("__init__.py", "tflite.py", "kfp_ir.py"):
-            try:
-                with open(os.path.join(path, name), "rb") as source:
-                    source.read(1)
-                seen["hidden_read"][f"{folder}/{name}"] = "OPEN"
-            except OSError as exc:
-                seen["hidden_read"][f"{folder}/{name}"] = type(exc).__name__
+    hidden = os.path.join(grader_dir, "judging")
+    seen["hidden_listed"]["judging"] = sorted(os.listdir(hidden)) if os.path.isdir(hidden) else None
+    for name in ("__init__.py", "kfp_ir.py", "evaluators/__init__.py", "evaluators/tflite.py"):
+        try:
+            with open(os.path.join(hidden, name), "rb") as source:
+                source.read(1)
+            seen["hidden_read"][f"judging/{name}"] = "OPEN"
+        except OSError as exc:
+            seen["hidden_read"][f"judging/{name}"] = type(exc).__name__
+    shim = os.path.join(grader_dir, "sandbox", "recipes", "pip_shim", "pip")
+    seen["shim_exists"] = os.path.isdir(shim)
     try:
-        with open(os.path.join(grader_dir, "recipes", "pip_shim", "pip", "planted.py"), "w") as out:
+        with open(os.path.join(shim, "planted.py"), "w") as out:
             out.write("planted")
         seen["shim_written"] = True
     except OSError:

@@ -2,7 +2,8 @@
 
 ``write_report(gradebook, out_dir)`` writes ``index.html`` (the class
 overview, for instructors), ``learners/<learner>.html`` (one page per
-learner, fit to hand to that learner: it links nowhere, and shows what
+learner, named by ``page_names`` so that no two learners share one,
+fit to hand to that learner: it links nowhere, and shows what
 ``grader.record.learner_view`` allows), ``grades.csv``, and with ``junit=True``
 ``junit/<learner>/<exercise>.xml``. Only the assignment's exercises are
 shown, and its points are every total's maximum (``grader.course.assignment``).
@@ -16,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 import markupsafe
 
@@ -32,12 +34,34 @@ ERROR_FEEDBACK = ("The grader could not finish grading this submission. This is 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 
 
-def slug(name: str) -> str:
-    """A file name for a learner: the name itself when it is plain, else a readable part and a digest."""
-    if _SAFE_NAME.match(name):
+def _page_name(name: str, form: int) -> str:
+    """Form 0: the name itself; 1: a readable part and a short digest of the exact name; 2: the whole digest."""
+    if form == 0:
         return name
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")[:40] or "learner"
-    return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return f"{readable}-{digest[:8] if form == 1 else digest}"
+
+
+def page_names(learners: Iterable[str]) -> dict[str, str]:
+    """A file name for each learner's page (and JUnit folder): never another learner's, case aside.
+
+    A plain name is its own page name, any other a readable part and a digest. Names that would share a
+    file on a case-insensitive disk (``Bob`` and ``bob``; a folder named ``lise-d0f9b0b2`` and the digested
+    name of ``élise``) all take the next, longer form, until none do: the same class always gets the same
+    names, whoever was graded first.
+    """
+    forms = {learner: 0 if _SAFE_NAME.match(learner) else 1 for learner in set(learners)}
+    while True:
+        names = {learner: _page_name(learner, form) for learner, form in forms.items()}
+        holders: dict[str, list[str]] = defaultdict(list)
+        for learner, name in names.items():
+            holders[name.casefold()].append(learner)
+        longer = [learner for group in holders.values() if len(group) > 1 for learner in group if forms[learner] < 2]
+        if not longer:  # whole SHA-256 digests do not meet
+            return names
+        for learner in longer:
+            forms[learner] += 1
 
 
 def _first_line(text: str | None, limit: int = 200) -> str:
@@ -106,7 +130,8 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
     by_learner: dict[str, dict[str, Run]] = defaultdict(dict)
     for run in runs:
         by_learner[run.learner][run.exercise] = run
-    learners = [LearnerView(name, slug(name), own, round(sum(r.score for r in own.values()), 6), course_max)
+    pages = page_names(by_learner)
+    learners = [LearnerView(name, pages[name], own, round(sum(r.score for r in own.values()), 6), course_max)
                 for name, own in sorted(by_learner.items())]
 
     bins = [0] * 10
@@ -145,11 +170,11 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
             stat.passed += test.passed
     test_stats = sorted(stats.values(), key=lambda s: (s.rate, s.exercise, s.name))
 
-    timeouts = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "count": r.timeouts,
+    timeouts = [{"learner": r.learner, "slug": pages[r.learner], "exercise": r.exercise, "count": r.timeouts,
                  "tests": _timed_out(r) or ["(the whole grading)"]} for r in runs if r.timeouts]
-    refusals = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise, "reason": r.refused}
+    refusals = [{"learner": r.learner, "slug": pages[r.learner], "exercise": r.exercise, "reason": r.refused}
                 for r in runs if r.outcome is Outcome.REFUSED]
-    errors = [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
+    errors = [{"learner": r.learner, "slug": pages[r.learner], "exercise": r.exercise,
                "reason": _first_line(r.grader_failure, 300)} for r in runs
               if r.outcome is Outcome.GRADER_ERROR]
     slowest = sorted(runs, key=lambda r: -r.execution_time)[:10]
@@ -159,9 +184,9 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
         "distribution": distribution, "per_exercise": per_exercise, "exercise_chart": exercise_chart,
         "test_stats": test_stats, "common_failures": common_failures(runs), "timeouts": timeouts,
         "timed_out_tests": sum(r.timeouts for r in runs), "refusals": refusals, "errors": errors,
-        "slowest": [{"learner": r.learner, "slug": slug(r.learner), "exercise": r.exercise,
+        "slowest": [{"learner": r.learner, "slug": pages[r.learner], "exercise": r.exercise,
                      "seconds": r.execution_time, "status": r.outcome.value} for r in slowest],
-        "mean_pct": sum(l.pct for l in learners) / len(learners) if learners else 0.0,
+        "mean_pct": sum(l.pct for l in learners) / len(learners) if learners else 0.0, "pages": pages,
         "submissions": len(runs),
     }
 
@@ -209,12 +234,17 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
     _write(out_dir / "grades.csv", book.export_csv(assignment))
     if junit:
         for run in runs:
-            _write(out_dir / "junit" / slug(run.learner) / f"{run.exercise}.xml", junit_xml(run))
+            page = overview["pages"][run.learner]
+            _write(out_dir / "junit" / page / f"{run.exercise}.xml", junit_xml(run, page))
     return out_dir / "index.html"
 
 
-def junit_xml(run: Run) -> str:
-    """One submission as JUnit XML; hidden tests carry no message beyond pass or fail."""
+def junit_xml(run: Run, page: str | None = None) -> str:
+    """One submission as JUnit XML; hidden tests carry no message beyond pass or fail.
+
+    ``page``: the learner's page name in the whole class (``page_names``), which test class names carry.
+    """
+    page = page or page_names([run.learner])[run.learner]
     failures = sum(1 for t in run.tests if not t.passed)
     suites = ET.Element("testsuites", name=f"{run.learner} {run.exercise}")
     suite = ET.SubElement(suites, "testsuite", name=run.exercise, tests=str(len(run.tests)),
@@ -227,7 +257,7 @@ def junit_xml(run: Run) -> str:
     if run.refused:
         ET.SubElement(properties, "property", name="refused", value=run.refused)
     for test in run.tests:
-        case = ET.SubElement(suite, "testcase", classname=f"{run.exercise}.{slug(run.learner)}", name=test.name,
+        case = ET.SubElement(suite, "testcase", classname=f"{run.exercise}.{page}", name=test.name,
                              time=f"{test.duration:.3f}")
         if not test.passed:
             visible = test.public

@@ -4,17 +4,21 @@ Values are never cut: learners' names fold onto further lines, timestamps
 are split into date and time, and what does not fit (content and suite
 hashes) is shown on request. ``class_summary`` is the grading summary: one
 row per learner and exercise, so its width does not grow with the number of
-exercises.
+exercises. Learners' names are their own folder names: they go through
+``grader.learner_text.for_console``, so they print as written and move no cursor.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
+from grader.learner_text import for_console
 from grader.record.kinds import Outcome
+
+# A learner's name (a folder name: at most 255 bytes) is shown whole, even with every character escaped.
+NAME_LIMIT = 2048
 
 
 def _when(iso: str) -> str:
@@ -37,7 +41,7 @@ def history_table(runs, *, hashes: bool = False) -> Table:
     table.add_column("time", justify="right", no_wrap=True)
     for run in runs:
         exercise = f"{run.exercise}\n{run.content_hash[:8]} {run.suite_hash[:8]}" if hashes else run.exercise
-        table.add_row(str(run.id), _when(run.graded_at), escape(run.learner), exercise,
+        table.add_row(str(run.id), _when(run.graded_at), for_console(run.learner, NAME_LIMIT), exercise,
                       f"{run.score:g}/{run.max_score:g}", run.outcome.value, f"{run.execution_time:.1f}s")
     return table
 
@@ -53,7 +57,7 @@ def class_table(rows: list[tuple[str, str, float | None, float, str]],
     table.add_column("note", overflow="fold")
     previous = None
     for learner, exercise, score, maximum, note in rows:
-        shown = escape(learner) if learner != previous else ""
+        shown = for_console(learner, NAME_LIMIT) if learner != previous else ""
         if previous is not None and learner != previous:
             table.add_row(*_total_row(previous, totals), end_section=True)
         table.add_row(shown, exercise, f"{'—' if score is None else f'{score:g}'}/{maximum:g}", note)
