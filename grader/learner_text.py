@@ -14,8 +14,6 @@ spreadsheet would run as a formula).
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Iterable
 
@@ -84,12 +82,18 @@ def csv_cell(value: object) -> str:
 
 
 def csv_text(rows: Iterable[Iterable[object]]) -> str:
-    """Rows as CSV (a line each, ending ``\\n``), every cell through ``csv_cell``: every CSV the grader writes."""
+    """Rows as CSV (a line each, ending ``\\n``), every cell through ``csv_cell``: every CSV the grader writes.
+
+    Every text cell is quoted, numbers never are: a spreadsheet that splits on ``;`` or tab (as Excel does in
+    many locales) still reads ``bob;=cmd|...`` as one cell, whose start ``csv_cell`` has already checked, and a
+    carriage return inside a cell cannot start a row of its own.
+    """
     lines = []
     for row in rows:
-        out = io.StringIO()
-        # With "\r\n" as its terminator the writer quotes a cell holding either character: a bare carriage
-        # return would start a new row in a spreadsheet, whose first cell nothing kept from being a formula.
-        csv.writer(out, lineterminator="\r\n").writerow([csv_cell(value) for value in row])
-        lines.append(out.getvalue()[:-2] + "\n")
+        cells = []
+        for value in row:
+            cell = csv_cell(value)
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            cells.append(cell if numeric else '"' + cell.replace('"', '""') + '"')
+        lines.append(",".join(cells) + "\n")
     return "".join(lines)

@@ -133,14 +133,15 @@ def test_csv_export_has_a_column_per_exercise_and_nbgrader_totals(tmp_path, cour
         text = book.export_csv(chosen)
         nbgrader = book.export_nbgrader_csv(chosen)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert text.splitlines()[0] == "student_id,hybrid_placement,kfp_basic_pipeline,raw_score,score,max_score,timestamp"
+    assert next(csv.reader(io.StringIO(text))) == ["student_id", "hybrid_placement", "kfp_basic_pipeline",
+                                                   "raw_score", "score", "max_score", "timestamp"]
     assert [r["student_id"] for r in rows] == ["al", "bo"]
     al, bo = rows
     assert (al["hybrid_placement"], al["kfp_basic_pipeline"], al["score"], al["max_score"]) == ("6", "4", "10", "51")
     assert (bo["hybrid_placement"], bo["kfp_basic_pipeline"], bo["raw_score"], bo["max_score"]) == ("", "4", "4", "51")
     assert al["timestamp"] and bo["timestamp"]
-    assert nbgrader.splitlines()[0] == ("assignment,duedate,timestamp,student_id,last_name,first_name,email,"
-                                        "raw_score,late_submission_penalty,score,max_score")
+    assert next(csv.reader(io.StringIO(nbgrader))) == ("assignment,duedate,timestamp,student_id,last_name,first_name,"
+                                                      "email,raw_score,late_submission_penalty,score,max_score").split(",")
     assert len(nbgrader.splitlines()) == 4
     cli = _hml("gradebook", "export", "--format", "csv", "--gradebook", str(path),
                "-e", "hybrid_placement", "-e", "kfp_basic_pipeline")

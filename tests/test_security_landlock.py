@@ -222,3 +222,47 @@ def test_unlistable_folder_past_the_disk_limit_is_stopped_and_removed(each_sandb
         assert crashed is not None and "wrote more files than the 64 MB allowed" in str(crashed), written
     else:  # bubblewrap: a size-limited in-memory scratch, full before the limit
         assert crashed is None and written <= 64
+
+
+# --------------------------------------------------------------------------- what Landlock does not confine
+
+def test_file_modes_and_times_outside_the_sandbox_stay_as_they_were(grade_in, tmp_path):
+    """Landlock does not confine chmod or utime: a worker whose identity owns files outside its scratch (root
+    without capabilities owns the system's; a worker sharing the grader's uid owns the course) could store
+    every input it is given in their modes and times for the next submission, or set a setuid bit. A correct
+    submission tries, on files the test owns; decided from the files (modes and times unchanged) and from
+    the record (full marks, as the reference)."""
+    store = tmp_path / "store"
+    store.mkdir()
+    for index in range(8):
+        (store / f"f{index}").write_text("x")
+    for path in (tmp_path, store, *store.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    before = {path.name: (path.stat().st_mode, path.stat().st_mtime_ns) for path in store.iterdir()}
+    result = grade_in(_with_reference("metadata_carry.py", _STORE=str(store)))
+    assert result.error is None, result.error
+    assert result.score == result.max_score > 0
+    assert {path.name: (path.stat().st_mode, path.stat().st_mtime_ns) for path in store.iterdir()} == before
+
+
+def test_a_worker_cannot_change_another_process_limits(each_sandbox, tmp_path):
+    """The kernel lets a process change the limits of any process whose real uid matches its own (a worker
+    running as root without capabilities, or as the grader's uid): lowering a classmate's worker's limits
+    mid-grading would fail their tests. Only the worker's own limits are its to change. Decided from the
+    victim's limits, read here from /proc after the worker is gone."""
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        worker = _worker(tmp_path, "limits_of_others.py", each_sandbox)
+        try:
+            found = _call(worker, "lower", victim.pid)
+        finally:
+            worker.close()
+        limits = Path(f"/proc/{victim.pid}/limits").read_text()
+    finally:
+        victim.kill()
+        victim.wait()
+    open_files = next(line for line in limits.splitlines() if line.startswith("Max open files")).split()
+    assert open_files[3:5] != ["7", "7"], "a worker lowered another process's limits"
+    assert found["own"] <= 512  # its own limits it may still lower
+    if each_sandbox is Sandbox.LANDLOCK:
+        assert found["victim"] == found["parent"] == errno.EPERM, found

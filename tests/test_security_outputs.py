@@ -150,6 +150,22 @@ def test_every_csv_writer_neutralises_the_same_way(tmp_path):
         assert not [cell for cell in cells if cell.startswith(FORMULA_START)]
 
 
+def test_a_spreadsheet_splitting_on_semicolons_or_tabs_runs_no_formula():
+    """Excel splits CSV files on ``;`` in many locales, and an import may split on tabs: a name such as
+    ``bob;=cmd|' /C calc'!A0`` must still be one cell there, since only its first character was checked. Every
+    text cell is quoted, so a reader splitting on ``;`` or tab (quotes respected, as spreadsheets do) finds no
+    cell that starts like a formula; numbers stay unquoted numbers."""
+    from grader.learner_text import csv_text
+
+    names = ["bob;=cmd|' /C calc'!A0", "eve\t=2*3", "mallory|=1+1", "ada"]
+    text = csv_text([["student_id", "score"], *[[name, 2.5] for name in names]])
+    for delimiter in (";", "\t", ","):
+        cells = [cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row]
+        assert not [cell for cell in cells if cell.startswith(FORMULA_START)], (delimiter, cells)
+    assert [row[0] for row in _rows(text)[1:]] == names and {row[1] for row in _rows(text)[1:]} == {"2.5"}
+    assert ",2.5\n" in text  # a number is written as a number
+
+
 # ----------------------------------------------------------------------------- 2. terminal escapes on the console
 
 def test_console_output_carries_no_control_character(hostile_class):

@@ -142,9 +142,13 @@ def own_session_keyring() -> None:
         libc.syscall(_SYS_KEYCTL[machine], KEYCTL_JOIN_SESSION_KEYRING, None, 0, 0, 0)
 
 
-def restrict_system_calls() -> None:
-    """Only the system calls workers were seen to use (``grader/sandbox/seccomp.py``); needs ``no_new_privs``."""
-    seccomp.install()
+def restrict_system_calls(owns_host_files: bool) -> None:
+    """Only the system calls workers were seen to use (``grader/sandbox/seccomp.py``); needs ``no_new_privs``.
+
+    ``owns_host_files``: the worker runs as an identity that owns files outside its scratch (root without
+    capabilities, or the grader's own uid), so it may not change any file's mode, owner or times.
+    """
+    seccomp.install(owns_host_files)
 
 
 _SYS_IDENTITY = {  # setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, setgroups

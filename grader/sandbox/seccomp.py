@@ -59,8 +59,15 @@ NEVER = (
     "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
     "setxattrat", "removexattrat",
 )
-# Judged by their arguments, below.
+# Changing a file's mode, owner or times: Landlock does not confine them, so a worker whose identity owns files
+# outside its scratch (root without capabilities owns the system's; a worker sharing the grader's uid owns the
+# course) could store data in them for the next submission, or set a setuid bit. Refused for such a worker.
+METADATA = ("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+            "utime", "utimes", "utimensat", "futimesat")
+# Judged by their arguments, below. ``prlimit64`` on another process (whose real uid matches) would change the
+# limits of the trusted side or of another learner's worker: only the worker's own (pid 0) are its to change.
 SPECIAL = ("socket", "socketpair", "clone", "clone3", "ioctl")
+OWN_PROCESS_ONLY = ("prlimit64",)
 AF_UNIX = 1
 NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 
@@ -79,8 +86,11 @@ def allow_list() -> dict:
     return json.loads(DATA.read_text())
 
 
-def program(machine: str | None = None) -> list[tuple[int, int, int, int]]:
-    """The filter as rows of classic BPF (code, jt, jf, k) for ``machine`` (default: this one)."""
+def program(machine: str | None = None, *, owns_host_files: bool = False) -> list[tuple[int, int, int, int]]:
+    """The filter as rows of classic BPF (code, jt, jf, k) for ``machine`` (default: this one).
+
+    ``owns_host_files``: the worker's identity owns files outside its scratch, so ``METADATA`` is refused.
+    """
     machine = machine or os.uname().machine
     if machine not in AUDIT_ARCH:
         raise OSError(errno.ENOSYS, f"no system call numbers for {machine}")
@@ -111,8 +121,11 @@ def program(machine: str | None = None) -> list[tuple[int, int, int, int]]:
     for request in ioctls:
         body += [(_JEQ, 0, 1, request), (_RET, 0, 0, _ALLOW)]
     section("ioctl", body + [(_RET, 0, 0, _refuse(errno.ENOTTY))])
-    for name in NEVER:
+    for name in OWN_PROCESS_ONLY:  # the pid is an int: the kernel reads the low word only
+        section(name, [(_LD, 0, 0, _ARG0), (_JEQ, 0, 1, 0), (_RET, 0, 0, _ALLOW), (_RET, 0, 0, _refuse(errno.EPERM))])
+    for name in NEVER + (METADATA if owns_host_files else ()):
         section(name, [(_RET, 0, 0, _refuse(errno.EPERM))])
+    # A call sectioned above returns there: the recorded list cannot reopen it.
     for name in data["syscalls"]:
         section(name, [(_RET, 0, 0, _ALLOW)])
     rows.append((_RET, 0, 0, _refuse(errno.ENOSYS)))
@@ -121,9 +134,9 @@ def program(machine: str | None = None) -> list[tuple[int, int, int, int]]:
     return rows
 
 
-def install() -> None:
+def install(owns_host_files: bool) -> None:
     """Confine this process (and everything it starts) to the allow-list; irreversible. Needs ``no_new_privs``."""
-    install_program(program())
+    install_program(program(owns_host_files=owns_host_files))
 
 
 def install_program(rows: list[tuple[int, int, int, int]]) -> None:

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         # No PID namespace: orphans of the learner's processes must stay below this one, to be killed with it.
         become_subreaper()
         landlock.confine(landlock.Rules(**json.loads(options.landlock)))
-        landlock.restrict_system_calls()
+        landlock.restrict_system_calls(owns_host_files=options.drop_to is None)
     if not options.module_name:
         # A worker without learner code may still start learner code (the
         # pipeline runner's tasks): under the same uid, those must not reach
