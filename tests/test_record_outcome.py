@@ -7,6 +7,8 @@ was the grader's fault, the instructor told no test ran.
 """
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
 from dataclasses import replace
 
@@ -73,7 +75,7 @@ def test_no_test_no_error_no_refusal_is_a_grader_failure_everywhere(tmp_path, co
         assert book.unchanged("ada", EXERCISE, "a", "h", retry_errors=True) is None  # retried as an error
         assert book.unchanged("bob", EXERCISE, "b", "h", retry_errors=True) is not None
         chosen = assignment(course, [EXERCISE])
-        rows = {row[0]: row for row in (line.split(",") for line in canvas.export(book, chosen).splitlines()[2:])}
+        rows = {row[0]: row for row in list(csv.reader(io.StringIO(canvas.export(book, chosen))))[2:]}
         assert rows["ada"][5] == "" and rows["bob"][5] == "1"  # the grader failed: no grade rather than 0
 
         # Reports: counted and listed as a grader error, left out of test statistics.
