@@ -49,3 +49,17 @@ def assert_full_marks(result, hidden_tests: int | None = None) -> None:
     assert result.max_score > 0 and result.score == result.max_score, [(t.name, t.output) for t in result.failed()]
     if hidden_tests is not None:
         assert len([t for t in result.tests if t.visibility == "hidden"]) == hidden_tests
+
+
+def accepted_connections(listener) -> int:
+    """How many connections reached ``listener`` (queued by the kernel, never accepted by the test); closes it."""
+    listener.setblocking(False)
+    connections = 0
+    while True:
+        try:
+            listener.accept()[0].close()
+        except BlockingIOError:
+            break
+        connections += 1
+    listener.close()
+    return connections

@@ -27,6 +27,7 @@ from grader.grading.run import Job, grade_many, grade_one
 from grader.record.kinds import Kind, Outcome
 from grader.sandbox.launch import Sandbox
 from grader.sandbox.proxy import Learner
+from grading_helpers import accepted_connections
 
 HOSTILE = Path(__file__).with_name("hostile")
 EXERCISE = "hybrid_placement"
@@ -118,15 +119,7 @@ def batch(tmp_path_factory, course, sandboxed):
         else:
             os.environ["TMPDIR"] = saved
     time.sleep(5)  # give a lingering process the time it asked for
-    listener.setblocking(False)
-    connections = 0
-    while True:  # connections that reached the listener: accepted by the kernel, never by this test
-        try:
-            listener.accept()[0].close()
-        except BlockingIOError:
-            break
-        connections += 1
-    listener.close()
+    connections = accepted_connections(listener)
     left_on_host = sorted(str(p.relative_to(host_tmp)) for p in host_tmp.rglob("*") if not p.is_dir())
     shutil.rmtree(host_tmp, ignore_errors=True)
     return {
