@@ -213,7 +213,7 @@ def _jobs(course: Course, root: Path, output: Path) -> list[Job]:
 def _recorded(gradebook: Path) -> dict:
     with Gradebook(gradebook) as book:
         runs = book.history(tests=True)
-    return {(r.learner, r.exercise): (r.score, r.max_score, r.status, r.refused,
+    return {(r.learner, r.exercise): (r.score, r.max_score, r.outcome.value, r.refused,
                                       [(t.name, t.score, t.status, t.output) for t in r.tests]) for r in runs}, len(runs)
 
 

@@ -69,7 +69,7 @@ def test_no_test_no_error_no_refusal_is_a_grader_failure_everywhere(tmp_path, co
         book.record("ada", empty, submission="ada", content_hash="a", suite_hash="h")
         book.record("bob", graded, submission="bob", content_hash="b", suite_hash="h")
         runs = {run.learner: run for run in book.latest()}
-        assert runs["ada"].outcome is Outcome.GRADER_ERROR and runs["ada"].status == "error"
+        assert runs["ada"].outcome is Outcome.GRADER_ERROR and runs["ada"].outcome.value == "error"
         assert runs["ada"].grader_failure == NO_TEST_RAN and runs["bob"].outcome is Outcome.GRADED
         assert runs["ada"].to_result().outcome is Outcome.GRADER_ERROR
         assert book.unchanged("ada", EXERCISE, "a", "h", retry_errors=True) is None  # retried as an error

@@ -181,11 +181,6 @@ class Run:
         self.sandboxed = bool(self.sandboxed)
 
     @property
-    def status(self) -> str:
-        """The outcome's word, as the ``status`` column and the exports spell it."""
-        return self.outcome.value
-
-    @property
     def grader_failure(self) -> str | None:
         """Why the grader failed (its error, or that no test ran); None unless the outcome is a grader error."""
         return (self.error or NO_TEST_RAN) if self.outcome is Outcome.GRADER_ERROR else None
