@@ -22,3 +22,11 @@ def test_the_stages_are_layered_and_no_import_is_circular():
 def test_at_most_twelve_modules_stay_at_the_top_of_the_package():
     top = sorted(p.name for p in (ROOT / "grader").glob("*.py"))
     assert len(top) <= 12, top
+
+
+def test_the_map_names_every_folder_of_the_package():
+    """docs/architecture.md is the newcomer's map: a folder added under grader/ must be named there."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    folders = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "grader").rglob("*")
+                     if p.is_dir() and p.name != "__pycache__")
+    assert folders and not [f for f in folders if f"{f}/" not in text and f"`{f}`" not in text]
