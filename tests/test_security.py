@@ -250,7 +250,7 @@ def test_filling_the_disk_is_contained(batch):
     else:  # Landlock: a worker stopped during a call was stopped by the watch over its scratch, which says so
         assert result.sandbox["kind"] == Sandbox.LANDLOCK.value, result.sandbox
         killed = [o for o in crashed if "stopped during the call" in o]
-        assert all("wrote more files than the 1024 MB allowed" in o for o in killed), killed
+        assert all("wrote more than the 1024 MB of files allowed" in o for o in killed), killed
 
 
 def test_network_is_unreachable(batch):

@@ -219,9 +219,34 @@ def test_unlistable_folder_past_the_disk_limit_is_stopped_and_removed(each_sandb
         worker.close()
     assert not os.path.lexists(host_scratch), "the worker's scratch folder is still on the host"
     if each_sandbox is Sandbox.LANDLOCK:  # stopped by the watch over its scratch, which says so
-        assert crashed is not None and "wrote more files than the 64 MB allowed" in str(crashed), written
+        assert crashed is not None and "wrote more than the 64 MB of files allowed" in str(crashed), written
     else:  # bubblewrap: a size-limited in-memory scratch, full before the limit
         assert crashed is None and written <= 64
+
+
+@pytest.mark.parametrize("kind", ["unlinked", "tmpfile", "memfd"])
+def test_files_no_folder_shows_count_against_the_disk_limit(each_sandbox, kind, tmp_path):
+    """Files a worker unlinks but keeps open (or opens with O_TMPFILE) and memfd memory are in no folder: a walk
+    of the scratch misses them, and memfd pages are outside RLIMIT_AS and any tmpfs. Writing 256 MB of them
+    with a 64 MB limit, then holding them, stops the worker with the disk message under either sandbox (under
+    bubblewrap, files on the size-limited tmpfs fill it first). Decided from the grader's own crash reason
+    and from the host (the scratch folder is gone after close)."""
+    from grader.errors import WorkerCrashed
+
+    worker = _worker(tmp_path, "nameless_files.py", each_sandbox, Limits(tmpfs_mb=64))
+    crashed = None
+    try:
+        written = _call(worker, "fill", kind, 256)
+    except WorkerCrashed as exc:
+        crashed, written = exc, None
+    finally:
+        host_scratch = worker.host_scratch
+        worker.close()
+    assert not os.path.lexists(host_scratch), "the worker's scratch folder is still on the host"
+    if each_sandbox is Sandbox.BWRAP and kind != "memfd":
+        assert crashed is None and written <= 64
+    else:
+        assert crashed is not None and "wrote more than the 64 MB of files allowed" in str(crashed), written
 
 
 # --------------------------------------------------------------------------- what Landlock does not confine

@@ -60,7 +60,7 @@ class Launch:
     preexec: Callable[[], None]
     sandboxed: bool
     uid: int | None = None  # the worker's own uid, when it has one outside a PID namespace (Landlock)
-    disk_limit_mb: int | None = None  # watched from outside when the scratch is on a real disk (Landlock)
+    scratch_on_disk: bool = False  # a folder on the host's disk, measured from outside (Landlock), not a tmpfs
     kill_tree: bool = False  # no PID namespace: what the worker started is found as its descendants (subreaper)
 
 
@@ -300,7 +300,7 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
     preexec = set_limits(limits, _own_task_count(), die_with_parent=True)
-    return Launch(args + worker_args, env, str(scratch), preexec, True, uid, disk_limit_mb=limits.tmpfs_mb,
+    return Launch(args + worker_args, env, str(scratch), preexec, True, uid, scratch_on_disk=True,
                   kill_tree=True)
 
 

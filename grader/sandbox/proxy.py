@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
@@ -20,11 +18,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.sandbox import sysv, wire
+from grader.sandbox.disk import held_nameless, remove_tree, scratch_usage
 from grader.errors import (
     GraderError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
 from grader.sandbox.launch import Limits, Sandbox, launch
-from grader.sandbox.processes import kill_descendants
+from grader.sandbox.processes import descendants, kill_descendants, process_table
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -89,8 +88,9 @@ class Worker:
         threading.Thread(target=self._read_answers, args=(answer_read,), daemon=True).start()
         threading.Thread(target=self._read_output, args=(output_read,), daemon=True).start()
         self._disk_exceeded = False
-        if plan.disk_limit_mb:
-            threading.Thread(target=self._watch_disk, args=(plan.disk_limit_mb,), daemon=True).start()
+        if plan.sandboxed:
+            threading.Thread(target=self._watch_disk, args=(spec.limits.tmpfs_mb, plan.scratch_on_disk),
+                             daemon=True).start()
 
     def _worker_args(self) -> list[str]:
         args = ["--preload", ",".join(self.spec.preload)]
@@ -151,7 +151,8 @@ class Worker:
         self.kill()
         advice = ""
         if self._disk_exceeded:
-            reason = f"it wrote more files than the {self.spec.limits.tmpfs_mb} MB allowed"
+            reason = (f"it wrote more than the {self.spec.limits.tmpfs_mb} MB of files allowed "
+                      "(files deleted while still open count too)")
         elif code is not None and code < 0:
             reason = {signal.SIGKILL: "it was killed (often: out of memory)", signal.SIGXCPU: "it ran out of CPU time",
                       signal.SIGXFSZ: "it wrote a file larger than allowed",
@@ -171,10 +172,15 @@ class Worker:
                     self._answers.put(exc)
                     return
 
-    def _watch_disk(self, limit_mb: int) -> None:
-        """Kill the worker once its scratch folder holds more than ``limit_mb`` (no size-limited tmpfs here)."""
+    def _watch_disk(self, limit_mb: int, scratch_on_disk: bool) -> None:
+        """Kill the worker once it holds more than ``limit_mb``: nameless files its processes keep open, and,
+        when its scratch is a folder on the host's disk (Landlock) rather than a size-limited tmpfs, the
+        scratch too."""
         while self.process.poll() is None:
-            if _disk_usage(self._host_scratch, MAX_SCRATCH_ENTRIES) > limit_mb * 1024 * 1024:
+            held = held_nameless([self.process.pid, *descendants(process_table(), self.process.pid)])
+            if scratch_on_disk:
+                held += scratch_usage(self._host_scratch)
+            if held > limit_mb * 1024 * 1024:
                 self._disk_exceeded = True
                 self.kill()
                 return
@@ -228,70 +234,6 @@ class Worker:
             problems.append(f"the scratch folder {self._host_scratch}")
         if problems:
             raise LeftOnHost(f"a worker's leftovers could not be removed: {', '.join(problems)}")
-
-
-MAX_SCRATCH_ENTRIES = 100_000
-
-
-def _disk_usage(root: Path, max_entries: int) -> float:
-    """Bytes below ``root``; infinite past ``max_entries`` files (a million empty files fill a disk too), and
-    infinite when a folder cannot be listed or an entry cannot be measured: what cannot be counted is over
-    the limit (a folder of mode 0300 would hide what it holds)."""
-    total, seen, stack = 0, 0, [str(root)]
-    while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except FileNotFoundError:
-            continue  # removed meanwhile
-        except OSError:
-            return float("inf")
-        for entry in entries:
-            seen += 1
-            if seen > max_entries:
-                return float("inf")
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                else:
-                    total += entry.stat(follow_symlinks=False).st_blocks * 512
-            except FileNotFoundError:
-                continue
-            except OSError:
-                return float("inf")
-    return total
-
-
-def remove_tree(root: Path) -> bool:
-    """Remove ``root`` whatever modes the worker left on its folders; whether it is gone.
-
-    Run as the grader's uid once the worker is dead: every folder is made readable, writable and searchable by
-    its owner first (the grader's uid owns them, or is root), links are removed, never followed.
-    """
-    if not os.path.lexists(root):
-        return True
-    for _ in range(3):
-        for directory, dirnames, _ in os.walk(root, topdown=True, onerror=lambda error: _open_up(error.filename)):
-            for name in dirnames:
-                path = os.path.join(directory, name)
-                if not os.path.islink(path):
-                    _open_up(path)
-        _open_up(str(root))
-        shutil.rmtree(root, onerror=lambda _, path, __: _open_up(os.path.dirname(path)))
-        if not os.path.lexists(root):
-            return True
-    return False
-
-
-def _open_up(path: str | None) -> None:
-    """chmod u+rwx on a folder (never through a link)."""
-    if not path:
-        return
-    try:
-        mode = os.lstat(path).st_mode
-        if stat.S_ISDIR(mode):
-            os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
-    except OSError:
-        pass
 
 
 def _kill_uid(uid: int) -> None:

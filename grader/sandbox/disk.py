@@ -1,0 +1,102 @@
+"""What a worker writes: measured while it runs, removed when it ends.
+
+Under bubblewrap the scratch is a size-limited tmpfs; under Landlock it is a
+folder on the host's disk, so a watcher outside the worker measures it. Both
+sandboxes also watch what no folder shows: files a worker's processes hold
+open after unlinking them (``O_TMPFILE`` too) and ``memfd`` memory, neither of
+which the tmpfs size, ``RLIMIT_AS`` or a walk of the scratch sees.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+MAX_SCRATCH_ENTRIES = 100_000
+
+
+def scratch_usage(root: Path, max_entries: int = MAX_SCRATCH_ENTRIES) -> float:
+    """Bytes below ``root``; infinite past ``max_entries`` files (a million empty files fill a disk too), and
+    infinite when a folder cannot be listed or an entry cannot be measured: what cannot be counted is over
+    the limit (a folder of mode 0300 would hide what it holds)."""
+    total, seen, stack = 0, 0, [str(root)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        except OSError:
+            return float("inf")
+        for entry in entries:
+            seen += 1
+            if seen > max_entries:
+                return float("inf")
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return float("inf")
+    return total
+
+
+def remove_tree(root: Path) -> bool:
+    """Remove ``root`` whatever modes the worker left on its folders; whether it is gone.
+
+    Run as the grader's uid once the worker is dead: every folder is made readable, writable and searchable by
+    its owner first (the grader's uid owns them, or is root), links are removed, never followed.
+    """
+    if not os.path.lexists(root):
+        return True
+    for _ in range(3):
+        for directory, dirnames, _ in os.walk(root, topdown=True, onerror=lambda error: _open_up(error.filename)):
+            for name in dirnames:
+                path = os.path.join(directory, name)
+                if not os.path.islink(path):
+                    _open_up(path)
+        _open_up(str(root))
+        shutil.rmtree(root, onerror=lambda _, path, __: _open_up(os.path.dirname(path)))
+        if not os.path.lexists(root):
+            return True
+    return False
+
+
+def _open_up(path: str | None) -> None:
+    """chmod u+rwx on a folder (never through a link)."""
+    if not path:
+        return
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISDIR(mode):
+            os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
+    except OSError:
+        pass
+
+
+def held_nameless(pids: list[int]) -> float:
+    """Bytes of the nameless regular files (unlinked, ``O_TMPFILE``, ``memfd``) that ``pids`` hold open, each
+    counted once; infinite when a process's open files cannot be read (a worker that made itself undumpable
+    would hide them). Processes that end meanwhile are skipped."""
+    total, seen = 0, set()
+    for pid in pids:
+        try:
+            entries = list(os.scandir(f"/proc/{pid}/fd"))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        except OSError:
+            return float("inf")
+        for entry in entries:
+            try:
+                info = os.stat(entry.path)  # follows the descriptor to the open file, named or not
+            except PermissionError:
+                return float("inf")
+            except OSError:
+                continue  # closed meanwhile
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
