@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 # Rewrites constraints.txt from a fresh environment (in a temporary folder): the newest versions
 # pyproject.toml's ranges allow. Run it after changing a dependency in pyproject.toml, then `make test`.
+# It also records the modules the runtime dependencies install (grader/course/environment.json): what a
+# learner's module may import where it is graded.
 lock:
 	@echo "resolving pyproject.toml's dependencies in a fresh environment"
 	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
@@ -31,7 +33,8 @@ lock:
 	{ echo "# Every dependency of hml-grader (runtime, dev and cluster extras), pinned. Written by 'make lock';"; \
 	  echo "# 'make install', CI and the platform bundles install with it (pip install -c constraints.txt)."; \
 	  "$$fresh/bin/python" -m pip freeze --disable-pip-version-check --exclude-editable --exclude hml-grader; \
-	} > $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	} > $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS) && \
+	"$$fresh/bin/python" -m grader.course.environment --write
 	@echo "wrote $(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pins"
 
 # bubblewrap confines learner code (without it, or Landlock, instructor grading refuses to run);

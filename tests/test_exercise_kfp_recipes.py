@@ -104,7 +104,8 @@ def test_a_component_that_is_not_self_contained_is_diagnosed_from_its_source(run
     """The missing module-level import is found in the compiled source, not in what the task printed."""
     failing, = run({"name": "uses_module_import", "arguments": {"x": "a"}})
     assert not failing["ok"] and failing["failed_tasks"] == ["uses-module-import"]
-    assert failing["diagnoses"] == {"uses-module-import": {"undefined": ["json"], "not_implemented": False}}
+    assert failing["diagnoses"] == {"uses-module-import": {"undefined": ["json"], "annotations": [],
+                                                           "not_implemented": False}}
     assert failing["task_errors"] == {"uses-module-import": "NameError: name 'json' is not defined"}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.intake.notebooks import module_to_notebook, notebook_to_module
+from grader.intake.notebooks import CHECK_CELL, LOAD_CELL, module_to_notebook, notebook_to_module
 from grader.intake.prepare import MAX_FILE_BYTES, MAX_FILES, SubmissionForm, SubmissionRefused, prepare
 
 GOOD = "def place(workload):\n    return {}\n"
@@ -185,9 +185,14 @@ def test_notebook_lines_map_back_to_cells():
 
 def test_starter_module_becomes_notebook_and_back():
     """`# %%` cells round-trip: the notebook of a module converts back to the same code."""
-    source = "# %% [markdown]\n# # Title\n# Some text\n\n# %%\nimport math\n\n# %%\ndef f(x):\n    return x\n"
+    source = ("# %% [markdown]\n# # Title\n# Some text\n\n# %%\nimport math\n\n# %% [markdown]\n# ## Part one\n\n"
+              "# %%\ndef f(x):\n    return x\n\n# %% [markdown]\n# ## Part two\n\n# %%\ndef g(x):\n    return x\n")
     notebook = module_to_notebook(source)
-    assert [c.cell_type for c in notebook.cells] == ["markdown", "code", "code"]
+    # The learner's loop: the extension loaded after the title, a check after each part (its code written).
+    assert [(c.cell_type, c.source.splitlines()[0]) for c in notebook.cells] == [
+        ("markdown", "# Title"), ("code", LOAD_CELL), ("code", "import math"), ("markdown", "## Part one"),
+        ("code", "def f(x):"), ("code", CHECK_CELL), ("markdown", "## Part two"), ("code", "def g(x):"),
+        ("code", CHECK_CELL)]
     assert notebook.cells[0].source == "# Title\nSome text"
     back = notebook_to_module(nbformat.writes(notebook)).source
     assert "import math" in back and "def f(x):" in back

@@ -60,7 +60,8 @@ def test_start_then_check_a_module(hml, tmp_path):
     os.chdir(workspace)
     out = hml("check")  # exercise and file come from the workspace
     assert out.exit_code == 1, out.output
-    assert "✗" in out.text and "0/2" in out.text and "0/6 points" in out.text
+    assert "○" in out.text and "0/2" in out.text and "0/6 points" in out.text and "✗" not in out.text
+    assert "0/5 public tests pass (0/6 points) (5 not attempted yet)" in out.text  # every part is still the TODO
     # the author's message, the learner's own frames (by file name) and the hint about the TODO
     assert "validation counts once place() accepts a valid workload, but it raised NotImplementedError" in out.text
     assert 'File "placement.py", line' in out.text and "/submission" not in out.text
@@ -72,7 +73,7 @@ def test_start_then_check_a_module(hml, tmp_path):
     shutil.copy(PLACEMENT.reference, workspace / "placement.py")
     out = hml("check")
     assert out.exit_code == 0, out.output
-    assert "✗" not in out.text and "6/6 points, 5 of 5 passed" in out.text
+    assert "✗" not in out.text and "5/5 public tests pass (6/6 points)" in out.text
     assert LearnerWorkspace.load(workspace).last_check.complete
 
     os.chdir(tmp_path)

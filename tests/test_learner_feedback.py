@@ -107,13 +107,18 @@ def test_syntax_caret_stands_under_the_notebooks_own_code(hml, tmp_path):
 
 
 def test_module_importing_a_library_the_grader_lacks(hml, tmp_path):
-    """An import of a library outside the course's is explained: the grader has the course's libraries only."""
+    """An import of a library the grading environment lacks is named before any test runs; one the check
+    cannot see in the file (a dynamic import) is explained when it fails, with what the grader has."""
     reference = COURSE.exercise("hybrid_placement").reference.read_text()
     (tmp_path / "placement.py").write_text("import sklearn_is_not_here\n" + reference)
     out = hml("check", "hybrid_placement", "placement.py")
     assert out.exit_code == 1, out.output
+    assert "error: `sklearn_is_not_here` (line 1) is not available where your work is graded" in out.text
+    (tmp_path / "placement.py").write_text("__import__('sklearn_is_not_here')\n" + reference)
+    out = hml("check", "hybrid_placement", "placement.py")
+    assert out.exit_code == 1, out.output
     assert "(line 1): ModuleNotFoundError" in out.text
-    assert "with the course's libraries only" in out.text
+    assert "not installed where your code runs" in out.text and "section 'Where your work is graded'" in out.text
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,14 @@ def summary(evaluator, frozen):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "README 'TensorFlow 2: concrete functions': a traced concrete function still reads variables until it is "
+    "frozen.",
+    "Pass the concrete function to `convert_variables_to_constants_v2` and serialize the graph of the function it "
+    "returns, not `concrete.graph`.",
+    "`frozen = convert_variables_to_constants_v2(concrete)`, then return "
+    "`frozen.graph.as_graph_def().SerializeToString()`.",
+)
 def test_no_variable_ops(summary):
     """freeze leaves no variable op in the graph"""
     left = summary["variable_ops"] + summary["function_variable_ops"]
@@ -38,6 +46,13 @@ def test_no_variable_ops(summary):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "The frozen graph must compute `model(x, training=False)` for any batch size, with one input and one output.",
+    'Trace with `tf.TensorSpec([None, n_features], tf.float32, name="x")`: `None` leaves the batch size free, and '
+    "the graph runs on a batch of 8 here.",
+    "Trace `tf.function(lambda x: model(x, training=False))`: one argument and the model's output only, so the "
+    "graph has one placeholder and one output.",
+)
 def test_frozen_graph_matches_keras(evaluator, batch_cache, frozen, summary):
     """the frozen graph gives the Keras model's outputs"""
     x, _ = fixture_data(FIXTURE, 8, 104)
@@ -56,6 +71,13 @@ def test_frozen_graph_matches_keras(evaluator, batch_cache, frozen, summary):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Tensor names': inputs are the `Placeholder` nodes; outputs are nodes no other node reads, leaving "
+    "out `NoOp` and `Const`.",
+    "Collect every name in some `node.input`, stripping a leading `^` and any `:n` suffix; a node not in that set "
+    "is an output, unless it is a `NoOp` or `Const`.",
+    'Return tensor names, `f"{node.name}:0"`, not operation names, in two lists under "inputs" and "outputs".',
+)
 def test_io_names_of_reference_graph(learner):
     """frozen_io_names finds x:0 and Identity:0 in a frozen graph"""
     stored = public_reference("graph_freeze")  # the grader's own frozen graph of the fixture, input "x"
@@ -66,6 +88,12 @@ def test_io_names_of_reference_graph(learner):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    'The names must be tensor names, `"<operation>:<index>"`, of the graph your `freeze` returns; an operation '
+    "name without `:0` does not resolve.",
+    'Read the names from the bytes you are given (parsed into a `tf.compat.v1.GraphDef`), never hard-code `"x:0"` '
+    'or `"Identity:0"`.',
+)
 def test_io_names_resolve_in_own_graph(learner, evaluator, frozen):
     """the names frozen_io_names gives for your graph resolve"""
     names = learner.frozen_io_names(frozen)

@@ -17,6 +17,13 @@ def _fields(result):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "Work through the README's 'Example' rule by rule and compare each of your three fields with its explanation.",
+    "Rule 3 tries two sizes against the same budget, a quarter of device memory: the model as is, then the "
+    "quantized model at a quarter of its size.",
+    'Here `40 <= 100 / 4` fails and `40 / 4 <= 100 / 4` holds, so "edge_quantized"; any on-device answer serves '
+    '"dynamic" (rule 5).',
+)
 def test_readme_example(learner):
     """The README example: intermittent connectivity, model fits only quantized"""
     result = learner.place({"connectivity": "intermittent", "latency_budget_ms": 250,
@@ -31,6 +38,14 @@ def test_readme_example(learner):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "Rule 2 lists the only three reasons to run on the device; none holds here (always connected, 300 ms, "
+    "cloud_ok data).",
+    "Rule 3 applies only when rule 2 requires the device: `device_memory_mb == 0` must not make a server-side "
+    'workload "infeasible".',
+    'Decide rule 2 first, then either rule 3 (device) or rule 4 (server), never both; here rule 4 gives "cloud" '
+    'and rule 5 "static".',
+)
 def test_cloud_workload(learner):
     """A connected, relaxed workload with cloud data trains and serves in the cloud, static"""
     got = _fields(learner.place(dict(CLOUD)))
@@ -41,6 +56,13 @@ def test_cloud_workload(learner):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    'Rules 1 and 4 both follow `data_residency`: "on_prem_only" data trains on-prem and, when nothing requires '
+    "the device, is served on-prem.",
+    "Rule 5's \"static\" needs both a server-side model and `distinct_inputs <= 1_000_000`; either one failing "
+    'means "dynamic".',
+    'Spell the values exactly: "on_prem" for training and inference (the residency value is "on_prem_only").',
+)
 def test_on_prem_workload(learner):
     """On-prem data trains and serves on-prem"""
     workload = dict(CLOUD, data_residency="on_prem_only", distinct_inputs=20_000_000)
@@ -52,6 +74,11 @@ def test_on_prem_workload(learner):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'reasons': the result needs a fourth key, `reasons`, beside training, inference and serving.",
+    "Append a short string as each rule decides (any wording) and return the list: a non-empty `list` of `str`, "
+    "not one string or a dict.",
+)
 def test_reasons_are_strings(learner):
     """reasons is a non-empty list of strings"""
     reasons = learner.place(dict(CLOUD)).get("reasons")
@@ -60,6 +87,14 @@ def test_reasons_are_strings(learner):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Invalid workloads': check each required key before using it, and raise `ValueError`, not `KeyError`, "
+    "naming the key.",
+    "Validate at the top of `place`, key by key, so the message can say which key is missing; a valid workload "
+    "must still pass untouched.",
+    "Loop over the six required keys; for one that is not in the workload, raise `ValueError` with a message "
+    "that contains the key's name.",
+)
 def test_missing_key_is_named(learner):
     """A workload without connectivity raises ValueError naming it"""
     workload = {k: v for k, v in CLOUD.items() if k != "connectivity"}

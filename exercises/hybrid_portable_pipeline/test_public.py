@@ -39,6 +39,14 @@ def _job(learner, evaluator, path, values):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "README 'pipeline_parameters': the parameters are the entries of `root.inputDefinitions.parameters` in the "
+    "spec that `load_package` returns.",
+    'For each entry, `"type"` is its `parameterType` and `"default"` its `defaultValue`; build a new dict with '
+    "just those two keys, renamed.",
+    '`{name: {"type": d["parameterType"], "default": d["defaultValue"]}}` for each `name, d`, leaving `"default"` '
+    "out when the entry has no `defaultValue`.",
+)
 def test_lab_parameters(learner, lab_package):
     """pipeline_parameters reads the lab's parameters a and b"""
     got = learner.pipeline_parameters(lab_package)
@@ -47,6 +55,14 @@ def test_lab_parameters(learner, lab_package):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "README 'vertex_job': build `aiplatform.PipelineJob(...)` from the package and return it without `.submit()` "
+    "or `.run()`; every value comes from this call's arguments.",
+    "The display name is the package's `pipelineInfo.name`, not the file's name; pass `project`, `location`, "
+    "`pipeline_root`, `parameter_values` and `credentials` to `PipelineJob` itself.",
+    'The remaining keywords are `template_path=template_path`, `enable_caching=False` and `labels={"target": '
+    "\"vertex\"}`; do not use `aiplatform.init` for this call's values.",
+)
 def test_lab_vertex_job(learner, evaluator, lab_package):
     """vertex_job builds the lab's job: name, project, location, root, values, caching, labels"""
     job = _job(learner, evaluator, lab_package, {"a": "des", "b": "serts"})
@@ -64,6 +80,14 @@ def test_lab_vertex_job(learner, evaluator, lab_package):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'onprem_run_request' shows the dict to return: five keys, named like the keyword arguments of "
+    "`create_run_from_pipeline_package`.",
+    "`run_name` is the pipeline's name read from the package (`pipelineInfo.name`), `pipeline_file` the path you "
+    "are given, `experiment_name` the `experiment`, `enable_caching` is `False`.",
+    "`arguments` is `parameter_values` unchanged: a parameter left out (here `b`) is fine, the platform uses its "
+    "default or reports it.",
+)
 def test_lab_onprem_request(learner, lab_package):
     """onprem_run_request gives the arguments of create_run_from_pipeline_package"""
     got = learner.onprem_run_request(lab_package, "hybrid-lab", {"a": "des"})
@@ -73,6 +97,14 @@ def test_lab_onprem_request(learner, lab_package):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Unknown parameters': compare the names in `parameter_values` with the parameters the package "
+    "declares.",
+    "A name that is not a key of `root.inputDefinitions.parameters` is an error: raise `ValueError` before "
+    "building the request.",
+    'Put the offending name in the message, e.g. `raise ValueError(f"unknown parameter {name!r}")`; do the same '
+    "check in `vertex_job`.",
+)
 def test_lab_unknown_parameter(learner, lab_package):
     """onprem_run_request rejects an undeclared parameter, naming it"""
     try:

@@ -21,6 +21,14 @@ def default_run(learner, pipeline_runner):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Fan-out' and 'Fan-in': `train_candidate` is called inside the `dsl.ParallelFor` block, `pick_best` "
+    "once after that block.",
+    "Mind the indentation: `pick_best(...)` sits at the level of the `with dsl.ParallelFor(...)` line, still "
+    "inside the `dsl.ExitHandler` block, and `announce` is called once, before it.",
+    'Shape: `exit_task = announce(message="sweep finished")`; under `with dsl.ExitHandler(exit_task):` first '
+    "`with dsl.ParallelFor(learning_rates, parallelism=2) as rate:`, then `pick_best(...)`.",
+)
 def test_package_shape(package):
     """The package holds sweep-pipeline; train_candidate is in a loop, pick_best after it"""
     assert package.name == "sweep-pipeline", f"the pipeline is named {package.name!r}, not 'sweep-pipeline'"
@@ -34,6 +42,14 @@ def test_package_shape(package):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "Run `sweep_pipeline()` locally and each component alone (README 'Try it locally'): "
+    "`pick_best(learning_rates=[0.1, 0.01], scores=[0.5, 0.5]).output` must be 0.01.",
+    "`train_candidate` needs `import math` inside its body; `pick_best` pairs `learning_rates[i]` with "
+    "`scores[i]` and, on equal scores, keeps the smaller rate; `announce` returns its `message`.",
+    "Pass the loop's scores as `scores=dsl.Collected(candidate.output)` after the loop, and compare rates only "
+    "when scores are equal: the best score wins, the smaller rate breaks a tie.",
+)
 def test_default_sweep(default_run):
     """Run with the defaults: four scores, best rate 0.01 (tied with 0.1), announced"""
     run = default_run

@@ -48,6 +48,13 @@ def _run(evaluator, content, x, function):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Converting a Keras model': the plain conversion sets no `optimizations` and no `target_spec`.",
+    "Build the converter with `tf.lite.TFLiteConverter.from_keras_model(model)` and return `converter.convert()`; "
+    "any `Optimize` setting quantizes the weights.",
+    "Convert the Keras model directly: a detour through `tf.saved_model.save` and `from_saved_model` can leave "
+    "variable reads in the flatbuffer.",
+)
 def test_to_tflite_is_float32(learner, evaluator):
     """to_tflite returns a float32 flatbuffer, not quantized"""
     content = _flatbuffer(learner.to_tflite(build("keras.classifier", FIXTURE)), "to_tflite")
@@ -64,6 +71,12 @@ def test_to_tflite_is_float32(learner, evaluator):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "A plain conversion computes the Keras model's function to float rounding (1e-5); a larger gap means it is "
+    "not that plain conversion.",
+    "Convert the `model` you are given, not a rebuilt or retrained copy, with no optimizations: quantization "
+    "moves outputs far more than 1e-5.",
+)
 def test_to_tflite_matches_keras(learner, evaluator, inputs, keras_outputs):
     """to_tflite's flatbuffer gives the Keras model's outputs"""
     content = _flatbuffer(learner.to_tflite(build("keras.classifier", FIXTURE)), "to_tflite")
@@ -74,6 +87,12 @@ def test_to_tflite_matches_keras(learner, evaluator, inputs, keras_outputs):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "README 'Converting a SavedModel': the converter has a constructor that reads a SavedModel directory.",
+    "Use `tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)`; it converts the `serving_default` "
+    "signature, so you need not load the directory yourself.",
+    "Then return `converter.convert()` with no optimizations, as in `to_tflite`.",
+)
 def test_saved_model_to_tflite_matches_keras(learner, evaluator, inputs, keras_outputs):
     """saved_model_to_tflite converts a SavedModel to the same function"""
     path = learner.recipe("keras.saved_model", FIXTURE, "public_saved_model")
@@ -85,6 +104,13 @@ def test_saved_model_to_tflite_matches_keras(learner, evaluator, inputs, keras_o
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "README 'Running a flatbuffer', trap 1: the converted input has a batch of 1, and this test sends 16 rows.",
+    'Call `interpreter.resize_tensor_input(source["index"], x.shape)` before `allocate_tensors()`, then set the '
+    "whole batch at once.",
+    'After `invoke()`, return `get_tensor(target["index"])` as a float32 numpy array of shape `(len(x), '
+    "n_outputs)`.",
+)
 def test_predict_tflite_batch(learner, inputs, keras_outputs, reference_model):
     """predict_tflite runs a batch of 16 and returns float32 outputs"""
     outputs = learner.predict_tflite(reference_model, inputs)
@@ -98,6 +124,13 @@ def test_predict_tflite_batch(learner, inputs, keras_outputs, reference_model):
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Running a flatbuffer', trap 2: the interpreter refuses float64 input, numpy's default dtype.",
+    "Cast first with `np.asarray(x, np.float32)` (the starter does) and resize the input to `x.shape` even for a "
+    "single row.",
+    "Keep the batch dimension: one row gives shape `(1, n_outputs)`, so do not squeeze or index the output, and "
+    "return it as float32.",
+)
 def test_predict_tflite_single_row_float64(learner, inputs, keras_outputs, reference_model):
     """predict_tflite accepts one float64 row"""
     outputs = learner.predict_tflite(reference_model, inputs[:1].astype(np.float64))

@@ -110,6 +110,14 @@ def _size_and_accuracy(evaluator, content, info, kind, function, float_reference
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Dynamic range quantization': one converter setting stores the weights as int8 and keeps float input "
+    "and output.",
+    "Set `converter.optimizations = [tf.lite.Optimize.DEFAULT]` and nothing else: no `supported_types`, no "
+    "representative data set, no `inference_input_type`.",
+    "Convert the `model` you are given with `from_keras_model`: the test also checks that the flatbuffer behaves "
+    "like that model.",
+)
 def test_dynamic_range_types(dynamic_range, evaluator, probes, gaps):
     """quantize_dynamic_range stores int8 weights, float32 input and output"""
     info = _inspect(evaluator, dynamic_range, "quantize_dynamic_range")
@@ -122,6 +130,13 @@ def test_dynamic_range_types(dynamic_range, evaluator, probes, gaps):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "Dynamic range gives about a quarter of the float32 size and nearly the same accuracy.",
+    "Over 40% usually means the weights stayed float32: set `optimizations = [tf.lite.Optimize.DEFAULT]` on the "
+    "converter you call `convert()` on.",
+    "Dynamic range rarely costs accuracy: if it drops, check that you convert the `model` argument itself, "
+    "untouched (no retraining, no new layers).",
+)
 def test_dynamic_range_size_and_accuracy(dynamic_range, evaluator, float_reference, evaluation_set, probes, gaps):
     """quantize_dynamic_range: at most 40% of the size, accuracy kept"""
     content = dynamic_range
@@ -132,6 +147,13 @@ def test_dynamic_range_size_and_accuracy(dynamic_range, evaluator, float_referen
 
 
 @pytest.mark.points(1)
+@pytest.mark.hints(
+    "README 'Float16 quantization': `Optimize.DEFAULT` alone gives int8 weights; float16 needs one more setting.",
+    "Both settings go on the same converter: `optimizations` (without it nothing is quantized) and "
+    "`target_spec.supported_types` holding `tf.float16` (without it, int8).",
+    "Input and output stay float32: set no `inference_input_type`, `inference_output_type` or representative data "
+    "set for float16.",
+)
 def test_float16_types(float16, evaluator, probes, gaps):
     """quantize_float16 stores float16 weights"""
     info = _inspect(evaluator, float16, "quantize_float16")
@@ -143,6 +165,13 @@ def test_float16_types(float16, evaluator, probes, gaps):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "Float16 halves the weights: about half the float32 size, with virtually the same accuracy.",
+    "Over 60% usually means the weights stayed float32: set `optimizations = [tf.lite.Optimize.DEFAULT]` as well "
+    "as `supported_types = [tf.float16]`.",
+    "Float16 keeps accuracy almost exactly: if it drops, check that you convert the `model` argument itself, "
+    "untouched (no retraining, no new layers).",
+)
 def test_float16_size_and_accuracy(float16, evaluator, float_reference, evaluation_set, probes, gaps):
     """quantize_float16: at most 60% of the size, accuracy kept"""
     content = float16
@@ -152,6 +181,14 @@ def test_float16_size_and_accuracy(float16, evaluator, float_reference, evaluati
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "README 'Full integer quantization': five converter settings together make a full integer model; the bullets "
+    "below the code say what each one prevents.",
+    "Set `optimizations`, `representative_dataset`, `target_spec.supported_ops = "
+    "[tf.lite.OpsSet.TFLITE_BUILTINS_INT8]`, and `inference_input_type` and `inference_output_type` to `tf.int8`.",
+    "The generator yields one example per step, a list holding a float32 array of shape `(1, features)`: `yield "
+    "[row[np.newaxis, :]]` for each `row` of `samples`.",
+)
 def test_full_int8_types(full_int8, evaluator, probes, gaps):
     """quantize_full_int8: int8 weights, activations, input and output"""
     info = _inspect(evaluator, full_int8, "quantize_full_int8")
@@ -167,6 +204,13 @@ def test_full_int8_types(full_int8, evaluator, probes, gaps):
 
 
 @pytest.mark.points(2)
+@pytest.mark.hints(
+    "A full integer model is about a quarter of the float32 size and should lose under 2 points; an accuracy "
+    "collapse points at calibration.",
+    "Calibrate on the `representative_data` you are given (as `samples`, float32), not on random noise or zeros: "
+    "the activation ranges come from it.",
+    "Let the generator go through all of `samples`, one row per step, each yielded as `[row[np.newaxis, :]]`.",
+)
 def test_full_int8_size_and_accuracy(full_int8, evaluator, float_reference, evaluation_set, probes, gaps):
     """quantize_full_int8: at most 40% of the size, accuracy kept"""
     content = full_int8

@@ -1,5 +1,6 @@
-"""How a course's tests declare what they are worth and who sees them: the ``points`` and ``visibility``
-markers, and the pytest settings every run over course tests uses (grading and point counting alike).
+"""How a course's tests declare what they are worth, who sees them and how they help: the ``points``,
+``visibility`` and ``hints`` markers, and the pytest settings every run over course tests uses (grading and
+point counting alike).
 
 The one place the markers are registered: the grading plugin and the point counter both call ``register``.
 """
@@ -17,6 +18,7 @@ PYTEST_INI = Path(__file__).with_name("pytest.ini")
 MARKERS = {
     "points": "points(n): the points a test is worth",
     "visibility": "visibility(v): visible, hidden, after_due_date or after_published",
+    "hints": "hints(first, ...): a public test's hints, one tier each (grader/course/hints.py)",
 }
 
 

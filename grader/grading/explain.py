@@ -3,8 +3,9 @@
 Two kinds of help for ``hml check``:
 
 - ``preflight``: what can be told from the learner's file without running
-  it: Python cannot parse it (with the notebook cell and line), or a function
-  the exercise's contract names is not defined.
+  it: Python cannot parse it (with the notebook cell and line), it imports a
+  module the grading environment lacks (``grader.intake.imports``), or a
+  function the exercise's contract names is not defined.
 - ``explain``: recognises well-known failures in a test's message and says
   what they mean and what to do: a starter TODO still in place, a KFP
   component called with positional arguments, a library (TensorFlow) missing
@@ -21,23 +22,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course import environment
+from grader.intake.imports import available_text, note, refusal, unavailable_imports
 from grader.intake.notebooks import ConvertedNotebook, notebook_to_module
 
-# The pip names of the libraries exercises preload, by top-level import name.
-PACKAGES = {
-    "tensorflow": "tensorflow-cpu",  # the CPU build is enough for the course (elsewhere than Linux x86-64: tensorflow)
-    "keras": "tensorflow-cpu",
-    "kfp": "kfp",
-    "google": "google-cloud-aiplatform",
-    "ai_edge_litert": "ai-edge-litert",
-    "yaml": "PyYAML",
-    "numpy": "numpy",
-}
-LIBRARY_NAMES = {
-    "tensorflow": "TensorFlow", "keras": "Keras (part of TensorFlow)", "kfp": "the Kubeflow Pipelines SDK (kfp)",
-    "google": "the Vertex AI SDK (google-cloud-aiplatform)", "ai_edge_litert": "the LiteRT interpreter (ai-edge-litert)",
-    "yaml": "PyYAML", "numpy": "NumPy",
-}
+# The grading environment's libraries (grader/course/environment.py), by top-level import name: their pip
+# names and their names in a sentence.
+PACKAGES = {top: library.requirement for top, library in environment.by_top_name().items()}
+LIBRARY_NAMES = {top: library.name for top, library in environment.by_top_name().items()}
 
 
 @dataclass
@@ -76,6 +68,7 @@ class Problem:
     title: str
     detail: str = ""
     fatal: bool = False
+    short: str = ""  # a fatal problem in a few words, for the workspace's record of the last check
 
 
 def preflight(source: Source, functions: list[str]) -> list[Problem]:
@@ -85,19 +78,34 @@ def preflight(source: Source, functions: list[str]) -> list[Problem]:
         tree = ast.parse(source.text, filename=f"<{source.path.name}>")
     except SyntaxError as exc:
         return [syntax_problem(exc, source)]
+    problems = import_problems(source)
     names = top_level_names(tree)
     if names is None:  # `from x import *`: what it defines cannot be read from the file
-        return []
+        return problems
     missing = [f for f in functions if f not in names]
     if not missing:
-        return []
+        return problems
     where = "a code cell of your notebook" if source.is_notebook else "your module"
     listed = ", ".join(f"`{f}`" for f in missing)
-    return [Problem(
+    return problems + [Problem(
         f"{listed} {'is' if len(missing) == 1 else 'are'} not defined",
         f"The exercise's contract (README) names {', '.join(f'`{f}`' for f in functions)}. Define "
         f"{'it' if len(missing) == 1 else 'each'} at the top level of {where}, with exactly that name and "
         "signature: the tests call the functions by name, so the tests that use a missing one fail.")]
+
+
+def import_problems(source: Source) -> list[Problem]:
+    """Imports of modules the grading environment lacks: fatal at module level (graders refuse such a
+    submission with the same words, grader/intake/prepare.py), a note inside a function body."""
+    found = unavailable_imports(source.text, source.path.stem)
+    problems = []
+    at_top = [i for i in found if i.function is None]
+    if at_top:
+        problems.append(Problem(*refusal(at_top, source.locate), fatal=True, short="unavailable import"))
+    inside = [i for i in found if i.function is not None]
+    if inside:
+        problems.append(Problem(*note(inside, source.locate)))
+    return problems
 
 
 def syntax_problem(exc: SyntaxError, source: Source) -> Problem:
@@ -111,7 +119,7 @@ def syntax_problem(exc: SyntaxError, source: Source) -> Problem:
     return Problem(
         f"Python cannot read {source.path.name}: {kind} at {where}: {exc.msg}",
         f"Nothing in the file can run until this is fixed, so no test was run.{pointer}",
-        fatal=True)
+        fatal=True, short="syntax error")
 
 
 def top_level_names(tree: ast.Module) -> set[str] | None:
@@ -186,6 +194,8 @@ _SIGNATURE = re.compile(r"TypeError: ([\w.]+\(\) (?:missing \d+ required (?:posi
                         r"got an unexpected keyword argument|takes \d+ positional arguments? but \d+ (?:was|were) "
                         r"given|got multiple values for argument)[^\n]*)")
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+# Names a component's annotations take from typing (KFP's generated module has them by `from typing import *`).
+_TYPING_NAMES = frozenset({"typing", "List", "Dict", "NamedTuple", "Optional", "Tuple", "Any", "Union"})
 # kfp 2.17: ParallelFor(items, name=None, parallelism=None); a limit passed second becomes the loop's name,
 # and building the pipeline (at @dsl.pipeline, while the module is imported) fails with this bare TypeError.
 _LOOP_NAME = re.compile(r"TypeError: bad argument type for built-in operation")
@@ -212,10 +222,9 @@ def explain(message: str, exercise) -> list[Hint]:
             hints.append(missing_library(match.group(1), before_your_code=False))
         else:
             hints.append(Hint(f"import:{top}", (
-                f"Your code imports `{match.group(1)}`, which is not installed where your code runs. The grader "
-                "runs your file with the course's libraries only (the standard library, kfp, the Vertex AI SDK, "
-                "TensorFlow, LiteRT, NumPy): remove that import, or write the code without it. Check the "
-                "spelling, too.")))
+                f"Your code imports `{match.group(1)}`, which is not installed where your code runs. Where your "
+                f"work is graded, code may import {available_text()}: remove that import, or write the code "
+                "without it. Check the spelling, too.")))
 
     if _POSITIONAL.search(message):
         name = _POSITIONAL_NAME.search(message)
@@ -266,7 +275,16 @@ def explain(message: str, exercise) -> list[Hint]:
             "their defaults.")))
 
     match = _NAME_ERROR.search(message)
-    if match and uses_kfp and "inside the component" not in message:  # unless the test's author said it
+    if match and uses_kfp and "annotations use" not in message and match.group(1) in _TYPING_NAMES:
+        # Annotations are evaluated where the function is defined, before its body: an import there cannot help.
+        hints.append(Hint(f"kfp:annotation:{match.group(1)}", (
+            f"`{match.group(1)}` is not defined where an annotation needs it. A component's annotations are "
+            "evaluated where its function is defined (in your module, and in the module KFP writes around the "
+            "component's source when the step runs), before its body runs, so an import inside the body does "
+            "not help them. Write `from typing import List` (or `NamedTuple`) at the top of your module and use "
+            "the bare name: `List[float]`, not `typing.List[float]`; KFP's module imports typing's names the "
+            "same way (see the README).")))
+    elif match and uses_kfp and "inside the component" not in message:  # unless the test's author said it
         hints.append(Hint(f"kfp:selfcontained:{match.group(1)}", (
             f"`{match.group(1)}` is not defined where the code ran. If a KFP component uses it: a component's "
             "function runs alone, from its own source, in its own process, so names imported or defined at the "
@@ -285,8 +303,12 @@ def missing_library(module: str, before_your_code: bool) -> Hint:
     else:
         install = f"`{sys.executable} -m pip install {package}`"
     when = ("The grader imports it before your code, so no test could run. " if before_your_code else "")
+    declared = environment.by_top_name().get(top)
+    # An exploration library is the learner's choice, which the grader supports, not the exercise's need.
+    needs = (f"Your code imports {library}: the grader has it, but" if declared and
+             declared.role == environment.EXPLORING else f"This exercise needs {library}, and")
     return Hint(f"library:{top}", (
-        f"This exercise needs {library}, and the Python that runs hml ({sys.executable}) cannot import "
+        f"{needs} the Python that runs hml ({sys.executable}) cannot import "
         f"`{module}`. {when}Install it into that same environment: {install}, or reinstall the course "
         "with `pip install -e .` in the course folder. Then run `hml check` again."))
 

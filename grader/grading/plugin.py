@@ -25,7 +25,7 @@ from grader.errors import (
 )
 from grader.grading.explain import Source, rewrite_frames
 from grader.intake.prepare import PreparedSubmission, SubmissionRefused
-from grader.record.kinds import Kind, TimedOut
+from grader.record.kinds import Kind, NotAttempted, TimedOut
 from grader.record.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox.launch import Limits, Sandbox, protections
 from grader.sandbox.processes import become_subreaper, kill_descendants
@@ -295,7 +295,23 @@ _KINDS: list[tuple[type, Kind]] = [  # first match wins: subclasses before their
 
 def kind_of(exc: BaseException) -> Kind:
     """How a test that raised ``exc`` ended; anything else the test raised counts as an error."""
+    if _still_a_todo(exc):
+        return Kind.NOT_ATTEMPTED
     return next((kind for cls, kind in _KINDS if isinstance(exc, cls)), Kind.ERROR)
+
+
+def _still_a_todo(exc: BaseException) -> bool:
+    """The learner's own NotImplementedError (the starter's ``raise``), or a check that found one, raised or
+    chained: the part is not attempted yet. Faking it changes only the word the learner sees: such a test
+    scores nothing either way. The grader's own NotImplementedError is not the learner's TODO."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, NotAttempted) or (isinstance(seen, LearnerError) and isinstance(seen, NotImplementedError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def feedback(exc: BaseException, hidden: bool, frames: Callable[[str], str] = str) -> str:

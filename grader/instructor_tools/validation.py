@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.course.hints import HintsNotLiteral, authored_hints
 from grader.errors import GraderError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,6 +76,14 @@ def _tests_without_docstring(paths: list[Path]) -> list[str]:
     return missing
 
 
+def _test_names(paths: list[Path]) -> list[str]:
+    names = []
+    for path in paths:
+        tree = ast.parse(path.read_text())
+        names += [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test")]
+    return names
+
+
 def static_checks(exercise, verdict: Verdict) -> None:
     """What can be checked without grading anything."""
     import nbformat
@@ -108,6 +117,15 @@ def static_checks(exercise, verdict: Verdict) -> None:
         missing = [f for f in exercise.functions if f not in names]
         if missing:
             verdict.static.append(f"the {label} module does not define {', '.join(missing)} (exercise.toml functions)")
+    try:
+        hinted = authored_hints(exercise.public_tests)
+    except (HintsNotLiteral, SyntaxError) as exc:
+        verdict.static.append(f"the public tests' hints cannot be read: {exc}")
+    else:
+        unhinted = [name for name in _test_names(exercise.public_tests) if name not in hinted]
+        if unhinted:
+            verdict.warnings.append(f"public tests without hints: {', '.join(unhinted[:5])}"
+                                    f"{' …' if len(unhinted) > 5 else ''}")
     undocumented = _tests_without_docstring(exercise.public_tests + exercise.hidden_tests)
     if undocumented:
         verdict.warnings.append(f"tests without a docstring (their report name is the function name): "

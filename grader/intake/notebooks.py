@@ -2,7 +2,8 @@
 
 A learner's notebook becomes a module of its code cells in order, IPython
 magics and shell lines dropped; a starter module with ``# %%`` cell markers
-becomes the starter notebook, so the two never drift apart.
+becomes the starter notebook, so the two never drift apart; the starter
+notebook also gets the ``%hml check`` cells of the learner's loop.
 """
 from __future__ import annotations
 
@@ -104,9 +105,33 @@ def module_to_notebook(source: str) -> nbformat.NotebookNode:
         else:
             chunk.append(line)
     flush()
+    notebook.cells = _with_check_cells(notebook.cells)
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index}"  # stable ids keep regenerated notebooks byte-identical
     return notebook
+
+
+LOAD_CELL = "%load_ext hml"
+CHECK_CELL = "%hml check"
+
+
+def _with_check_cells(cells: list) -> list:
+    """The learner's loop in the notebook: the extension loaded first, and a check after each part (a ``## ``
+    section with code), run on the notebook as saved. Grading drops these lines with every other magic."""
+    out, in_part, part_has_code = [], False, False
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            if part_has_code:
+                out.append(nbformat.v4.new_code_cell(CHECK_CELL))
+            in_part, part_has_code = True, False
+        elif cell.cell_type == "code" and in_part:
+            part_has_code = True
+        out.append(cell)
+    if part_has_code:
+        out.append(nbformat.v4.new_code_cell(CHECK_CELL))
+    first = 1 if cells and cells[0].cell_type == "markdown" else 0
+    out.insert(first, nbformat.v4.new_code_cell(LOAD_CELL))
+    return out
 
 
 def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:

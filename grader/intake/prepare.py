@@ -4,7 +4,8 @@ A module file, a notebook, a directory or a zip becomes a folder whose
 ``module/`` folder holds exactly the exercise's module file: nothing else a
 learner sent (a ``conftest.py``, a ``sitecustomize.py``, a ``.pth`` file,
 links) reaches the worker. Anything suspicious is refused with a message,
-which becomes the submission's result.
+which becomes the submission's result; so is a module that imports at its
+top a module the grading environment lacks (``grader.intake.imports``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError
+from grader.intake.imports import refusal, unavailable_imports
 from grader.intake.notebooks import ConvertedNotebook, NotebookError, notebook_to_module
 from grader.intake.special_files import NotRegular, read_regular, special_kind
 
@@ -87,8 +89,19 @@ def prepare(submission: Path, module_filename: str, dest: Path) -> PreparedSubmi
         raise SubmissionRefused(f"{submission.name}: send a .py module, an .ipynb notebook, "
                                 f"a directory or a .zip holding {module_filename}")
     prepared.root = dest
+    _refuse_unavailable_imports(prepared)
     prepared.save()
     return prepared
+
+
+def _refuse_unavailable_imports(prepared: PreparedSubmission) -> None:
+    """A module that imports at its top what the grading environment lacks cannot be imported there:
+    refused, with the module named, rather than graded 0 by every test failing on the same import."""
+    source = prepared.module_file.read_text(encoding="utf-8", errors="replace")
+    found = [i for i in unavailable_imports(source, prepared.module_file.stem) if i.function is None]
+    if found:
+        title, detail = refusal(found, prepared.locate)
+        raise SubmissionRefused(f"{title}. {detail}")
 
 
 def submission_files(submission: Path) -> dict[str, bytes]:

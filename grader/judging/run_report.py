@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from grader.judging.report_shape import MalformedReport, Shape, empty
-from grader.record.kinds import TimedOut
+from grader.record.kinds import NotAttempted, TimedOut
 
 _LOOP_ITERATION = re.compile(r"for-loop-\d+-iteration-(\d+)")
 
@@ -91,6 +91,7 @@ class Diagnosis:
 
     undefined: tuple[str, ...] = ()
     not_implemented: bool = False
+    annotations: tuple[str, ...] = ()  # those of ``undefined`` read in the function's annotations
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ class RunReport:
             found = _mapping(found, "a diagnosis")
             diagnoses[component] = Diagnosis(_texts(found.get("undefined"), "a diagnosis's undefined names"),
                                              _flag(found.get("not_implemented", False),
-                                                   "a diagnosis's not_implemented"))
+                                                   "a diagnosis's not_implemented"),
+                                             _texts(found.get("annotations"), "a diagnosis's annotation names"))
         task_errors = _mapping(data.get("task_errors"), "task_errors")
         if not all(isinstance(v, str) for v in task_errors.values()):
             raise _fail("task_errors", "holds something other than text")
@@ -196,7 +198,12 @@ class RunReport:
         if self.failed_tasks or error:
             for component, found in sorted(self.diagnoses.items()):
                 if found.not_implemented:
-                    return f"{what}: the component {component} still raises NotImplementedError; fill in the TODO."
+                    raise NotAttempted(f"{what}: the component {component} still raises NotImplementedError; "
+                                       "fill in the TODO.")
+            for component, found in sorted(self.diagnoses.items()):
+                names = [n for n in found.annotations if n.isidentifier()]
+                if names:
+                    return f"{what}: the run failed; {annotation_advice(component, names)}"
             for component, found in sorted(self.diagnoses.items()):
                 names = [n for n in found.undefined if n.isidentifier()]
                 if names:
@@ -224,6 +231,22 @@ class RunReport:
         if "keyword arguments" in error:
             line += " Components must be called with keyword arguments: concat(a=a, b=b)."
         return line
+
+
+def annotation_advice(component: str, names: list[str]) -> str:
+    """Why a name in a component's annotations is undefined when the step runs, and the fix.
+
+    Annotations are evaluated where the function is defined: in the module kfp
+    writes around the component's source, before its body runs, so moving an
+    import into the body does not help. That module imports typing's names
+    (``from typing import *``), not ``typing`` itself.
+    """
+    listed = ", ".join(f"`{n}`" for n in names[:5])
+    return (f"the component {component}'s annotations use {listed}, which the step cannot see: annotations "
+            "are evaluated where the function is defined, before its body runs, so an import inside the body "
+            "does not help them. KFP's generated module imports typing's names by themselves (from typing "
+            "import *): write `from typing import List` (or `NamedTuple`) at the top of your module and use "
+            "the bare name in the annotation, `List[float]`, never `typing.List[float]`.")
 
 
 def error_name(error: str) -> str:

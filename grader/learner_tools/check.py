@@ -41,7 +41,8 @@ class CheckEnd(Enum):
     PASSED = "passed"            # every public test passed
     FAILED = "failed"            # tests ran; some failed, or the grading itself failed
     UNREADABLE = "unreadable"    # the notebook is not a notebook
-    NOT_RUN = "not run"          # a problem found before running means no test can run (a syntax error)
+    NOT_RUN = "not run"          # a problem found before running means no test can run (a syntax error, an
+                                 # import the grading environment lacks)
 
 
 @dataclass
@@ -112,7 +113,8 @@ def run_check(target: CheckTarget, sandbox, *, course: Course,
         outcome.end = CheckEnd.NOT_RUN
         outcome.result = GradeResult(path.stem, exercise.id, refused=outcome.problems[0].title,
                                      sandboxed=sandbox.confines)
-        _record(target, LastCheck(0, public_points(exercise), 0, 0, now_iso(), _relative(target), "syntax error"))
+        _record(target, LastCheck(0, public_points(exercise), 0, 0, now_iso(), _relative(target),
+                                  outcome.problems[0].short or "not run"))
         return outcome
 
     with tempfile.TemporaryDirectory(prefix="hml-check-") as scratch, running():
@@ -127,6 +129,19 @@ def run_check(target: CheckTarget, sandbox, *, course: Course,
     _record(target, LastCheck(result.score, result.max_score or public_points(exercise), passed, failed,
                               now_iso(), _relative(target), note))
     return outcome
+
+
+def choose_sandbox(requested: str, unsandboxed: bool):
+    """The sandbox a check runs in, and warnings to show: it is the learner's own code, so without a sandbox
+    the check still runs."""
+    from grader.sandbox.launch import Sandbox, SandboxUnavailable, choose
+
+    unsandboxed = unsandboxed or requested == "none"
+    try:
+        chosen = choose("none" if unsandboxed else requested)
+    except SandboxUnavailable as exc:
+        return Sandbox.NONE, [f"{exc}: your code runs unsandboxed"]
+    return chosen, ["running your code without the sandbox (--sandbox none)"] if unsandboxed else []
 
 
 def cache_dir(course: Course, exercise: Exercise) -> Path:

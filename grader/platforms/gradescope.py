@@ -29,7 +29,7 @@ from grader.errors import GraderError
 from grader.learner_text import shorten
 from grader.platforms import bundle, learner_view
 from grader.platforms.submission import submitted
-from grader.record.kinds import Outcome
+from grader.record.kinds import Kind, Outcome
 from grader.record.results import GradeResult
 
 CONFIG_FILE = "hml_gradescope.json"
@@ -141,6 +141,8 @@ def results_json(result: GradeResult, hidden_as: str = "hidden") -> dict:
         hidden = not test.public
         output = "" if hidden or test.passed or not test.output.strip() else md_block(
             shorten(test.output.strip(), MAX_OUTPUT))
+        if output and test.kind is Kind.NOT_ATTEMPTED:  # Gradescope knows only passed and failed
+            output = "**Not attempted yet** (still the starter's TODO).\n\n" + output
         tests.append({"name": md_escape(test.name), "name_format": "md", "score": test.score,
                       "max_score": test.max_score, "status": test.status, "output": output, "output_format": "md",
                       "visibility": hidden_as if hidden else "visible"})

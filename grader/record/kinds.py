@@ -4,7 +4,9 @@
 the gradebook's ``test_results.kind``) and counted by the reports. A check
 that finds the learner's work ran out of time (a KFP run stopped at its
 limit) raises ``TimedOut``: an ``AssertionError``, so the test fails as any
-failed check does, and the plugin records it as a timeout.
+failed check does, and the plugin records it as a timeout. ``NotAttempted``
+does the same for a part that is still the starter's TODO (a component whose
+source still raises ``NotImplementedError``).
 
 ``Outcome`` is how a whole grading ended: decided once, by ``Outcome.of``,
 when a ``GradeResult`` is built (``GradeResult.outcome``), and stored in the
@@ -24,6 +26,7 @@ class Kind(str, Enum):
     REFUSED = "refused"  # the submission could not be graded at all
     ERROR = "error"  # the learner's code raised, or sent back something that is not data
     SKIPPED = "skipped"
+    NOT_ATTEMPTED = "not_attempted"  # what the test checks still raises the starter's NotImplementedError
     GRADER_ERROR = "grader_error"  # the grader itself failed
 
     @classmethod
@@ -57,3 +60,7 @@ class Outcome(StrEnum):
 
 class TimedOut(AssertionError):
     """A check failed because the learner's work did not finish within its limit."""
+
+
+class NotAttempted(AssertionError):
+    """A check failed because what it checks is still the starter's TODO (it raises NotImplementedError)."""

@@ -37,7 +37,9 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        return "passed" if self.passed else "failed"
+        if self.passed:
+            return "passed"
+        return "not attempted" if self.kind is Kind.NOT_ATTEMPTED else "failed"
 
     @property
     def note(self) -> str:

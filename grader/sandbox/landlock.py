@@ -35,6 +35,9 @@ SYSTEM_READ = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
                "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/mime.types", "/etc/ssl",
                "/etc/ca-certificates", "/etc/alternatives", "/etc/os-release", "/etc/python3",
+               # fontconfig's settings: Matplotlib (in the grading environment) lists fonts with fc-list at
+               # import, which otherwise prints "Cannot load default config file" into the learner's output.
+               "/etc/fonts",
                "/dev/urandom", "/dev/random", "/dev/zero")
 SYSTEM_WRITE = ("/dev/null",)
 # /proc for a worker that runs the learner's module: its own process (the rule is made in the worker, where

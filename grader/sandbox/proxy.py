@@ -176,8 +176,12 @@ class Worker:
         """Kill the worker once it holds more than ``limit_mb``: nameless files its processes keep open, and,
         when its scratch is a folder on the host's disk (Landlock) rather than a size-limited tmpfs, the
         scratch too."""
+        pids, tick = [self.process.pid], 0
         while self.process.poll() is None:
-            held = held_nameless([self.process.pid, *descendants(process_table(), self.process.pid)])
+            if tick % 8 == 0:  # the process table is read every 2 s: reading it is most of a watch's cost
+                pids = [self.process.pid, *descendants(process_table(), self.process.pid)]
+            tick += 1
+            held = held_nameless(pids)
             if scratch_on_disk:
                 held += scratch_usage(self._host_scratch)
             if held > limit_mb * 1024 * 1024:

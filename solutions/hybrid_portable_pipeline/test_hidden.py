@@ -378,10 +378,23 @@ def test_vertex_no_state_between_calls(vertex, package):
         "aiplatform.init is process-wide, so give PipelineJob this call's project and location")
     assert (job.project, job.location) == (PROJECT, LOCATION), (
         "a second call did not build its job in the project and location it was given")
-    assert job.pipeline_root == ROOT and all(
-        name in values and _same(values[name], value) for name, value in RETRAIN_VALUES.items()), (
+    # Only what differs between the two calls can show state carried over; anything else has another cause.
+    carried = job.pipeline_root == "gs://first/root" or any(
+        name in values and _same(values[name], value) and not _same(value, RETRAIN_VALUES[name])
+        for name, value in first.items())
+    assert not carried, (
         "a second call for the same package carried the pipeline root or parameter values of an "
         "earlier call: build a new job from each call's arguments")
+    assert job.pipeline_root == ROOT, "the job's runtime config does not use the pipeline_root you were given"
+    texts = [name for name, value in RETRAIN_VALUES.items() if name in values and not _same(values[name], value)
+             and isinstance(values[name], str) and not isinstance(value, str)]
+    assert not texts, (
+        "the job's parameter values are of the wrong type: values given as numbers, booleans, lists or "
+        "dicts reached the job as strings (text). Pass parameter_values through unchanged, not converted "
+        "to text")
+    assert all(name in values and _same(values[name], value) for name, value in RETRAIN_VALUES.items()), (
+        "the job's parameter values are not the ones this call was given: pass parameter_values through "
+        "unchanged (a value of False, 0 or '' is still a value)")
 
 
 @pytest.mark.points(1)
@@ -449,6 +462,10 @@ def test_both_targets_same_package_and_arguments(learner, vertex, package):
     assert request.get("pipeline_file") == path, "the on-prem request does not run the package given"
     assert request.get("run_name") == job.display_name, (
         "the on-prem run and the Vertex job must carry the same name: the package's pipeline name")
+    assert not any(name in runtime and isinstance(runtime[name], str) and not isinstance(value, str)
+                   for name, value in arguments.items()), (
+        "the Vertex job's parameter values are strings (text) where the on-prem arguments are numbers, "
+        "booleans, lists or dicts: pass parameter_values to PipelineJob unchanged, as onprem_run_request does")
     assert all(name in runtime and _same(runtime[name], value) for name, value in arguments.items()) \
         and set(arguments) == set(RETRAIN_VALUES), (
         "the on-prem arguments and the Vertex job's parameter values differ: both targets must "

@@ -169,6 +169,30 @@ def model_problem(got: tuple, rows, epochs: int, learning_rate: float) -> str | 
             "-learning_rate * gradient)")
 
 
+def written_rows(run: kfp_ir.RunReport, params: dict) -> list | None:
+    """The rows the learner's prepare_data wrote in this run, when they differ from the specification.
+
+    train_model learns from those rows: when they are wrong, weights and
+    accuracy are wrong too, whatever train_model does, and the cause to name
+    is the data. None when the data is right (or unreadable: the dataset's
+    own test says why).
+    """
+    rows, _ = parse_dataset(run.artifact_bytes("prepare-data", "dataset"))
+    if rows is None or dataset_problem(rows, spec_rows(params["n_rows"], params["seed"])) is None:
+        return None
+    return rows
+
+
+def data_cause(rows: list, params: dict, trained_right: bool) -> str:
+    """The sentence that blames the dataset prepare_data wrote, and says whether train_model is right on it."""
+    problem = dataset_problem(rows, spec_rows(params["n_rows"], params["seed"]))
+    if trained_right:
+        return ("train_model is right for the data it was given, but that data is not the specified dataset: "
+                f"{problem}. Fix prepare_data; train_model needs no change")
+    return (f"the dataset prepare_data wrote differs from the specification ({problem}), and train_model "
+            "learns from it: fix prepare_data first, then check train_model against the specification")
+
+
 def accuracy_of(task: kfp_ir.TaskOutputs) -> tuple[float | None, float | None]:
     return task.output, task.metadata("metrics").get("accuracy")
 
@@ -360,6 +384,10 @@ def test_run_model(runs):
     assert got is not None, problem
     rows = spec_rows(GATE_MET["n_rows"], GATE_MET["seed"])
     problem = model_problem(got, rows, GATE_MET["epochs"], GATE_MET["learning_rate"])
+    written = written_rows(run, GATE_MET) if problem is not None else None
+    if written is not None:  # the weights are wrong because the data is: name the data
+        right = model_problem(got, written, GATE_MET["epochs"], GATE_MET["learning_rate"]) is None
+        problem = data_cause(written, GATE_MET, right)
     assert problem is None, f"in a pipeline run on other parameters, {problem}"
 
 
@@ -371,6 +399,13 @@ def test_run_accuracy(runs):
     output, logged = accuracy_of(task)
     rows = spec_rows(GATE_MET["n_rows"], GATE_MET["seed"])
     expected = spec_train(rows, GATE_MET["epochs"], GATE_MET["learning_rate"])[2]
+    if not (isinstance(output, (int, float)) and abs(output - expected) <= TOL):
+        written = written_rows(run, GATE_MET)
+        if written is not None:  # the accuracy is wrong because the data is: name the data
+            on_written = spec_train(written, GATE_MET["epochs"], GATE_MET["learning_rate"])[2]
+            right = isinstance(output, (int, float)) and abs(output - on_written) <= TOL
+            raise AssertionError(f"train_model's returned accuracy differs from the specification: "
+                                 f"{data_cause(written, GATE_MET, right)}")
     assert isinstance(output, (int, float)) and abs(output - expected) <= TOL, (
         "train_model's returned accuracy differs from the specification "
         "(training accuracy of the final weights, predicting 1 when p >= 0.5)")
@@ -414,6 +449,12 @@ def test_run_no_deploy_below_threshold(runs, thresholds, compiled):
     # Deployed on an accuracy that met the threshold: the gate did its job; blame the accuracy, if it is wrong.
     rows = spec_rows(GATE_NOT_MET["n_rows"], GATE_NOT_MET["seed"])
     expected = spec_train(rows, GATE_NOT_MET["epochs"], GATE_NOT_MET["learning_rate"])[2]
+    written = written_rows(run, GATE_NOT_MET) if abs(output - expected) > TOL else None
+    if written is not None:
+        on_written = spec_train(written, GATE_NOT_MET["epochs"], GATE_NOT_MET["learning_rate"])[2]
+        raise AssertionError("the model was deployed because train_model's accuracy differs from the "
+                             "specification (the gate compared correctly): "
+                             f"{data_cause(written, GATE_NOT_MET, abs(output - on_written) <= TOL)}")
     assert abs(output - expected) <= TOL, (
         "the model was deployed because train_model's accuracy differs from the specification: the gate "
         "compared correctly, but the accuracy of the specified training misses the threshold, so fix "

@@ -23,7 +23,16 @@ Six scenarios, each one call of ``optimize_for_device`` (module fixtures):
 - ``exact_budget`` (``mlp_b``): the budget *is* the dynamic range
   variant's size, so "size < max_bytes" (instead of ``<=``) loses.
 
-Budgets and floors come from the evaluator's own conversions (batch cache).
+Budgets and floors come from the evaluator's own conversions (batch cache),
+except the two exact boundaries: a conversion route of the learner's own
+(``model.export(..., format="litert")``, say) may make flatbuffers of other
+byte counts, or an int8 model right on a row more or less, and a boundary
+must hold for every legitimate route. So they are set from the learner's
+own variants of the same model, returned by earlier calls: the budget is the
+size of the dynamic range variant ``generous`` returned, the floor the
+accuracy (measured here, on the same validation data) of the full int8
+variant ``int8_only`` returned. When those calls did not return such a
+variant, the reference's own numbers stand in.
 A returned model must also be one of those conversions of the given model:
 on hidden probe inputs its outputs must match one reference variant's within
 that variant's tolerance (``AGREEMENT``), so a stand-in trained on the data
@@ -32,9 +41,11 @@ Messages never print budgets, floors, sizes or accuracies of the hidden
 scenarios, nor anything measured on the returned model: only what it does
 wrong, in the course's fixed terms.
 """
+from typing import NamedTuple
+
 import pytest
 
-from grader.testing import AGREEMENT, LearnerError, build, deviation, fixture_data, probe_inputs
+from grader.testing import AGREEMENT, LearnerError, build, deviation, fixture_data, probe_inputs, weight_share
 
 SLACK = 1.01
 MARGIN = 0.03        # floors sit this far below the accuracy of the variants meant to pass
@@ -52,7 +63,8 @@ DATA = {"generous": ("mlp_b", 7402), "fragile": ("fragile_b", 7402), "tight": ("
 INFEASIBLE = {
     "int8_only": "only the full int8 variant meets both here: build it too (a representative dataset from "
                  "calibration_data, int8 input and output) and, to measure its accuracy, quantize x_val with the "
-                 "input tensor's scale and zero point before feeding it to the interpreter",
+                 "input tensor's scale and zero point, x / scale + zero_point rounded and clipped to int8, before "
+                 "feeding it to the interpreter",
     "exact_floor": "a variant whose accuracy on (x_val, y_val) equals min_accuracy reaches the floor: the floor "
                    "is 'at least min_accuracy' (>=), not 'more than'",
     "exact_budget": "a variant whose size equals max_bytes fits the budget: the budget is 'at most max_bytes' "
@@ -63,6 +75,21 @@ INFEASIBLE = {
 }
 CALIBRATION_HINT = ("measure each variant's accuracy on the validation data (x_val, y_val), not on the "
                     "calibration data, and its size with len()")
+# exact_floor, when int8_only also found nothing: the comparison is not the cause, the int8 measurement is.
+INT8_MEASURED_WRONGLY = (
+    "the full int8 variant reaches the floor here, and your code found no qualifying variant here nor where "
+    "only full int8 qualifies: the accuracy it measures for the full int8 variant is off, so the comparison "
+    "with the floor is not the cause. Feed the interpreter x_val quantized with the input tensor's scale and "
+    "zero point as the statement shows, np.clip(np.round(x / scale + zero_point), -128, 127).astype(np.int8) "
+    "(divide by the scale, then add the zero point)")
+
+
+class Outcome(NamedTuple):
+    """One scenario's call: what came back (or what it raised), and the scenario it was called with."""
+
+    value: object
+    error: LearnerError | None
+    scenario: tuple  # (fixture, max_bytes, min_accuracy, expected size or None when infeasible)
 
 
 def _data(fixture, seed=7402):
@@ -85,8 +112,13 @@ def _variants(evaluator, batch_cache, fixture, seed):
                                                 _probes(fixture)))
 
 
-def _scenario(name, variants):
-    """(fixture, max_bytes, min_accuracy, expected size or None when infeasible)."""
+def _scenario(name, variants, own=None):
+    """(fixture, max_bytes, min_accuracy, expected size or None when infeasible).
+
+    ``own``: what the learner's earlier calls showed of its own variants of the
+    same model (``_own``); the exact boundaries are set from them when known.
+    """
+    own = own or {}
     if name == "generous":
         v = variants[DATA[name]]
         floor = min(x["accuracy"] for x in v.values()) - MARGIN
@@ -94,17 +126,20 @@ def _scenario(name, variants):
     if name == "exact_budget":
         v = variants[DATA[name]]
         floor = min(x["accuracy"] for x in v.values()) - MARGIN
-        # Exactly the dynamic range variant's size: the smallest, and the only one that fits.
-        return "mlp_b", v["dynamic_range"]["size"], floor, v["dynamic_range"]["size"]
+        # Exactly the dynamic range variant's size: the smallest, and the only one that fits. The learner's own
+        # dynamic range variant's, when known: another conversion route may make it some bytes larger or smaller.
+        size = own.get("dynamic_range", {}).get("size", v["dynamic_range"]["size"])
+        return "mlp_b", size, floor, size
     if name in ("int8_only", "exact_floor"):
         v = variants[DATA[name]]
         # The data must keep its point: full int8 right on more rows than dynamic range, float16 over the budget.
         assert v["int8"]["accuracy"] - v["dynamic_range"]["accuracy"] >= 0.005, (
             "the int8 scenario's data no longer separates full int8 from dynamic range")
         budget = (v["int8"]["size"] + v["float16"]["size"]) // 2
-        floor = v["int8"]["accuracy"] if name == "exact_floor" else (
+        # exact_floor: full int8's accuracy; the learner's own full int8 variant's, when known.
+        floor = own.get("int8", {}).get("accuracy", v["int8"]["accuracy"]) if name == "exact_floor" else (
             v["int8"]["accuracy"] + v["dynamic_range"]["accuracy"]) / 2
-        return "mlp_b", budget, floor, v["int8"]["size"]
+        return "mlp_b", budget, floor, own.get("int8", {}).get("size", v["int8"]["size"])
     v = variants[DATA[name]]
     floor = v["float16"]["accuracy"] - MARGIN
     for kind in ("dynamic_range", "int8"):
@@ -122,28 +157,69 @@ def variants(evaluator, batch_cache):
 
 
 @pytest.fixture(scope="module")
-def outcomes(learner, variants):
+def outcomes(learner, variants, evaluator):
+    """Every scenario's call, in the order of ``DATA``: the exact boundaries after the calls they are set from."""
     found = {}
     for name in DATA:
-        fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
+        scenario = _scenario(name, variants, _own(name, found, variants, evaluator))
+        fixture, max_bytes, min_accuracy, _ = scenario
         calibration, x_val, y_val, _, _ = _data(*DATA[name])
         try:
-            found[name] = (learner.optimize_for_device(build("keras.classifier", fixture), calibration,
-                                                       int(max_bytes), float(min_accuracy), x_val, y_val), None)
+            found[name] = Outcome(learner.optimize_for_device(build("keras.classifier", fixture), calibration,
+                                                              int(max_bytes), float(min_accuracy), x_val, y_val),
+                                  None, scenario)
         except LearnerError as exc:
-            found[name] = (None, exc)
+            found[name] = Outcome(None, exc, scenario)
     return found
 
 
+# Which earlier call shows the learner's own variant a boundary is set from: (scenario, variant, measured on).
+OWN = {"exact_budget": ("generous", "dynamic_range", None), "exact_floor": ("int8_only", "int8", "exact_floor")}
+
+
+def _own(name, found, variants, evaluator):
+    """The learner's own variant the boundary of scenario ``name`` is set from, as ``{kind: {"size", "accuracy"}}``.
+
+    Taken only from an earlier call that returned a running conversion of the
+    same model of that very kind; empty otherwise (the reference's numbers stand in).
+    """
+    if name not in OWN or OWN[name][0] not in found:
+        return {}
+    source, kind, measured_on = OWN[name]
+    value = found[source].value
+    if not isinstance(value, (bytes, bytearray)) or found[source].error is not None:
+        return {}
+    content = bytes(value)
+    try:
+        if evaluator.recipe("tflite.inspect", content)["kind"] != kind:
+            return {}
+        outputs = evaluator.recipe("tflite.run", content, _probes(DATA[source][0]))
+    except LearnerError:
+        return {}
+    if deviation(outputs, variants[DATA[source]][kind]["outputs"]) > AGREEMENT[kind]:
+        return {}
+    mine = {"size": len(content)}
+    if measured_on is not None:
+        _, x_val, y_val, _, _ = _data(*DATA[measured_on])
+        try:
+            mine["accuracy"] = evaluator.recipe("tflite.evaluate", content, x_val, y_val)["accuracy"]
+        except LearnerError:
+            return {}
+    return {kind: mine}
+
+
 def _returned(name, outcomes):
-    value, error = outcomes[name]
+    value, error, _ = outcomes[name]
     if error is not None:
         if error.type_name == "NotImplementedError":
             raise AssertionError("optimize_for_device raised NotImplementedError: it is not implemented yet")
-        if error.type_name == "ValueError" and "infeasible" in error.message:
+        if error.type_name == "ValueError" and "infeasible" in error.message.lower():
+            hint = INFEASIBLE.get(name, CALIBRATION_HINT)
+            if name == "exact_floor" and _said_infeasible(outcomes.get("int8_only")):
+                hint = INT8_MEASURED_WRONGLY
             raise AssertionError(
                 "optimize_for_device said 'infeasible', but a variant meets both the size budget and the accuracy "
-                "floor: " + INFEASIBLE.get(name, CALIBRATION_HINT))
+                "floor: " + hint)
         if "representative_dataset" in error.message:
             raise AssertionError(
                 f"optimize_for_device raised {error.type_name} although a variant qualifies: the full int8 "
@@ -154,9 +230,14 @@ def _returned(name, outcomes):
     return bytes(value)
 
 
+def _said_infeasible(outcome) -> bool:
+    return outcome is not None and outcome.error is not None and outcome.error.type_name == "ValueError" and \
+        "infeasible" in outcome.error.message.lower()
+
+
 def _is_a_conversion(name, outcomes, variants, evaluator):
     """The returned model computes what one of the reference variants of the given model computes."""
-    fixture, _, _, _ = _scenario(name, variants)
+    fixture, _, _, _ = outcomes[name].scenario
     content = _returned(name, outcomes)
     try:
         outputs = evaluator.recipe("tflite.run", content, _probes(fixture))
@@ -170,7 +251,7 @@ def _is_a_conversion(name, outcomes, variants, evaluator):
 
 
 def _fits(name, outcomes, variants, evaluator):
-    fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
+    fixture, max_bytes, min_accuracy, _ = outcomes[name].scenario
     content = _returned(name, outcomes)
     assert len(content) <= max_bytes, "the returned model is larger than the size budget (max_bytes)"
     _is_a_conversion(name, outcomes, variants, evaluator)
@@ -187,11 +268,12 @@ def _fits(name, outcomes, variants, evaluator):
 
 
 def _smallest(name, outcomes, variants, evaluator):
-    _, _, _, expected = _scenario(name, variants)
+    _, _, _, expected = outcomes[name].scenario
     content = _is_a_conversion(name, outcomes, variants, evaluator)
+    returned = evaluator.recipe("tflite.inspect", content)["kind"]
     if len(content) > expected * SLACK:
         # Only a name from the course's fixed list reaches the message, never what the artifact says.
-        kind = NAMED.get(evaluator.recipe("tflite.inspect", content)["kind"], "a variant")
+        kind = NAMED.get(returned, "a variant")
         raise AssertionError(
             f"you returned {kind}, but a smaller variant also meets the size budget and the "
             "accuracy floor: compare the variants' measured sizes (full int8 is not always the smallest)")
@@ -199,10 +281,18 @@ def _smallest(name, outcomes, variants, evaluator):
 
 def _exactly(name, kind, outcomes, variants, evaluator):
     """The scenario's only qualifying variant, ``kind``, is returned."""
-    _, max_bytes, _, _ = _scenario(name, variants)
+    _, max_bytes, _, _ = outcomes[name].scenario
     content = _is_a_conversion(name, outcomes, variants, evaluator)
     assert len(content) <= max_bytes, "the returned model is larger than the size budget (max_bytes)"
-    returned = evaluator.recipe("tflite.inspect", content)["kind"]
+    info = evaluator.recipe("tflite.inspect", content)
+    returned = info["kind"]
+    if returned == "other" and kind == "int8" and weight_share(info, "int8") >= 0.9 and \
+            {t["dtype"] for t in info["inputs"] + info["outputs"]} == {"float32"}:
+        raise AssertionError(
+            "you returned a model with int8 weights whose input and output are float32, not int8: the full int8 "
+            "variant takes and returns int8 (converter.inference_input_type = tf.int8 and "
+            "converter.inference_output_type = tf.int8, as in tflite_quantize); here only it meets both the size "
+            "budget and the accuracy floor")
     if returned != kind:
         # Only names from the course's fixed list reach the message.
         raise AssertionError(
@@ -211,8 +301,8 @@ def _exactly(name, kind, outcomes, variants, evaluator):
 
 
 def _infeasible(name, outcomes, variants):
-    fixture, max_bytes, min_accuracy, _ = _scenario(name, variants)
-    value, error = outcomes[name]
+    fixture, max_bytes, min_accuracy, _ = outcomes[name].scenario
+    value, error, _ = outcomes[name]
     if error is not None:
         assert error.type_name == "ValueError", (
             f"when no variant qualifies, raise ValueError (with 'infeasible' in its message), not {error.type_name}")

@@ -27,7 +27,9 @@ MUTANTS = [
            "test_only_full_int8_qualifies", ("only the full int8 variant meets both here", "build it too")),
     Mutant("int8-inputs-not-quantized", "full int8 measured like the others (its inputs quantized)",
            ((_QUANTIZE_INPUT, "        x = x.astype(np.int8)\n"),),
-           "test_only_full_int8_qualifies", ("quantize x_val with the input tensor's scale and zero point",)),
+           "test_only_full_int8_qualifies", ("quantize x_val with the input tensor's scale and zero point",),
+           # Alone: with full int8 measured wrongly, the exact floor's message names the measurement, not `>=`.
+           alone=True),
     Mutant("float16-is-dynamic-range", "among float32, float16 (float16 weights), ...",
            (("    if variant == \"float16\":\n        converter.target_spec.supported_types = [tf.float16]\n", ""),),
            "test_quantization_that_hurts_is_rejected", ("said 'infeasible'", "supported_types = [tf.float16]")),

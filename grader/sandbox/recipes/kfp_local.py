@@ -93,7 +93,7 @@ def run(ctx, jobs: list) -> list:
          "error": str | None,    # what kfp raised ("Type: message"), if anything
          "failed_tasks": [...],  # names of the tasks that failed
          "task_errors": {task: "NameError: ..."},  # the task's own printed line: public feedback only
-         "diagnoses": {component: {"undefined": [...], "not_implemented": bool}},  # every component's source
+         "diagnoses": {component: {"undefined": [...], "annotations": [...], "not_implemented": bool}},
          "tasks": {path: {"parameters": {...}, "artifacts": {name: {"metadata", "content", "is_dir"}}}},
          "timed_out": bool}
     """
@@ -406,10 +406,14 @@ def diagnose(source: str) -> dict:
 
     ``undefined``: names the component's function reads that neither it nor
     the module kfp writes around it defines: the classic import or helper
-    left at the top of the learner's file. ``not_implemented``: the function
-    still raises NotImplementedError (the starter's TODO).
+    left at the top of the learner's file. ``annotations``: those of them
+    read in the function's annotations (``typing.List[float]`` after a
+    module-level ``import typing``), which are evaluated where the function
+    is defined, before its body runs: an import in the body cannot help them.
+    ``not_implemented``: the function still raises NotImplementedError (the
+    starter's TODO).
     """
-    found = {"undefined": [], "not_implemented": False}
+    found = {"undefined": [], "annotations": [], "not_implemented": False}
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -420,6 +424,7 @@ def diagnose(source: str) -> dict:
     function = functions[-1]
     available = _top_level_names(tree) | _star_names(tree) | set(dir(builtins)) | _locals(function)
     found["undefined"] = sorted(n for n in _reads(function) - available)[:10]
+    found["annotations"] = sorted(n for n in _annotation_reads(function) - available)[:10]
     found["not_implemented"] = any(
         isinstance(node, ast.Raise) and node.exc is not None and "NotImplementedError" in ast.unparse(node.exc)
         for node in ast.walk(function))
@@ -440,6 +445,17 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 def _reads(function: ast.FunctionDef) -> set[str]:
     return {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def _annotation_reads(function: ast.FunctionDef) -> set[str]:
+    """Names read in the function's own annotations (parameters and return), evaluated at its ``def``."""
+    arguments = function.args
+    every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs + [
+        a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    annotations = [a.annotation for a in every if a.annotation is not None] + (
+        [function.returns] if function.returns is not None else [])
+    return {node.id for annotation in annotations for node in ast.walk(annotation)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
 def _locals(function: ast.FunctionDef) -> set[str]:

@@ -1,0 +1,157 @@
+"""Imports of modules the grading environment lacks, found in a learner's source before anything runs.
+
+A module-level import of such a module (``import seaborn`` at the top of a
+notebook) makes the whole module fail to import where it is graded, so every
+test would fail with the same ``ModuleNotFoundError``. Found here with
+``ast`` from the source, it is named before grading instead: ``hml check``
+stops on it (``grader.grading.explain.preflight``) and graders refuse the
+submission with the same words (``grader.intake.prepare``).
+
+What counts as module-level: every import Python runs while importing the
+module, in class bodies and top-level ``if``/``for``/``with``/``try`` blocks
+too, except
+
+- imports guarded by a ``try`` whose handlers catch ``ImportError`` (or
+  ``ModuleNotFoundError``, ``Exception``, everything): the learner's code
+  already works without the module;
+- imports under ``if TYPE_CHECKING:``, which never run.
+
+Imports inside function bodies run only when the function is called (a KFP
+component's body runs alone, from its own source): they are reported
+separately, as notes, never as a refusal.
+
+What is available is ``grader.course.environment``'s answer, never this
+machine's: a learner's own Python may well hold seaborn.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from grader.course import environment
+
+_CATCHES_IMPORT_ERROR = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+MAX_NAMED = 5  # modules a message names; more are counted
+
+
+@dataclass(frozen=True)
+class UnavailableImport:
+    module: str            # as the learner's code names it: `seaborn`, `sklearn.linear_model`
+    line: int              # in the module the grader imports (for a notebook: its code cells, converted)
+    function: str | None   # the function whose body holds it; None at module level
+
+    @property
+    def top(self) -> str:
+        return self.module.split(".")[0]
+
+
+def unavailable_imports(source: str, own_module: str | None = None) -> list[UnavailableImport]:
+    """Imports in ``source`` of modules the grading environment lacks, in source order (empty if unparsable).
+
+    ``own_module``: the module's own name, which is importable where it is graded.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []  # Python's own error says more; see grader.grading.explain.syntax_problem
+    found: list[UnavailableImport] = []
+
+    def check(node: ast.Import | ast.ImportFrom, function: str | None) -> None:
+        if isinstance(node, ast.ImportFrom):
+            if node.level or not node.module:
+                return  # relative: nothing beside the module is graded, but Python says so better
+            modules = [node.module]
+        else:
+            modules = [alias.name for alias in node.names]
+        for module in modules:
+            if module.split(".")[0] == own_module or environment.is_available(module):
+                continue
+            found.append(UnavailableImport(module, node.lineno, function))
+
+    def visit(body: list[ast.stmt], function: str | None, guarded: bool) -> None:
+        for node in body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                if not guarded:
+                    check(node, function)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                # Only the body runs later: decorators and defaults run at import, and import nothing.
+                visit(node.body, function or node.name, guarded=False)
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, function, guarded)
+            elif isinstance(node, ast.If) and _is_type_checking(node.test):
+                visit(node.orelse, function, guarded)
+            elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                catches = any(_catches_import_error(h) for h in node.handlers)
+                visit(node.body, function, guarded or catches)
+                for handler in node.handlers:
+                    visit(handler.body, function, guarded)
+                visit(node.orelse, function, guarded)
+                visit(node.finalbody, function, guarded)
+            else:
+                for child in ("body", "orelse", "finalbody"):
+                    block = getattr(node, child, None)
+                    if isinstance(block, list):
+                        visit(block, function, guarded)
+                for case in getattr(node, "cases", None) or []:  # match statements
+                    visit(case.body, function, guarded)
+
+    visit(tree.body, None, guarded=False)
+    return sorted(found, key=lambda item: item.line)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(k, ast.Name) and k.id in _CATCHES_IMPORT_ERROR or
+               isinstance(k, ast.Attribute) and k.attr in _CATCHES_IMPORT_ERROR for k in kinds)
+
+
+# --- what the learner is told ----------------------------------------------------------------------------
+
+def _named(found: list[UnavailableImport], locate: Callable[[int], str]) -> tuple[str, bool]:
+    """"`seaborn` (cell 2, line 1) and `plotly` (cell 3, line 4)", and whether that is more than one module."""
+    by_module: dict[str, list[int]] = {}
+    for item in found:
+        by_module.setdefault(item.module[:80], []).append(item.line)
+    shown = [f"`{module}` ({locate(lines[0])})" for module, lines in list(by_module.items())[:MAX_NAMED]]
+    if len(by_module) > MAX_NAMED:
+        shown.append(f"{len(by_module) - MAX_NAMED} more")
+    text = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return text, len(by_module) > 1
+
+
+def available_text() -> str:
+    """The sentence that lists what module-level code may import, from the one declaration."""
+    return ("the standard library and " + ", ".join(environment.import_names()) +
+            " (README, section 'Where your work is graded')")
+
+
+def refusal(found: list[UnavailableImport], locate: Callable[[int], str]) -> tuple[str, str]:
+    """(title, what to do) for module-level imports the grading environment lacks."""
+    names, several = _named(found, locate)
+    title = f"{names} {'are' if several else 'is'} not available where your work is graded"
+    it = "them" if several else "it"
+    detail = (f"Your module imports {it} at its top level, so it cannot even be imported there, and no test "
+              f"could run. Remove the import (and the code that uses {it}), or move {it} to a cell or file "
+              f"you do not submit; if your code works without {it}, guard the import with `try:` ... "
+              f"`except ImportError:`. The libraries available: {available_text()}.")
+    return title, detail
+
+
+def note(found: list[UnavailableImport], locate: Callable[[int], str]) -> tuple[str, str]:
+    """(title, detail) for imports inside function bodies of modules the grading environment lacks."""
+    names, several = _named(found, locate)
+    functions = sorted({f"`{item.function}`" for item in found if item.function})
+    title = f"{names} {'are' if several else 'is'} not available where your work is graded"
+    detail = (f"The import{'s' if several else ''} inside {', '.join(functions)} run{'' if several else 's'} only "
+              "when the function is called, and fails there: a test that calls it fails. Use the standard "
+              f"library instead (a KFP component's body runs alone, on `python:3.11`). The libraries available: "
+              f"{available_text()}.")
+    return title, detail
