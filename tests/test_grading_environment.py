@@ -135,7 +135,8 @@ def test_section_is_replaced_in_place_or_added_before_grading():
 
 def test_unavailable_imports_are_read_from_the_source_not_this_machine():
     """What counts is the grading environment: celery and nbclient are installed here (the cluster and dev
-    extras) but not where work is graded; google.colab is not there though google.cloud.aiplatform is."""
+    extras) but not where work is graded; google.colab is not there though google.cloud.aiplatform is. Imports
+    that never run where the module is imported (guarded, TYPE_CHECKING, the __main__ block) cost nothing."""
     source = (
         "import os, json\n"                               # 1 the standard library
         "import celery\n"                                 # 2 installed here, not where work is graded
@@ -155,6 +156,8 @@ def test_unavailable_imports_are_read_from_the_source_not_this_machine():
         "    import torch\n"                              # 16 runs when called
         "from . import helpers\n"                         # relative: not judged here
         "import pipeline\n"                               # the module itself
+        "if __name__ == '__main__':\n"
+        "    import seaborn\n"                            # 20 never runs where the module is imported
     )
     found = [(i.module, i.line, i.function) for i in unavailable_imports(source, "pipeline")]
     assert found == [("celery", 2, None), ("google.colab", 3, None), ("nbclient", 5, None),

@@ -14,7 +14,8 @@ too, except
 - imports guarded by a ``try`` whose handlers catch ``ImportError`` (or
   ``ModuleNotFoundError``, ``Exception``, everything): the learner's code
   already works without the module;
-- imports under ``if TYPE_CHECKING:``, which never run.
+- imports under ``if TYPE_CHECKING:`` or ``if __name__ == "__main__":``, which
+  never run where the module is imported.
 
 Imports inside function bodies run only when the function is called (a KFP
 component's body runs alone, from its own source): they are reported
@@ -79,8 +80,8 @@ def unavailable_imports(source: str, own_module: str | None = None) -> list[Unav
                 visit(node.body, function or node.name, guarded=False)
             elif isinstance(node, ast.ClassDef):
                 visit(node.body, function, guarded)
-            elif isinstance(node, ast.If) and _is_type_checking(node.test):
-                visit(node.orelse, function, guarded)
+            elif isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)):
+                visit(node.orelse, function, guarded)  # the body never runs where the module is imported
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 catches = any(_catches_import_error(h) for h in node.handlers)
                 visit(node.body, function, guarded or catches)
@@ -103,6 +104,13 @@ def unavailable_imports(source: str, own_module: str | None = None) -> list[Unav
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
         (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":``: the grader imports the module, so this block never runs there."""
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and len(test.comparators) == 1
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__")
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
