@@ -202,22 +202,29 @@ def test_other_processes_command_lines_are_unreadable(grade_in):
 
 # --------------------------------------------------------------------------- disk
 
-def test_unlistable_folder_past_the_disk_limit_is_stopped_and_removed(each_sandbox, tmp_path):
-    """A folder of mode 0300 (writable, not listable) filled past the disk limit is stopped under Landlock
-    (the watcher counts what it cannot list as over the limit), and nothing of it stays on the host once the
-    worker is closed: its scratch folder is gone (checked on the host)."""
+def _fill_past_the_limit(tmp_path: Path, name: str, sandbox: Sandbox, *args):
+    """Call ``fill(*args)`` of hostile module ``name`` in a worker with a 64 MB disk limit, then close it:
+    (the crash that stopped it or None, the MB it says it wrote or None). Its scratch must be gone from the host."""
     from grader.errors import WorkerCrashed
 
-    worker = _worker(tmp_path, "hidden_folder.py", each_sandbox, Limits(tmpfs_mb=64))
-    crashed = None
+    worker = _worker(tmp_path, name, sandbox, Limits(tmpfs_mb=64))
+    crashed = written = None
     try:
-        written = _call(worker, "fill", 256)
+        written = _call(worker, "fill", *args)
     except WorkerCrashed as exc:
-        crashed, written = exc, None
+        crashed = exc
     finally:
         host_scratch = worker.host_scratch
         worker.close()
     assert not os.path.lexists(host_scratch), "the worker's scratch folder is still on the host"
+    return crashed, written
+
+
+def test_unlistable_folder_past_the_disk_limit_is_stopped_and_removed(each_sandbox, tmp_path):
+    """A folder of mode 0300 (writable, not listable) filled past the disk limit is stopped under Landlock
+    (the watcher counts what it cannot list as over the limit), and nothing of it stays on the host once the
+    worker is closed: its scratch folder is gone (checked on the host)."""
+    crashed, written = _fill_past_the_limit(tmp_path, "hidden_folder.py", each_sandbox, 256)
     if each_sandbox is Sandbox.LANDLOCK:  # stopped by the watch over its scratch, which says so
         assert crashed is not None and "wrote more than the 64 MB of files allowed" in str(crashed), written
     else:  # bubblewrap: a size-limited in-memory scratch, full before the limit
@@ -231,18 +238,7 @@ def test_files_no_folder_shows_count_against_the_disk_limit(each_sandbox, kind, 
     with a 64 MB limit, then holding them, stops the worker with the disk message under either sandbox (under
     bubblewrap, files on the size-limited tmpfs fill it first). Decided from the grader's own crash reason
     and from the host (the scratch folder is gone after close)."""
-    from grader.errors import WorkerCrashed
-
-    worker = _worker(tmp_path, "nameless_files.py", each_sandbox, Limits(tmpfs_mb=64))
-    crashed = None
-    try:
-        written = _call(worker, "fill", kind, 256)
-    except WorkerCrashed as exc:
-        crashed, written = exc, None
-    finally:
-        host_scratch = worker.host_scratch
-        worker.close()
-    assert not os.path.lexists(host_scratch), "the worker's scratch folder is still on the host"
+    crashed, written = _fill_past_the_limit(tmp_path, "nameless_files.py", each_sandbox, kind, 256)
     if each_sandbox is Sandbox.BWRAP and kind != "memfd":
         assert crashed is None and written <= 64
     else:
