@@ -166,3 +166,19 @@ def test_a_cell_run_but_not_saved_is_named(tmp_path, env):
         os.environ.pop("HML_CACHE_DIR") if previous is None else os.environ.__setitem__("HML_CACHE_DIR", previous)
     text = book.cells[2].outputs[0]["data"]["text/plain"]
     assert "1 cell you ran since" in text and "Save it" in text, text
+
+
+def test_the_learners_text_is_escaped_in_the_notebook():
+    """What `%hml check` shows as HTML carries the learner's own text (messages, test names built from their
+    values) as text: markup in it is escaped, never rendered."""
+    from grader.learner_tools.check import CheckEnd
+    from grader.learner_tools.check_view import CheckRow, CheckView
+    from grader.learner_tools.notebook_magic import HINT, _render
+
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    view = CheckView("hybrid_placement", "Where", f"{payload}.ipynb", CheckEnd.FAILED, sandboxed=True,
+                     warnings=[payload], rows=[CheckRow("test_x", payload, "0/1", "failed", message=payload)],
+                     grader_failure=payload, max_score=1)
+    html = _render("check.html.j2", view=view, command=HINT)
+    assert "<script>" not in html and "<img" not in html
+    assert html.count("&lt;script&gt;") == 6  # checked file, warning, name, message, grader failure, next step
