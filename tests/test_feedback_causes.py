@@ -223,3 +223,22 @@ def test_exact_boundaries_still_catch_strict_comparisons_on_the_export_route(gra
                                        "test_accuracy_equal_to_the_floor_qualifies"}
     _says(hidden_test(result, "test_size_equal_to_the_budget_fits"), "equals max_bytes fits the budget")
     _says(hidden_test(result, "test_accuracy_equal_to_the_floor_qualifies"), "equals min_accuracy reaches the floor")
+
+
+# A red-team pass: the exact budget is set from the learner's own bytes, which the learner chooses.
+BUDGET_SOURCE = (ROOT / "solutions" / "mobile_budget" / "optimize.py").read_text()
+BUDGET_CHOICE = "if len(content) <= max_bytes and accuracy(content, x_val, y_val) >= min_accuracy:"
+
+
+def test_padding_what_it_returns_does_not_hide_a_strict_budget(grade_source):
+    """The reference with `< max_bytes` instead of `<= max_bytes`, returning its choice with 8 zero bytes
+    appended (the interpreter ignores them): the exact budget, set from the bytes it returned earlier, is then
+    met, but one byte under it the padded variant is returned over the budget, so it still loses points, as
+    the `budget-strict` mutant does unpadded."""
+    source = mutate(BUDGET_SOURCE,
+                    (BUDGET_CHOICE, BUDGET_CHOICE.replace("<= max_bytes", "< max_bytes")),
+                    ("    return min(qualifying)[2]\n", "    return min(qualifying)[2] + bytes(8)\n"))
+    result = grade_source("mobile_budget", source)
+    assert result.error is None and result.refused is None, result.error or result.refused
+    assert hidden_failures(result) & {"test_size_equal_to_the_budget_fits", "test_infeasible_raises"}, \
+        f"a strict budget comparison earned every point: {result.score}/{result.max_score}"

@@ -308,3 +308,47 @@ def test_exploration_imports_cost_no_seconds_in_a_worker(sandboxed, tmp_path):
     assert seconds["backend"] == "agg"
     assert seconds["pyplot"] < 3 and seconds["pandas"] < 3, seconds
     assert "Matplotlib" not in output and "Fontconfig" not in output, output
+
+
+# Honest submissions the check must not refuse (a red-team pass found each refused, scoring 0): imports that may
+# never run where the module is graded, or cannot fail there. Each is the reference with everyday notebook code
+# appended; decided from the grader's record: not refused, full marks.
+HONEST = {
+    "colab guard": 'import sys\nif "google.colab" in sys.modules:\n    from google.colab import drive\n',
+    "contextlib.suppress": "import contextlib\nwith contextlib.suppress(ImportError):\n    import seaborn as sns\n",
+    "version guard": ("import sys\nif sys.version_info < (3, 11):\n    import tomli as tomllib\n"
+                      "else:\n    import tomllib\n"),
+    "find_spec guard": ('import importlib.util\nif importlib.util.find_spec("seaborn") is not None:\n'
+                        "    import seaborn\n"),
+    "reversed main guard": 'if "__main__" == __name__:\n    import seaborn\n',
+    "import __main__": 'import __main__\nIN_NOTEBOOK = not hasattr(__main__, "__file__")\n',
+}
+PLACE = (ROOT / "solutions" / "hybrid_placement" / "placement.py").read_text()
+
+
+@pytest.mark.parametrize("case", list(HONEST))
+def test_imports_that_may_never_run_are_not_refused(grade_source, case):
+    """Only an import that runs whenever the module is imported is refused; one in an `if`, a `with` or a loop is
+    named in `hml check`, never refused, and `__main__` is always importable."""
+    result = grade_source("hybrid_placement", PLACE + "\n\n" + HONEST[case])
+    assert result.refused is None, result.refused
+    assert result.error is None, result.error
+    assert result.score == result.max_score > 0
+
+
+DEEP = {
+    "attribute chain (RecursionError)": "DEEP = x" + ".a" * 200_000 + "\n",
+    "unary signs (MemoryError)": "DEEP = " + "-" * 100_000 + "1\n",
+}
+
+
+@pytest.mark.parametrize("case", list(DEEP))
+def test_a_module_the_parser_cannot_build_is_the_learners_failure(grade_source, case):
+    """A module too deep for the trusted process's parser (ast.parse raises RecursionError or MemoryError) is
+    graded as the learner's failure, never recorded as the grader's: the check at intake lets it through to
+    the worker, whose import fails."""
+    from grader.record.kinds import Outcome
+
+    result = grade_source("hybrid_placement", PLACE + "\n\n" + DEEP[case])
+    assert result.error is None, result.error
+    assert result.outcome in (Outcome.GRADED, Outcome.REFUSED) and result.score == 0, result.outcome

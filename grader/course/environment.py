@@ -103,7 +103,7 @@ def _roots() -> frozenset[str]:
 def is_available(module: str) -> bool:
     """Whether ``import module`` can work where work is graded (``module`` dotted, absolute)."""
     top = module.split(".")[0]
-    if top in sys.stdlib_module_names or top in GRADER_PACKAGES:
+    if top in sys.stdlib_module_names or top in GRADER_PACKAGES or top == "__main__":  # the running program
         return True
     roots = _roots()
     parts = module.split(".")

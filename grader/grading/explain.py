@@ -78,6 +78,8 @@ def preflight(source: Source, functions: list[str]) -> list[Problem]:
         tree = ast.parse(source.text, filename=f"<{source.path.name}>")
     except SyntaxError as exc:
         return [syntax_problem(exc, source)]
+    except (ValueError, RecursionError, MemoryError):
+        return []  # a tree too deep to build here: the worker's import says what is wrong
     problems = import_problems(source)
     names = top_level_names(tree)
     if names is None:  # `from x import *`: what it defines cannot be read from the file
@@ -95,16 +97,16 @@ def preflight(source: Source, functions: list[str]) -> list[Problem]:
 
 
 def import_problems(source: Source) -> list[Problem]:
-    """Imports of modules the grading environment lacks: fatal at module level (graders refuse such a
-    submission with the same words, grader/intake/prepare.py), a note inside a function body."""
+    """Imports of modules the grading environment lacks: fatal when they run whenever the module is imported
+    (graders refuse such a submission with the same words, grader/intake/prepare.py), a note otherwise."""
     found = unavailable_imports(source.text, source.path.stem)
     problems = []
-    at_top = [i for i in found if i.function is None]
-    if at_top:
-        problems.append(Problem(*refusal(at_top, source.locate), fatal=True, short="unavailable import"))
-    inside = [i for i in found if i.function is not None]
-    if inside:
-        problems.append(Problem(*note(inside, source.locate)))
+    certain = [i for i in found if i.certain]
+    if certain:
+        problems.append(Problem(*refusal(certain, source.locate), fatal=True, short="unavailable import"))
+    maybe = [i for i in found if not i.certain]
+    if maybe:
+        problems.append(Problem(*note(maybe, source.locate)))
     return problems
 
 

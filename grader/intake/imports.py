@@ -17,6 +17,11 @@ too, except
 - imports under ``if TYPE_CHECKING:`` or ``if __name__ == "__main__":``, which
   never run where the module is imported.
 
+Only an import that runs whenever the module is imported (``certain``: at the
+top level, in a class body or an unguarded ``try`` body) is refused: one in an
+``if``, a ``with`` (``contextlib.suppress(ImportError)``) or a loop may never
+run, or never fail, so it is only named, like one in a function body.
+
 Imports inside function bodies run only when the function is called (a KFP
 component's body runs alone, from its own source): they are reported
 separately, as notes, never as a refusal.
@@ -41,10 +46,16 @@ class UnavailableImport:
     module: str            # as the learner's code names it: `seaborn`, `sklearn.linear_model`
     line: int              # in the module the grader imports (for a notebook: its code cells, converted)
     function: str | None   # the function whose body holds it; None at module level
+    conditional: bool = False  # in a block that may not run (an `if`, `with`, loop or handler)
 
     @property
     def top(self) -> str:
         return self.module.split(".")[0]
+
+    @property
+    def certain(self) -> bool:
+        """It runs whenever the module is imported, so the import fails for sure: the one case refused."""
+        return self.function is None and not self.conditional
 
 
 def unavailable_imports(source: str, own_module: str | None = None) -> list[UnavailableImport]:
@@ -54,11 +65,13 @@ def unavailable_imports(source: str, own_module: str | None = None) -> list[Unav
     """
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []  # Python's own error says more; see grader.grading.explain.syntax_problem
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # Python's own error says more (see grader.grading.explain.syntax_problem); a tree too deep to build
+        # here is the learner's to fail on where the module is imported, not the grader's.
+        return []
     found: list[UnavailableImport] = []
 
-    def check(node: ast.Import | ast.ImportFrom, function: str | None) -> None:
+    def check(node: ast.Import | ast.ImportFrom, function: str | None, conditional: bool) -> None:
         if isinstance(node, ast.ImportFrom):
             if node.level or not node.module:
                 return  # relative: nothing beside the module is graded, but Python says so better
@@ -68,34 +81,36 @@ def unavailable_imports(source: str, own_module: str | None = None) -> list[Unav
         for module in modules:
             if module.split(".")[0] == own_module or environment.is_available(module):
                 continue
-            found.append(UnavailableImport(module, node.lineno, function))
+            found.append(UnavailableImport(module, node.lineno, function, conditional))
 
-    def visit(body: list[ast.stmt], function: str | None, guarded: bool) -> None:
+    def visit(body: list[ast.stmt], function: str | None, guarded: bool, conditional: bool = False) -> None:
         for node in body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 if not guarded:
-                    check(node, function)
+                    check(node, function, conditional)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 # Only the body runs later: decorators and defaults run at import, and import nothing.
                 visit(node.body, function or node.name, guarded=False)
             elif isinstance(node, ast.ClassDef):
-                visit(node.body, function, guarded)
+                visit(node.body, function, guarded, conditional)
             elif isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)):
-                visit(node.orelse, function, guarded)  # the body never runs where the module is imported
+                visit(node.orelse, function, guarded, True)  # the body never runs where the module is imported
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 catches = any(_catches_import_error(h) for h in node.handlers)
-                visit(node.body, function, guarded or catches)
+                visit(node.body, function, guarded or catches, conditional)
                 for handler in node.handlers:
-                    visit(handler.body, function, guarded)
-                visit(node.orelse, function, guarded)
-                visit(node.finalbody, function, guarded)
+                    visit(handler.body, function, guarded, True)
+                visit(node.orelse, function, guarded, True)
+                visit(node.finalbody, function, guarded, conditional)
             else:
+                # if, with (a context manager may suppress the error), for, while, match: may not run, or
+                # may not fail where it runs: named, never refused.
                 for child in ("body", "orelse", "finalbody"):
                     block = getattr(node, child, None)
                     if isinstance(block, list):
-                        visit(block, function, guarded)
+                        visit(block, function, guarded, True)
                 for case in getattr(node, "cases", None) or []:  # match statements
-                    visit(case.body, function, guarded)
+                    visit(case.body, function, guarded, True)
 
     visit(tree.body, None, guarded=False)
     return sorted(found, key=lambda item: item.line)
@@ -154,12 +169,18 @@ def refusal(found: list[UnavailableImport], locate: Callable[[int], str]) -> tup
 
 
 def note(found: list[UnavailableImport], locate: Callable[[int], str]) -> tuple[str, str]:
-    """(title, detail) for imports inside function bodies of modules the grading environment lacks."""
+    """(title, detail) for imports that may not run (in function bodies, or blocks that may be skipped) of
+    modules the grading environment lacks."""
     names, several = _named(found, locate)
     functions = sorted({f"`{item.function}`" for item in found if item.function})
     title = f"{names} {'are' if several else 'is'} not available where your work is graded"
-    detail = (f"The import{'s' if several else ''} inside {', '.join(functions)} run{'' if several else 's'} only "
-              "when the function is called, and fails there: a test that calls it fails. Use the standard "
-              f"library instead (a KFP component's body runs alone, on `python:3.11`). The libraries available: "
-              f"{available_text()}.")
+    where = []
+    if functions:
+        where.append(f"inside {', '.join(functions)} (run when the function is called; a KFP component's body "
+                     "runs alone, on `python:3.11`)")
+    if any(item.function is None for item in found):
+        where.append("in a block that may not run (an `if`, a `with`, a loop)")
+    detail = (f"The import{'s' if several else ''} {' and '.join(where)} fail{'' if several else 's'} wherever "
+              "it runs: a test that reaches it fails. Use the standard library instead, or make sure that "
+              f"code does not run where your work is graded. The libraries available: {available_text()}.")
     return title, detail

@@ -98,7 +98,7 @@ def _refuse_unavailable_imports(prepared: PreparedSubmission) -> None:
     """A module that imports at its top what the grading environment lacks cannot be imported there:
     refused, with the module named, rather than graded 0 by every test failing on the same import."""
     source = prepared.module_file.read_text(encoding="utf-8", errors="replace")
-    found = [i for i in unavailable_imports(source, prepared.module_file.stem) if i.function is None]
+    found = [i for i in unavailable_imports(source, prepared.module_file.stem) if i.certain]
     if found:
         title, detail = refusal(found, prepared.locate)
         raise SubmissionRefused(f"{title}. {detail}")

@@ -45,7 +45,7 @@ class HintTiers:
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             self._reached = {str(k): int(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, OverflowError):
             self._reached = {}  # none yet, or a file the learner mangled: start again from the first tier
 
     @classmethod

@@ -77,14 +77,17 @@ def _open_up(path: str | None) -> None:
         pass
 
 
-def held_nameless(pids: list[int]) -> float:
-    """Bytes of the nameless regular files (unlinked, ``O_TMPFILE``, ``memfd``) that ``pids`` hold open, each
-    counted once; infinite when a process's open files cannot be read (a worker that made itself undumpable
+def held_nameless(pids: list[int], threads: bool = True) -> float:
+    """Bytes of the nameless regular files (unlinked, ``O_TMPFILE``, ``memfd``) that ``pids`` (any of their
+    threads, unless ``threads`` is false: the processes' own tables only) hold open, each counted once; infinite when a process's open files cannot be read (a worker that made itself undumpable
     would hide them). Processes that end meanwhile are skipped."""
     total, seen = 0, set()
     for pid in pids:
         try:
-            entries = list(os.scandir(f"/proc/{pid}/fd"))
+            # Each thread's own table: a thread cloned without CLONE_FILES (or that unshared it) keeps
+            # descriptors its process's table no longer shows.
+            tables = [t.path for t in os.scandir(f"/proc/{pid}/task")] if threads else [f"/proc/{pid}"]
+            entries = [entry for table in tables for entry in os.scandir(f"{table}/fd")]
         except (FileNotFoundError, ProcessLookupError):
             continue
         except OSError:

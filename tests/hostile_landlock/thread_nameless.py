@@ -1,0 +1,49 @@
+# A thread of the worker unshares its descriptor table (unshare(CLONE_FILES): no namespace), then writes past
+# the disk limit into nameless files (unlinked, O_TMPFILE, memfd) and keeps them open: /proc/<pid>/fd shows
+# the thread group leader's table only. Answers after ``hold`` seconds with how many MB the thread wrote (or
+# the errno unshare failed with, negative).
+import ctypes
+import os
+import tempfile
+import threading
+import time
+
+CLONE_FILES = 0x400
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _open(kind):
+    if kind == "memfd":
+        return os.memfd_create("cache")
+    if kind == "tmpfile":
+        return os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600)
+    fd, path = tempfile.mkstemp(dir=".")
+    os.unlink(path)
+    return fd
+
+
+def _hold(kind, megabytes, done, result):
+    if _LIBC.unshare(CLONE_FILES) != 0:
+        result.append(-ctypes.get_errno())
+        done.set()
+        return
+    written, chunk = 0, b"\1" * (1 << 20)
+    try:
+        for _ in range(megabytes // 8):
+            fd = _open(kind)
+            for _ in range(8):
+                os.write(fd, chunk)
+            written += 8
+    except OSError:
+        pass
+    result.append(written)
+    done.set()
+    time.sleep(3600)  # the thread keeps its own table, and the files in it, while the worker lives
+
+
+def fill(kind, megabytes, hold):
+    done, result = threading.Event(), []
+    threading.Thread(target=_hold, args=(kind, megabytes, done, result), daemon=True).start()
+    done.wait()
+    time.sleep(hold)
+    return result[0]
