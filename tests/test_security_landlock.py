@@ -72,7 +72,8 @@ def _worker(tmp_path: Path, name: str, sandbox: Sandbox, limits: Limits | None =
     module_dir = tmp_path / "module"
     module_dir.mkdir()
     (module_dir / name).write_text((HOSTILE / name).read_text())
-    for path in (tmp_path, module_dir, module_dir / name):
+    (module_dir / "nameless.py").write_text((HOSTILE / "nameless.py").read_text())  # what the nameless ones share
+    for path in (tmp_path, module_dir, *module_dir.iterdir()):
         path.chmod(0o755)  # reachable whatever uid the worker gets
     spec = WorkerSpec(module_dir=module_dir, module_name=Path(name).stem, sandbox=sandbox,
                       limits=limits or Limits())

@@ -5,23 +5,14 @@
 # ``hold`` seconds with how many MB it wrote (or the errno clone failed with, negative).
 import ctypes
 import os
-import tempfile
 import time
+
+from nameless import open_nameless
 
 CLONE_VM, CLONE_SIGHAND, CLONE_THREAD = 0x100, 0x800, 0x10000
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
 _STACKS = []
-
-
-def _open(kind):
-    if kind == "memfd":
-        return os.memfd_create("cache")
-    if kind == "tmpfile":
-        return os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600)
-    fd, path = tempfile.mkstemp(dir=".")
-    os.unlink(path)
-    return fd
 
 
 def fill(kind, megabytes, hold):
@@ -30,7 +21,7 @@ def fill(kind, megabytes, hold):
     written, chunk = 0, b"\1" * (1 << 20)
     try:
         for _ in range(megabytes // 8):
-            fd = _open(kind)
+            fd = open_nameless(kind)
             for _ in range(8):
                 os.write(fd, chunk)
             stack = ctypes.create_string_buffer(64 * 1024)

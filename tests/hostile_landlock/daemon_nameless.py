@@ -4,20 +4,11 @@
 # daemon says it wrote.
 import ctypes
 import os
-import tempfile
 import time
 
+from nameless import open_nameless
+
 PR_SET_CHILD_SUBREAPER = 36
-
-
-def _open(kind):
-    if kind == "memfd":
-        return os.memfd_create("cache")
-    if kind == "tmpfile":
-        return os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600)
-    fd, path = tempfile.mkstemp(dir=".")
-    os.unlink(path)
-    return fd
 
 
 def _daemon(kind, megabytes, report):
@@ -25,7 +16,7 @@ def _daemon(kind, megabytes, report):
     chunk = b"\1" * (1 << 20)
     try:
         for _ in range(megabytes // 8):
-            fd = _open(kind)
+            fd = open_nameless(kind)
             held.append(fd)
             for _ in range(8):
                 os.write(fd, chunk)

@@ -4,8 +4,9 @@
 import ctypes
 import mmap
 import os
-import tempfile
 import time
+
+from nameless import open_nameless
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.mmap.restype = ctypes.c_void_p
@@ -13,22 +14,12 @@ _LIBC.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_
 _HELD = []
 
 
-def _open(kind):
-    if kind == "memfd":
-        return os.memfd_create("cache")
-    if kind == "tmpfile":
-        return os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600)
-    fd, path = tempfile.mkstemp(dir=".")
-    os.unlink(path)
-    return fd
-
-
 def fill(kind, megabytes, hold):
     written = 0
     chunk = b"\1" * (1 << 20)
     try:
         for _ in range(megabytes // 8):
-            fd = _open(kind)
+            fd = open_nameless(kind)
             for _ in range(8):
                 os.write(fd, chunk)
             address = _LIBC.mmap(None, mmap.PAGESIZE, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)

@@ -3,21 +3,14 @@
 # them for ``hold`` seconds, then answers how many MB it wrote (or the errno io_uring failed with, negative).
 import ctypes
 import os
-import tempfile
 import time
+
+from nameless import open_nameless
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.syscall.restype = ctypes.c_long
 IO_URING_SETUP, IO_URING_REGISTER, IORING_REGISTER_FILES, IORING_REGISTER_FILES_UPDATE = 425, 427, 2, 6
 _HELD = []
-
-
-def _open(kind):
-    if kind == "memfd":
-        return os.memfd_create("cache")
-    fd, path = tempfile.mkstemp(dir=".")
-    os.unlink(path)
-    return fd
 
 
 def fill(kind, megabytes, hold):
@@ -34,7 +27,7 @@ def fill(kind, megabytes, hold):
     chunk = b"\1" * (1 << 20)
     try:
         for slot in range(slots):
-            fd = _open(kind)
+            fd = open_nameless(kind)
             for _ in range(8):
                 os.write(fd, chunk)
             one = ctypes.c_int(fd)

@@ -4,22 +4,13 @@
 # the errno unshare failed with, negative).
 import ctypes
 import os
-import tempfile
 import threading
 import time
 
+from nameless import open_nameless
+
 CLONE_FILES = 0x400
 _LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def _open(kind):
-    if kind == "memfd":
-        return os.memfd_create("cache")
-    if kind == "tmpfile":
-        return os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600)
-    fd, path = tempfile.mkstemp(dir=".")
-    os.unlink(path)
-    return fd
 
 
 def _hold(kind, megabytes, done, result):
@@ -30,7 +21,7 @@ def _hold(kind, megabytes, done, result):
     written, chunk = 0, b"\1" * (1 << 20)
     try:
         for _ in range(megabytes // 8):
-            fd = _open(kind)
+            fd = open_nameless(kind)
             for _ in range(8):
                 os.write(fd, chunk)
             written += 8
