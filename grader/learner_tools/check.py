@@ -144,17 +144,19 @@ def choose_sandbox(requested: str, unsandboxed: bool):
     return chosen, ["running your code without the sandbox (--sandbox none)"] if unsandboxed else []
 
 
-def cache_dir(course: Course, exercise: Exercise) -> Path:
-    """A reference cache kept between checks (the grader's batch cache), reset when the suite changes.
-
-    ``HML_CACHE_DIR`` overrides where it lives.
-    """
+def learner_cache() -> Path:
+    """Where a learner's checks keep what they keep between runs (``HML_CACHE_DIR`` overrides it)."""
     import platformdirs
 
+    return Path(os.environ.get("HML_CACHE_DIR") or platformdirs.user_cache_dir("hml-grader"))
+
+
+def cache_dir(course: Course, exercise: Exercise) -> Path:
+    """A reference cache kept between checks (the grader's batch cache), reset when the suite changes."""
     from grader.batch.digests import suite_hash
     from grader.grading import batch_cache
 
-    root = Path(os.environ.get("HML_CACHE_DIR") or platformdirs.user_cache_dir("hml-grader")) / "check"
+    root = learner_cache() / "check"
     target = batch_cache.folder(root, exercise, suite_hash(exercise, course))
     batch_cache.drop_stale(root, exercise, keep=target)
     return target

@@ -8,7 +8,6 @@ a workspace: a convenience of the learner's own, which grading never reads.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +52,9 @@ class HintTiers:
         if workspace_directory is not None:
             path = Path(workspace_directory) / FILE
         else:
-            import platformdirs
+            from grader.learner_tools.check import learner_cache
 
-            root = Path(os.environ.get("HML_CACHE_DIR") or platformdirs.user_cache_dir("hml-grader"))
-            path = root / "hints" / f"{exercise.id}.json"
+            path = learner_cache() / "hints" / f"{exercise.id}.json"
         return cls(path, authored_hints(exercise.public_tests))
 
     def step(self, test: str) -> HintStep | None:
