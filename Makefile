@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HML := $(VENV)/bin/hml
 STAMP := $(VENV)/.installed
-# Every dependency's version, for the runtime and the dev and cluster extras: `make lock` writes it,
+# Every dependency's version, for the runtime and the dev, cluster and instructor extras: `make lock` writes it,
 # `make install` (and so CI) and the platform bundles (grader/platforms/bundle.py) install with it.
 CONSTRAINTS := constraints.txt
 PIP = -m pip --quiet --disable-pip-version-check
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "installing the project and its pinned dependencies into $(VENV)"
 	@$(QUIET) python3 -m venv $(VENV)
 	@$(QUIET) $(PY) $(PIP) install --upgrade pip
-	@$(QUIET) $(PY) $(PIP) install -c $(CONSTRAINTS) -e '.[dev,cluster]'
+	@$(QUIET) $(PY) $(PIP) install -c $(CONSTRAINTS) -e '.[dev,cluster,instructor]'
 	@touch $(STAMP)
 
 # Rewrites constraints.txt from a fresh environment (in a temporary folder): the newest versions
@@ -29,8 +29,8 @@ lock:
 	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
 	$(QUIET) python3 -m venv "$$fresh" && \
 	$(QUIET) "$$fresh/bin/python" $(PIP) install --upgrade pip && \
-	$(QUIET) "$$fresh/bin/python" $(PIP) install -e '.[dev,cluster]' && \
-	{ echo "# Every dependency of hml-grader (runtime, dev and cluster extras), pinned. Written by 'make lock';"; \
+	$(QUIET) "$$fresh/bin/python" $(PIP) install -e '.[dev,cluster,instructor]' && \
+	{ echo "# Every dependency of hml-grader (runtime and the dev, cluster and instructor extras), pinned. Written by 'make lock';"; \
 	  echo "# 'make install', CI and the platform bundles install with it (pip install -c constraints.txt)."; \
 	  "$$fresh/bin/python" -m pip freeze --disable-pip-version-check --exclude-editable --exclude hml-grader; \
 	} > $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS) && \

@@ -9,14 +9,24 @@ in the class folder beside the learners' folders::
     exercises = ["hybrid_placement", "kfp_basic_pipeline"]
 
 or a list of exercise ids given on the command line. Without one, every
-exercise of the course counts.
+exercise of the course counts. The file may also set due dates, a late
+policy and extensions (``grader.course.deadlines``) and rubric items: points
+an instructor gives by hand for what tests cannot judge, added to the
+exercise's maximum::
+
+    [rubric.hybrid_placement]
+    reasons_explain = { points = 2, text = "the reasons explain the choice" }
+    clear_names = 1
 """
 from __future__ import annotations
 
+import math
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course.deadlines import DeadlineError, Deadlines, read_deadlines
 from grader.errors import GraderError
 
 FILE_NAME = "assignment.toml"
@@ -27,8 +37,18 @@ class AssignmentError(GraderError):
 
 
 @dataclass(frozen=True)
+class RubricItem:
+    name: str
+    points: float  # the most it can give
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Assignment:
-    maxima: dict[str, float]  # exercise id -> its points, in the order shown
+    maxima: dict[str, float]  # exercise id -> its points (tests and rubric), in the order shown
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    rubric: dict[str, dict[str, RubricItem]] = field(default_factory=dict)  # exercise -> item name -> item
+    source: Path | None = None  # the file it was read from, for errors that name it
 
     @property
     def exercises(self) -> list[str]:
@@ -62,15 +82,73 @@ def assignment(course, exercises: list[str] | None = None) -> Assignment:
 
 
 def read_assignment(course, path: Path) -> Assignment:
-    """The assignment a TOML file names (``exercises = [...]``)."""
+    """The assignment a TOML file names (``exercises = [...]``), with its deadlines and rubric."""
     try:
-        data = tomllib.loads(Path(path).read_text())
+        text = Path(path).read_text()
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AssignmentError(f"{path}: {exc}") from None
     exercises = data.get("exercises")
     if not isinstance(exercises, list) or not exercises or not all(isinstance(e, str) for e in exercises):
         raise AssignmentError(f"{path}: expected `exercises = [\"exercise_id\", ...]`")
-    return assignment(course, exercises)
+    unknown = sorted(set(data) - {"exercises", "due", "late", "extensions", "rubric"})
+    try:
+        if unknown:
+            raise DeadlineError(f"{unknown[0]}: not an assignment field (exercises, due, late, extensions, rubric)",
+                                unknown[0])
+        deadlines = read_deadlines(data, exercises)
+        rubric = _rubric(data.get("rubric", {}), exercises)
+    except DeadlineError as exc:
+        line = line_of(text, exc.key)
+        raise AssignmentError(f"{path}{f', line {line}' if line else ''}: {exc}") from None
+    tests = assignment(course, exercises)
+    maxima = {exercise: round(points + sum(item.points for item in rubric.get(exercise, {}).values()), 6)
+              for exercise, points in tests.maxima.items()}
+    return Assignment(maxima, deadlines, rubric, Path(path))
+
+
+def _rubric(table: object, exercises: list[str]) -> dict[str, dict[str, RubricItem]]:
+    if not isinstance(table, dict):
+        raise DeadlineError("rubric: expected tables [rubric.EXERCISE]", "rubric")
+    rubric: dict[str, dict[str, RubricItem]] = {}
+    for exercise, items in table.items():
+        if exercise not in exercises:
+            raise DeadlineError(f"rubric.{exercise}: {exercise!r} is not one of the assignment's exercises",
+                                f"rubric.{exercise}")
+        if not isinstance(items, dict):
+            raise DeadlineError(f"rubric.{exercise}: expected a table of item = points", f"rubric.{exercise}")
+        for name, spec in items.items():
+            key = f"rubric.{exercise}.{name}"
+            points, text = (spec.get("points"), spec.get("text", "")) if isinstance(spec, dict) else (spec, "")
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points < math.inf:
+                raise DeadlineError(f"{key}: the item's points must be a number above 0, not {points!r}", key)
+            if not isinstance(text, str):
+                raise DeadlineError(f"{key}: the item's text must be a string", key)
+            rubric.setdefault(exercise, {})[name] = RubricItem(name, float(points), text)
+    return rubric
+
+
+def line_of(text: str, key: str) -> int | None:
+    """The line of ``text`` (a TOML file) where the dotted ``key`` is set, or its table begins."""
+    *table, last = key.split(".")
+    current: list[str] = []
+    header = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        heading = re.match(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", line)
+        if heading:
+            current = [part.strip().strip('"\'') for part in heading.group(1).split(".")]
+            if current == [*table, last] and header is None:
+                header = number
+            continue
+        if current == table and re.match(rf"\s*[\"']?{re.escape(last)}[\"']?\s*=", line):
+            return number
+    return header
+
+
+def assignment_file(root: Path) -> Path | None:
+    """The class folder's own assignment file, if it has one."""
+    path = Path(root) / FILE_NAME
+    return path if path.is_file() else None
 
 
 def chosen_assignment(course, path: Path | None = None, exercises: tuple[str, ...] = ()) -> Assignment:

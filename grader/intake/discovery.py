@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 from grader.course.assignment import FILE_NAME as ASSIGNMENT_FILE
+from grader.intake.submission_times import FILE_NAME as TIMES_FILE
 from grader.course.model import Course, Exercise
 from grader.errors import GraderError
 
@@ -47,7 +48,7 @@ def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_
     own = output_dir.resolve() if output_dir is not None else None
     for learner_dir in sorted(root.iterdir()):
         if learner_dir.resolve() == own or (learner_dir / "gradebook.sqlite").is_file() \
-                or learner_dir.name == ASSIGNMENT_FILE:
+                or learner_dir.name in (ASSIGNMENT_FILE, TIMES_FILE):
             continue
         if learner_dir.name.startswith(".") or not learner_dir.is_dir() or learner_dir.is_symlink():
             if not learner_dir.name.startswith("."):

@@ -128,7 +128,50 @@ def _v5(db: sqlite3.Connection) -> None:
                "AND NOT EXISTS (SELECT 1 FROM test_results WHERE test_results.run_id = runs.id)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite3.Connection) -> None:
+    """What a course adds to the tests' points: submission times, an instructor's adjustments, grades sent out.
+
+    Adjustments and pushes are appended, never changed: the latest row of a kind and target is in force
+    (``points`` NULL: removed), and the rows before it are its history.
+    """
+    _script(db, """
+        CREATE TABLE submission_times (
+            learner TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            submitted_at TEXT,                 -- ISO 8601 with its zone, NULL when not known (counted on time)
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (learner, exercise)
+        );
+        CREATE TABLE adjustments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            kind TEXT NOT NULL,                -- grader.record.adjustments.AdjustmentKind
+            target TEXT NOT NULL DEFAULT '',   -- the test or rubric item, '' for the exercise
+            points REAL,                       -- NULL when the adjustment was removed
+            reason TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX adjustments_by_learner ON adjustments (learner, exercise, id);
+        CREATE TABLE grade_pushes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            platform TEXT NOT NULL,            -- the LMS's issuer
+            platform_user TEXT,
+            line_item TEXT,
+            score REAL,
+            max_score REAL,
+            status TEXT NOT NULL,              -- sent | failed | unmatched
+            answer TEXT,                       -- the platform's answer, bounded
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX pushes_by_learner ON grade_pushes (learner, exercise, id);
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -334,6 +377,25 @@ class Gradebook:
         if results_path is not None and not Path(results_path).is_file():
             return None  # the results file was removed: write it again
         return run.to_result()
+
+    # -- submission times ----------------------------------------------------------------
+    def record_submission_times(self, times: dict[tuple[str, str], datetime | None]) -> None:
+        """When each (learner, exercise) was handed in, as the intake knows it (None: not known)."""
+        now = _now()
+        rows = [(clean(learner, 200), exercise, when.isoformat() if when is not None else None, now)
+                for (learner, exercise), when in times.items()]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO submission_times (learner, exercise, submitted_at, "
+                                "recorded_at) VALUES (?, ?, ?, ?)", rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def submission_times(self) -> dict[tuple[str, str], datetime | None]:
+        return {(learner, exercise): datetime.fromisoformat(when) if when else None for learner, exercise, when
+                in self.db.execute("SELECT learner, exercise, submitted_at FROM submission_times")}
 
     def mean_times(self) -> dict[str, float]:
         """Mean grading time per exercise over earlier runs, for estimating a batch's time left."""

@@ -1,0 +1,105 @@
+"""When each submission was handed in: ``ROOT/submissions.csv``, never the learner's own files.
+
+The file is written by the instructor, or by ``hml collect`` from an LMS's
+export::
+
+    learner,exercise,submitted_at
+    ann,hybrid_placement,2026-12-02T08:15:00Z
+
+Every time carries its zone. A learner's file dates or notebook metadata
+would be the learner's claim; the LMS's record is the platform's. A
+submission the file does not list is counted on time and flagged as such.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from grader.course.deadlines import DeadlineError, aware
+from grader.errors import GraderError
+
+FILE_NAME = "submissions.csv"
+COLUMNS = ("learner", "exercise", "submitted_at")
+MAX_BYTES = 64 * 1024 * 1024  # a class of 100,000 submissions is under 10 MB
+
+
+class SubmissionTimesError(GraderError):
+    """The submission times file cannot be read as it is (it names its line and field)."""
+
+
+@dataclass(frozen=True)
+class SubmissionTime:
+    learner: str
+    exercise: str
+    submitted_at: datetime  # with its zone
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.learner, self.exercise
+
+
+def times_file(root: Path) -> Path | None:
+    """The class folder's submission times, if it has them."""
+    path = Path(root) / FILE_NAME
+    return path if path.is_file() else None
+
+
+def read_times(path: Path) -> dict[tuple[str, str], SubmissionTime]:
+    """Every row of ``path``, by (learner, exercise); a bad row is an error naming its line and field."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SubmissionTimesError(f"{path}: larger than {MAX_BYTES // 2**20} MB; is it the right file?")
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SubmissionTimesError(f"{path}: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise SubmissionTimesError(f"{path}, line 1: no column {missing[0]!r} (the header must name "
+                                   f"{', '.join(COLUMNS)})")
+    times: dict[tuple[str, str], SubmissionTime] = {}
+    for row in reader:
+        line = reader.line_num
+        learner, exercise = (row.get("learner") or "").strip(), (row.get("exercise") or "").strip()
+        for column, value in (("learner", learner), ("exercise", exercise)):
+            if not value:
+                raise SubmissionTimesError(f"{path}, line {line}, {column}: empty")
+        try:
+            when = aware(row.get("submitted_at") or "", "submitted_at")
+        except DeadlineError as exc:
+            raise SubmissionTimesError(f"{path}, line {line}, {exc}") from None
+        if (learner, exercise) in times:
+            raise SubmissionTimesError(f"{path}, line {line}: {learner}/{exercise} is listed twice; keep the "
+                                       f"time of the submission in ROOT")
+        times[learner, exercise] = SubmissionTime(learner, exercise, when)
+    return times
+
+
+def write_times(path: Path, times: Iterable[SubmissionTime]) -> bool:
+    """Merge ``times`` into ``path`` (a new time for a listed submission replaces it); False when nothing changed.
+
+    The rows are sorted and the times written in UTC, so collecting the same export again leaves the file
+    as it was, byte for byte.
+    """
+    path = Path(path)
+    merged = read_times(path) if path.is_file() else {}
+    before = dict(merged)
+    merged.update({time.key: time for time in times})
+    if merged == before and path.is_file():
+        return False
+    rows = [COLUMNS, *((t.learner, t.exercise, utc_text(t.submitted_at)) for _, t in sorted(merged.items()))]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(out.getvalue(), encoding="utf-8")
+    partial.replace(path)  # a reader never sees half a file
+    return True
+
+
+def utc_text(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,99 @@
+"""A learner's grade for an exercise as the course counts it: the tests' points, then what the course adds.
+
+In order: the latest run's points (``raw``); a test's points an instructor
+overrode; rubric points; the late penalty (``grader.course.deadlines``),
+from the submission time the intake recorded. An override of the exercise
+sets the final points outright. Nothing here is stored: every export,
+report and grade push computes it again from the gradebook and the
+assignment, so a policy change or an extension needs no regrade.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from grader.course.assignment import AssignmentError, line_of
+from grader.course.deadlines import ON_TIME, Lateness
+from grader.record import adjustments as adjusting
+from grader.record.adjustments import Adjustment, AdjustmentKind
+from grader.record.kinds import Outcome
+
+if TYPE_CHECKING:
+    from grader.course.assignment import Assignment
+    from grader.record.gradebook import Gradebook, Run
+
+
+@dataclass(frozen=True)
+class FinalGrade:
+    learner: str
+    exercise: str
+    run: "Run"                   # the latest run: what was graded
+    max_points: float            # the assignment's, rubric items included
+    raw: float                   # what the tests gave
+    tests: float                 # the tests' points after test overrides
+    rubric: float
+    lateness: Lateness
+    penalty: float               # points lost to lateness
+    final: float | None          # None: the grader failed and nobody set the points
+    submitted_at: datetime | None  # None: not known, counted on time
+    due: datetime | None
+    adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def override(self) -> Adjustment | None:
+        return next((a for a in self.adjustments if a.kind is AdjustmentKind.OVERRIDE), None)
+
+    @property
+    def time_known(self) -> bool:
+        return self.submitted_at is not None or self.due is None
+
+
+def final_grades(book: "Gradebook", assignment: "Assignment") -> list[FinalGrade]:
+    """Every learner's final grade of each assigned exercise they submitted, by learner then exercise."""
+    runs = book.assigned(assignment, tests=True)
+    times = book.submission_times()
+    held = adjusting.in_force(book)
+    _check_extensions(assignment, {run.learner for run in runs})
+    by_learner: dict[str, list["Run"]] = {}
+    for run in runs:
+        by_learner.setdefault(run.learner, []).append(run)
+    grades = []
+    for learner, own in sorted(by_learner.items()):
+        submitted = {run.exercise: times.get((learner, run.exercise)) for run in own}
+        lateness = assignment.deadlines.lateness(learner, submitted)
+        for run in own:
+            grades.append(_grade(run, assignment, lateness.get(run.exercise, ON_TIME), submitted[run.exercise],
+                                 tuple(held.get((learner, run.exercise), ()))))
+    return grades
+
+
+def _grade(run: "Run", assignment: "Assignment", lateness: Lateness, submitted_at: datetime | None,
+           held: tuple[Adjustment, ...]) -> FinalGrade:
+    max_points = assignment.maxima[run.exercise]
+    by_test = {a.target: a.points for a in held if a.kind is AdjustmentKind.TEST}
+    tests = round(sum(by_test.get(t.name, t.score) for t in run.tests), 6) if by_test else run.score
+    declared = assignment.rubric.get(run.exercise, {})
+    rubric = round(sum(min(a.points, declared[a.target].points) for a in held
+                       if a.kind is AdjustmentKind.RUBRIC and a.target in declared), 6)
+    earned = min(max_points, tests + rubric)
+    penalty = round(min(earned, lateness.share_lost * max_points), 6)
+    override = next((a for a in held if a.kind is AdjustmentKind.OVERRIDE), None)
+    if override is not None:
+        final: float | None = override.points
+    elif run.outcome is Outcome.GRADER_ERROR and not by_test:
+        final = None  # no grade rather than a 0 the learner did not earn
+    else:
+        final = round(earned - penalty, 6)
+    return FinalGrade(run.learner, run.exercise, run, max_points, run.score, tests, rubric, lateness, penalty, final,
+                      submitted_at, assignment.deadlines.due_for(run.learner, run.exercise), held)
+
+
+def _check_extensions(assignment: "Assignment", learners: set[str]) -> None:
+    """An extension for a learner the gradebook does not know is a typo the instructor must hear about."""
+    for learner in assignment.deadlines.extensions:
+        if learner not in learners:
+            where = assignment.source or "the assignment"
+            line = line_of(assignment.source.read_text(), f"extensions.{learner}") if assignment.source else None
+            raise AssignmentError(f"{where}{f', line {line}' if line else ''}: extensions.{learner}: no learner "
+                                  f"{learner!r} has been graded in this assignment")
