@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.course.assignment import assignment
+from grader.record import exports
 from grader.record.gradebook import MIGRATIONS, SCHEMA_VERSION, Gradebook, GradebookError
 from grader.record.kinds import Kind
 from grader.record.results import GradeResult
@@ -130,8 +131,8 @@ def test_csv_export_has_a_column_per_exercise_and_nbgrader_totals(tmp_path, cour
         book.record("al", _result("hybrid_placement", [2, 2, 2]), **common)
         book.record("al", _result("kfp_basic_pipeline", [2, 2]), **dict(common, content_hash="c2"))
         book.record("al", _result("kfp_sweep", [2]), **common)  # not assigned
-        text = book.export_csv(chosen)
-        nbgrader = book.export_nbgrader_csv(chosen)
+        text = exports.export_csv(book, chosen)
+        nbgrader = exports.export_nbgrader_csv(book, chosen)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert next(csv.reader(io.StringIO(text))) == ["student_id", "hybrid_placement", "kfp_basic_pipeline",
                                                    "raw_score", "score", "max_score", "timestamp"]

@@ -129,6 +129,7 @@ def test_every_csv_writer_neutralises_the_same_way(tmp_path):
     it: it never starts a row whose first cell would be a formula."""
     from grader.learner_text import csv_cell, csv_text
     from grader.platforms import canvas
+    from grader.record import exports
     from grader.record.gradebook import Gradebook
     from grader.record.results import GradeResult, TestResult
 
@@ -140,7 +141,7 @@ def test_every_csv_writer_neutralises_the_same_way(tmp_path):
         for name in names:
             result = GradeResult(name, EXERCISE, [TestResult("t", "t::0", 1, 2, "failed", "visible", "no")])
             book.record(name, result, submission=name, content_hash=name, suite_hash="s")
-        texts = [book.export_csv(), book.export_nbgrader_csv(), canvas.export(book)]
+        texts = [exports.export_csv(book), exports.export_nbgrader_csv(book), canvas.export(book)]
     for text in texts:
         rows = _rows(text)
         assert len(rows) == len(names) + (2 if rows[1][0] == "Points Possible" else 1)

@@ -25,6 +25,10 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     recorded in the gradebook as soon as it is graded; Ctrl-C (or a killed
     grader) loses nothing finished, and running the same command again grades
     only what changed. Then `hml report` turns the gradebook into a report.
+
+    ROOT/submissions.csv (learner,exercise,submitted_at), when there, says
+    when each submission was handed in, for the late policy of
+    ROOT/assignment.toml (docs/course.md).
     """
     from grader.batch.coordinator import run_batch
     from grader.batch.engines import engine_for
@@ -47,6 +51,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
         warn(for_console(problem, 300))  # folder and file names are the learners' own
     if not found.entries:
         raise NoSubmissions(f"no submissions found under {root} (expected ROOT/<learner>/<exercise>)")
+    record_times(root, found.entries, gradebook_path or default_path(output_dir))
     jobs_list = [Job(e.exercise, e.path, f"{e.learner}/{e.exercise.id}", output_dir, learner=e.learner,
                      results_path=output_dir / e.learner / e.exercise.id / "results.json") for e in found.entries]
     learners = sorted({e.learner for e in found.entries})
@@ -58,3 +63,27 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     console.print(class_summary(root, course, jobs_list, outcome))
     finish(outcome, output_dir, force)
 
+
+
+def record_times(root: Path, entries, gradebook_path: Path) -> None:
+    """Record when each submission under ROOT was handed in (ROOT/submissions.csv), before any grading."""
+    from grader.console import warn
+    from grader.intake.submission_times import read_times, times_file
+    from grader.learner_text import for_console
+    from grader.record.gradebook import Gradebook
+
+    path = times_file(root)
+    listed = read_times(path) if path is not None else {}
+    found = {(e.learner, e.exercise.id) for e in entries}
+    with Gradebook(gradebook_path) as book:
+        book.record_submission_times({key: listed[key].submitted_at if key in listed else None for key in found})
+    if path is None:
+        return
+    unlisted = sorted(found - set(listed))
+    if unlisted:
+        warn(f"{path.name} gives no time for {len(unlisted)} submission(s), counted on time: "
+             f"{for_console(', '.join('/'.join(key) for key in unlisted[:5]), 300)}{' ...' if len(unlisted) > 5 else ''}")
+    extra = sorted(set(listed) - found)
+    if extra:
+        warn(f"{path.name} lists {len(extra)} submission(s) not under {root.name}: "
+             f"{for_console(', '.join('/'.join(key) for key in extra[:5]), 300)}{' ...' if len(extra) > 5 else ''}")

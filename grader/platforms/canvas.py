@@ -6,17 +6,18 @@ Possible`` row under the header (Canvas reads it for the assignments the
 import creates), then a row per learner. Learners are identified by their
 submission folder names, given as both SIS User ID and SIS Login ID (Canvas
 matches a row on either); the Canvas ID column is left empty, as is the
-section. A learner's latest run of each exercise is their grade; a run the
-grader failed on, or an exercise never submitted, is left blank (no grade,
-rather than 0).
+section. A learner's final grade of each exercise is their grade
+(``grader.record.final_grades``: late policy, rubric and overrides
+included); a run the grader failed on, or an exercise never submitted, is
+left blank (no grade, rather than 0).
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from grader.learner_text import csv_text
+from grader.record.final_grades import final_grades
 from grader.record.gradebook import Gradebook
-from grader.record.kinds import Outcome
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.course.assignment import Assignment
@@ -30,13 +31,11 @@ def export(book: Gradebook, assignment: "Assignment | None" = None) -> str:
     from grader.course.assignment import or_whole_course
 
     assignment = or_whole_course(assignment)
-    runs = book.assigned(assignment, tests=False)
     exercises = assignment.exercises
     maxima = assignment.maxima
     grades: dict[str, dict[str, float | str]] = {}
-    for run in runs:
-        scored = run.outcome is not Outcome.GRADER_ERROR
-        grades.setdefault(run.learner, {})[run.exercise] = run.score if scored else ""
+    for grade in final_grades(book, assignment):
+        grades.setdefault(grade.learner, {})[grade.exercise] = "" if grade.final is None else grade.final
     rows: list[list[object]] = [IDENTITY_COLUMNS + exercises,
                                 [POINTS_POSSIBLE, "", "", "", ""] + [maxima.get(e, "") for e in exercises]]
     # Folder names as the learners typed them: csv_text keeps one that starts like a formula from running.

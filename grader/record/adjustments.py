@@ -7,11 +7,15 @@ still holds.
 """
 from __future__ import annotations
 
+import csv
 import getpass
+import io
 import math
 import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
@@ -59,19 +63,130 @@ def author() -> str:
         return f"uid {os.getuid()}"
 
 
-def add(book: "Gradebook", adjustment: Adjustment) -> int:
-    """Record ``adjustment``; the learner must have been graded in ``adjustment.exercise`` (a typo is an error)."""
-    if book.latest_run(adjustment.learner, adjustment.exercise) is None:
-        raise AdjustmentError(f"{adjustment.learner!r} has no grading of {adjustment.exercise} in {book.path}: "
-                              f"check the learner and exercise (hml gradebook history)")
-    if adjustment.points is not None and (not math.isfinite(adjustment.points) or adjustment.points < 0):
-        raise AdjustmentError(f"points must be a number, 0 or more, not {adjustment.points}")
-    cursor = book.db.execute(
-        "INSERT INTO adjustments (learner, exercise, kind, target, points, reason, author, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (adjustment.learner, adjustment.exercise, adjustment.kind.value, adjustment.target, adjustment.points,
-         clean(adjustment.reason, MAX_REASON), clean(adjustment.author, 100), adjustment.created_at))
-    return cursor.lastrowid
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _insert(book: "Gradebook", adjustments: list[Adjustment]) -> None:
+    """All of ``adjustments`` or none of them."""
+    book.db.execute("BEGIN IMMEDIATE")
+    try:
+        book.db.executemany(
+            "INSERT INTO adjustments (learner, exercise, kind, target, points, reason, author, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(clean(a.learner, 200), a.exercise, a.kind.value, a.target, a.points, clean(a.reason, MAX_REASON),
+              clean(a.author, 100), a.created_at or _now()) for a in adjustments])
+        book.db.execute("COMMIT")
+    except BaseException:
+        book.db.execute("ROLLBACK")
+        raise
+
+
+def _graded(book: "Gradebook", learner: str, exercise: str, where: str = ""):
+    """The learner's latest run of ``exercise``: an adjustment for someone never graded is a typo."""
+    run = book.latest_run(learner, exercise)
+    if run is None:
+        raise AdjustmentError(f"{where}{learner!r} has no grading of {exercise} in {book.path}: check the learner "
+                              f"and the exercise (hml gradebook history)")
+    return run
+
+
+def _points(value: float | None, most: float, what: str, where: str = "") -> float:
+    if value is None:
+        raise AdjustmentError(f"{where}give the points (--points)")
+    if not math.isfinite(value) or not 0 <= value <= most:
+        raise AdjustmentError(f"{where}points: {value:g} is not between 0 and {what}'s {most:g}")
+    return float(value)
+
+
+def set_override(book: "Gradebook", assignment: "Assignment", learner: str, exercise: str, *, points: float | None,
+                 reason: str | None, test: str | None = None, remove: bool = False, who: str | None = None) -> str:
+    """Set or remove an override of ``exercise``'s final points (or of one ``test``'s); say what changed."""
+    if exercise not in assignment:
+        raise AdjustmentError(f"{exercise} is not one of the assignment's exercises")
+    run = _graded(book, learner, exercise)
+    kind, target = (AdjustmentKind.TEST, test) if test else (AdjustmentKind.OVERRIDE, "")
+    held = [a for a in in_force(book).get((run.learner, exercise), []) if a.kind is kind and a.target == target]
+    what = f"{run.learner} / {exercise}" + (f" / {test}" if test else "")
+    if remove:
+        if not held:
+            raise AdjustmentError(f"{what} has no override to remove")
+        _insert(book, [Adjustment(run.learner, exercise, kind, target, None, reason or "removed", who or author(), "")])
+        return f"{what}: override removed"
+    if not reason or not reason.strip():
+        raise AdjustmentError("give the reason (--reason): the learner's page and every export show it")
+    if test:
+        tests = {t.name: t for t in run.tests}
+        if test not in tests:
+            raise AdjustmentError(f"{exercise} has no test named {test!r} in {run.learner}'s latest run")
+        value = _points(points, tests[test].max_score, "the test")
+    else:
+        value = _points(points, assignment.maxima[exercise], "the exercise")
+    _insert(book, [Adjustment(run.learner, exercise, kind, target, value, reason.strip(), who or author(), "")])
+    return f"{what}: points set to {value:g} ({reason.strip()})"
+
+
+@dataclass(frozen=True)
+class RubricRow:
+    learner: str
+    exercise: str
+    item: str
+    points: float | None
+    reason: str
+    where: str = ""  # "FILE, line N: " for a row of a CSV
+
+
+RUBRIC_COLUMNS = ("learner", "exercise", "item", "points")
+
+
+def rubric_rows(from_csv: Path | None, learner: str | None, exercise: str | None, item: str | None,
+                points: float | None, reason: str = "") -> list[RubricRow]:
+    """The rubric points asked for: one on the command line, or every row of a CSV the instructor edited."""
+    if from_csv is None:
+        if not (learner and exercise and item):
+            raise AdjustmentError("name LEARNER EXERCISE ITEM and --points, or give --from-csv FILE")
+        return [RubricRow(learner, exercise, item, points, reason)]
+    if learner or exercise or item:
+        raise AdjustmentError("give LEARNER EXERCISE ITEM or --from-csv FILE, not both")
+    try:
+        text = Path(from_csv).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdjustmentError(f"{from_csv}: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in RUBRIC_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise AdjustmentError(f"{from_csv}, line 1: no column {missing[0]!r} (the header must name "
+                              f"{', '.join(RUBRIC_COLUMNS)}, and may name reason)")
+    rows = []
+    for row in reader:
+        where = f"{from_csv}, line {reader.line_num}, "
+        values = {column: (row.get(column) or "").strip() for column in (*RUBRIC_COLUMNS, "reason")}
+        for column in RUBRIC_COLUMNS[:3]:
+            if not values[column]:
+                raise AdjustmentError(f"{where}{column}: empty")
+        if not values["points"]:
+            continue  # an item the instructor has not marked yet
+        try:
+            value = float(values["points"])
+        except ValueError:
+            raise AdjustmentError(f"{where}points: {values['points']!r} is not a number") from None
+        rows.append(RubricRow(values["learner"], values["exercise"], values["item"], value, values["reason"], where))
+    return rows
+
+
+def fill_rubric(book: "Gradebook", assignment: "Assignment", rows: list[RubricRow], who: str | None = None) -> str:
+    """Record every row's rubric points, after checking them all: a bad row records none."""
+    adding = []
+    for row in rows:
+        if row.exercise not in assignment:
+            raise AdjustmentError(f"{row.where}exercise: {row.exercise} is not one of the assignment's exercises")
+        run = _graded(book, row.learner, row.exercise, row.where)
+        check_rubric_item(assignment, row.exercise, row.item, None, row.where)
+        value = _points(row.points, assignment.rubric[row.exercise][row.item].points, f"item {row.item}", row.where)
+        adding.append(Adjustment(run.learner, row.exercise, AdjustmentKind.RUBRIC, row.item, value,
+                                 row.reason or row.item, who or author(), ""))
+    _insert(book, adding)
+    return f"rubric points recorded: {len(adding)} item(s) for {len({a.learner for a in adding})} learner(s)"
 
 
 def history(book: "Gradebook", learner: str | None = None, exercise: str | None = None) -> list[Adjustment]:
@@ -100,11 +215,12 @@ def in_force(book: "Gradebook") -> dict[tuple[str, str], list[Adjustment]]:
     return held
 
 
-def check_rubric_item(assignment: "Assignment", exercise: str, item: str, points: float | None) -> None:
+def check_rubric_item(assignment: "Assignment", exercise: str, item: str, points: float | None,
+                      where: str = "") -> None:
     """``item`` is declared for ``exercise`` and ``points`` fit in it."""
     declared = assignment.rubric.get(exercise, {})
     if item not in declared:
-        names = ", ".join(declared) or "none"
-        raise AdjustmentError(f"{exercise} has no rubric item {item!r} in the assignment (declared: {names})")
-    if points is not None and points > declared[item].points:
-        raise AdjustmentError(f"{exercise}.{item}: {points} is more than the item's {declared[item].points} points")
+        names = ", ".join(declared) or "none; declare them in the assignment file, [rubric.EXERCISE]"
+        raise AdjustmentError(f"{where}item: {exercise} has no rubric item {item!r} (declared: {names})")
+    if points is not None:
+        _points(points, declared[item].points, f"item {item}", where)

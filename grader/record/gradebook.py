@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.errors import GraderError
-from grader.learner_text import clean, csv_text
+from grader.learner_text import clean
 from grader.record.kinds import Kind, Outcome
 from grader.record.results import NO_TEST_RAN, GradeResult, TestResult
 
@@ -409,50 +409,6 @@ class Gradebook:
         """The latest runs of the assigned exercises (``None``: every exercise of the course)."""
         assignment = _or_whole_course(assignment)
         return [run for run in self.latest(tests=tests) if run.exercise in assignment]
-
-    def grade_table(self, assignment: "Assignment | None" = None) -> tuple[list[str], list[dict[str, object]]]:
-        """One row per learner: a score per assigned exercise, the total, and nbgrader's columns.
-
-        ``max_score`` is the assignment's: the same for every learner, whoever submitted what.
-        """
-        assignment = _or_whole_course(assignment)
-        by_learner: dict[str, dict[str, Run]] = {}
-        for run in self.assigned(assignment, tests=False):
-            by_learner.setdefault(run.learner, {})[run.exercise] = run
-        columns = ["student_id", *assignment.exercises, "raw_score", "score", "max_score", "timestamp"]
-        rows = []
-        for learner in sorted(by_learner):
-            own = by_learner[learner]
-            total = round(sum(run.score for run in own.values()), 6)
-            row: dict[str, object] = {"student_id": learner}
-            for exercise in assignment.exercises:
-                row[exercise] = own[exercise].score if exercise in own else ""
-            row.update(raw_score=total, score=total, max_score=assignment.total,
-                       timestamp=max(run.graded_at for run in own.values()))
-            rows.append(row)
-        return columns, rows
-
-    def export_csv(self, assignment: "Assignment | None" = None) -> str:
-        columns, rows = self.grade_table(assignment)
-        return csv_text([columns, *([row[column] for column in columns] for row in rows)])
-
-    def export_nbgrader_csv(self, assignment: "Assignment | None" = None) -> str:
-        """nbgrader's own grades.csv layout: one row per learner and assigned exercise, its points as max."""
-        assignment = _or_whole_course(assignment)
-        columns = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-                   "raw_score", "late_submission_penalty", "score", "max_score"]
-        rows = [{"assignment": run.exercise, "duedate": "", "timestamp": run.graded_at, "student_id": run.learner,
-                 "last_name": "", "first_name": "", "email": "", "raw_score": run.score,
-                 "late_submission_penalty": 0, "score": run.score, "max_score": assignment.maxima[run.exercise]}
-                for run in self.assigned(assignment, tests=False)]
-        return csv_text([columns, *([row[column] for column in columns] for row in rows)])
-
-    def export_json(self, assignment: "Assignment | None" = None) -> str:
-        assignment = _or_whole_course(assignment)
-        return json.dumps([{"learner": r.learner, "exercise": r.exercise, "score": r.score,
-                            "max_score": assignment.maxima[r.exercise], "status": r.outcome.value,
-                            "graded_at": r.graded_at, "content_hash": r.content_hash, "suite_hash": r.suite_hash}
-                           for r in self.assigned(assignment, tests=False)], indent=2)
 
 
 def _or_whole_course(assignment: "Assignment | None") -> "Assignment":

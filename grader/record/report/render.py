@@ -23,9 +23,12 @@ import markupsafe
 
 from grader.course.assignment import Assignment, or_whole_course
 from grader.learner_text import shorten
+from grader.record.exports import export_csv
+from grader.record.final_grades import FinalGrade, final_grades
 from grader.record.gradebook import Gradebook, Run
 from grader.record.kinds import Kind, Outcome
 from grader.record.learner_view import learner_view
+from grader.record.regrades import regrade_diffs
 from grader.record.report.charts import column_chart, row_chart
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -96,6 +99,7 @@ class LearnerView:
     runs: dict[str, Run]
     total: float
     maximum: float
+    finals: dict[str, FinalGrade]  # exercise -> the grade as the course counts it
 
     @property
     def pct(self) -> float:
@@ -123,15 +127,25 @@ def common_failures(runs: list[Run], limit: int = 15) -> list[dict]:
             for e, m in ranked[:limit]]
 
 
-def class_overview(runs: list[Run], assignment: Assignment) -> dict:
-    """Everything the overview page shows, from each learner's latest runs of the assigned exercises."""
+def class_overview(runs: list[Run], assignment: Assignment, finals: list[FinalGrade] | None = None) -> dict:
+    """Everything the overview page shows, from each learner's latest runs of the assigned exercises.
+
+    ``finals``: their final grades (late policy, rubric, overrides), which totals count; without them, the runs'.
+    """
     runs = [r for r in runs if r.exercise in assignment]
+    final: dict[tuple[str, str], FinalGrade] = {(g.learner, g.exercise): g for g in finals or ()}
+
+    def points(run: Run) -> float:
+        grade = final.get((run.learner, run.exercise))
+        return run.score if grade is None else grade.final or 0.0
+
     exercises, maxima, course_max = assignment.exercises, assignment.maxima, assignment.total
     by_learner: dict[str, dict[str, Run]] = defaultdict(dict)
     for run in runs:
         by_learner[run.learner][run.exercise] = run
     pages = page_names(by_learner)
-    learners = [LearnerView(name, pages[name], own, round(sum(r.score for r in own.values()), 6), course_max)
+    learners = [LearnerView(name, pages[name], own, round(sum(points(r) for r in own.values()), 6), course_max,
+                            {e: final[name, e] for e in own if (name, e) in final})
                 for name, own in sorted(by_learner.items())]
 
     bins = [0] * 10
@@ -145,11 +159,11 @@ def class_overview(runs: list[Run], assignment: Assignment) -> dict:
     for exercise in exercises:
         own = [r for r in runs if r.exercise == exercise]
         graded = [r for r in own if r.outcome is Outcome.GRADED]
-        mean = sum(r.score for r in own) / len(own) if own else 0.0
+        mean = sum(points(r) for r in own) / len(own) if own else 0.0
         per_exercise.append({
             "exercise": exercise, "submissions": len(own), "mean": mean, "max": maxima[exercise],
             "mean_pct": _pct(mean, maxima[exercise]),
-            "full": sum(1 for r in graded if r.score == maxima[exercise]),
+            "full": sum(1 for r in graded if points(r) == maxima[exercise]),
             "refused": sum(1 for r in own if r.outcome is Outcome.REFUSED),
             "errors": sum(1 for r in own if r.outcome is Outcome.GRADER_ERROR),
             "timeouts": sum(1 for r in own if r.timeouts),
@@ -215,9 +229,11 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
     (out_dir / "learners").mkdir(parents=True, exist_ok=True)
     assignment = or_whole_course(assignment)
     runs = book.assigned(assignment)
+    finals = final_grades(book, assignment)
     env = _environment()
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    overview = class_overview(runs, assignment)
+    overview = class_overview(runs, assignment, finals)
+    overview["regrades"] = [d for d in regrade_diffs(book) if d.changed and d.exercise in assignment]
     common = {"title": title, "generated": generated, "css": (TEMPLATES / "report.css").read_text()}
     _write(out_dir / "index.html", env.get_template("index.html.j2").render(**common, **overview))
     for learner in overview["learners"]:
@@ -225,13 +241,14 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
         for exercise in overview["exercises"]:
             run = learner.runs.get(exercise)
             sections.append({"exercise": exercise, "max": overview["maxima"][exercise], "run": run,
+                             "grade": learner.finals.get(exercise),
                              "tests": learner_view(run) if run else [],
                              "error": ERROR_FEEDBACK if run is not None and run.outcome is Outcome.GRADER_ERROR
                              else ""})
         html = env.get_template("learner.html.j2").render(**common, learner=learner, sections=sections,
                                                           course_max=overview["course_max"])
         _write(out_dir / "learners" / f"{learner.slug}.html", html)
-    _write(out_dir / "grades.csv", book.export_csv(assignment))
+    _write(out_dir / "grades.csv", export_csv(book, assignment))
     if junit:
         for run in runs:
             page = overview["pages"][run.learner]

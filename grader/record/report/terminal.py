@@ -96,3 +96,33 @@ def class_summary(root: Path, course, jobs_list, outcome) -> Table:
         totals.setdefault(learner, (0.0, assigned.total))
     return class_table(rows, totals)
 
+
+
+def diff_table(diffs) -> Table:
+    """A regrade's differences (``grader.record.regrades``): old and new points, and the tests that flipped."""
+    table = Table(title="Regrade differences (latest run against the last one under other tests)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("learner", overflow="fold")
+    table.add_column("exercise", no_wrap=True)
+    table.add_column("before", justify="right", no_wrap=True)
+    table.add_column("after", justify="right", no_wrap=True)
+    table.add_column("tests that changed verdict", overflow="fold")
+    for diff in diffs:
+        flips = "\n".join(f"{change.name}: {change.before or 'new'} → {change.after or 'gone'}"
+                          for change in diff.changes)
+        table.add_row(for_console(diff.learner, NAME_LIMIT), diff.exercise, f"{diff.before:g}", f"{diff.after:g}",
+                      for_console(flips, 4000) or "—")
+    return table
+
+
+def adjustments_table(adjustments) -> Table:
+    """Every override and rubric point an instructor set, oldest first (``grader.record.adjustments``)."""
+    table = Table(title="Adjustments (UTC)", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("set", "learner", "exercise", "what", "points", "by", "reason"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("set", "points"))
+    for a in adjustments:
+        what = a.kind.value + (f" {a.target}" if a.target else "")
+        table.add_row(_when(a.created_at), for_console(a.learner, NAME_LIMIT), a.exercise, for_console(what, 300),
+                      "removed" if a.points is None else f"{a.points:g}", for_console(a.author, 100),
+                      for_console(a.reason, 600))
+    return table
