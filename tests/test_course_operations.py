@@ -117,6 +117,8 @@ def test_a_class_with_deadlines_overrides_rubric_and_a_regrade(tmp_path, sandbox
     marks.write_text("learner,exercise,item,points,reason\nann,hybrid_placement,reasons_explain,2,clear reasons\n"
                      "bo,hybrid_placement,reasons_explain,,\n")
     _ok(_hml("gradebook", "rubric", "--from-csv", str(marks), *options, course=course))
+    history = _ok(_hml("gradebook", "history", "dee", "-o", str(out), course=course))
+    assert "override" in history and "rule 3 was ambiguous" in history
     _ok(_hml("grade-course", str(klass), "-o", str(out), "--jobs", "2", "--force", course=course))
     _ok(_hml("report", *options, course=course))
     rows = _rows((out / "report" / "grades.csv").read_text())

@@ -70,13 +70,17 @@ def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | 
 @click.option("--hashes", is_flag=True, help="Also show each run's content and test-suite hashes.")
 def history(output_dir: Path, gradebook_path: Path | None, learner: str | None, exercise: str | None,
             hashes: bool) -> None:
-    """Every grading run, oldest first (of LEARNER, if given)."""
+    """Every grading run, oldest first (of LEARNER, if given), then every override and rubric point set."""
     from grader.console import console
-    from grader.record.report.terminal import history_table
+    from grader.record import adjustments as adjusting
+    from grader.record.report.terminal import adjustments_table, history_table
 
     with _open(output_dir, gradebook_path) as book:
         runs = book.history(learner, exercise)
+        adjustments = adjusting.history(book, learner, exercise)
     console.print(history_table(runs, hashes=hashes))
+    if adjustments:
+        console.print(adjustments_table(adjustments))
 
 
 @gradebook.command()

@@ -192,7 +192,7 @@ def fill_rubric(book: "Gradebook", assignment: "Assignment", rows: list[RubricRo
 def history(book: "Gradebook", learner: str | None = None, exercise: str | None = None) -> list[Adjustment]:
     """Every adjustment, oldest first."""
     clauses, params = [], []
-    for column, value in (("learner", learner), ("exercise", exercise)):
+    for column, value in (("learner", clean(learner, 200) if learner is not None else None), ("exercise", exercise)):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
