@@ -61,6 +61,7 @@ COMMANDS = {
     "grade-course": "grader.commands.grade_course:grade_course",
     "gradebook": "grader.commands.gradebook:gradebook",
     "report": "grader.commands.report:report",
+    "similarity": "grader.commands.similarity:similarity",
     "release": "grader.commands.release:release",
     "validate": "grader.commands.validate:validate",
     "notebooks": "grader.commands.notebooks:notebooks",

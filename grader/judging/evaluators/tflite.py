@@ -246,6 +246,63 @@ def inspect(ctx, content: bytes) -> dict:
     return info
 
 
+MAX_FINGERPRINT_OPS = 10_000  # a course model has a handful; a crafted one cannot make the answer unbounded
+
+
+def fingerprint(ctx, content: bytes) -> dict:
+    """What two flatbuffers can be compared on for similarity, without any name a person chose.
+
+    ``{"ok", "error", "ops": ["FULLY_CONNECTED(float32[1,20],float32[256,20]*)->float32[1,256]", ...],
+    "weights": [{"digest", "dtype"}]}``: the live operators in order, each with the dtypes and shapes
+    of what it reads and writes (``*`` marks a constant), and a SHA-256 of the bytes of every constant they read
+    (weights, biases, quantization tables included). Tensor and signature names are left out: renaming them is
+    the first thing a copy changes. Read here, in the evaluator, because parsing a learner's flatbuffer is a
+    native parser's work.
+    """
+    import hashlib
+
+    from ai_edge_litert import schema_py_generated as schema
+
+    try:
+        model = schema.ModelT.InitFromPackedBuf(bytes(content), 0)
+        graph = (model.subgraphs or [None])[0]
+        if graph is None:
+            return {"ok": False, "error": "no subgraph", "ops": [], "weights": []}
+        tensors, buffers = graph.tensors or [], model.buffers or []
+        types, op_names = _type_names(), _op_names()
+
+        def constant(index: int):
+            tensor = tensors[index]
+            if tensor.buffer is None or not 0 < tensor.buffer < len(buffers):
+                return None
+            data = buffers[tensor.buffer].data
+            return None if data is None or not len(data) else bytes(np.asarray(data, dtype=np.uint8))
+
+        def describe(index: int) -> str:
+            if not 0 <= index < len(tensors):
+                return "none"
+            tensor = tensors[index]
+            dtype = _NUMPY_TYPES.get(types.get(tensor.type, "?"), str(tensor.type))
+            shape = ",".join(str(int(d)) for d in (tensor.shape if tensor.shape is not None else []))
+            return f"{dtype}[{shape}]" + ("*" if constant(index) is not None else "")
+
+        ops, weights, seen = [], [], set()
+        for operator in _live_operators(graph)[:MAX_FINGERPRINT_OPS]:
+            code = model.operatorCodes[operator.opcodeIndex]
+            name = op_names.get(max(int(code.builtinCode), int(code.deprecatedBuiltinCode)), "?")
+            reads = [int(i) for i in (operator.inputs if operator.inputs is not None else [])]
+            writes = [int(i) for i in (operator.outputs if operator.outputs is not None else [])]
+            ops.append(f"{name}({','.join(describe(i) for i in reads)})->{','.join(describe(i) for i in writes)}")
+            for index in reads:
+                data = constant(index) if 0 <= index < len(tensors) else None
+                if data is not None and index not in seen:
+                    seen.add(index)
+                    weights.append({"digest": hashlib.sha256(data).hexdigest(), "dtype": describe(index)})
+    except Exception as exc:  # noqa: BLE001 - a malformed artifact is a finding, not a crash
+        return {"ok": False, "error": shorten(f"{type(exc).__name__}: {exc}", 300), "ops": [], "weights": []}
+    return {"ok": True, "error": None, "ops": ops, "weights": weights}
+
+
 # Builtins of a flatbuffer that keeps its weights as resource variables (converted from a concrete function
 # with the model as its trackable object and resource variables enabled): they are read at run time, and
 # since nothing assigns them in the interpreter, the model outputs NaN.
