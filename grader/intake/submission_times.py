@@ -21,10 +21,10 @@ from typing import Iterable
 
 from grader.course.deadlines import DeadlineError, aware
 from grader.errors import GraderError
+from grader.intake.csv_files import CsvFileError, read_rows
 
 FILE_NAME = "submissions.csv"
 COLUMNS = ("learner", "exercise", "submitted_at")
-MAX_BYTES = 64 * 1024 * 1024  # a class of 100,000 submissions is under 10 MB
 
 
 class SubmissionTimesError(GraderError):
@@ -50,33 +50,25 @@ def times_file(root: Path) -> Path | None:
 
 def read_times(path: Path) -> dict[tuple[str, str], SubmissionTime]:
     """Every row of ``path``, by (learner, exercise); a bad row is an error naming its line and field."""
-    path = Path(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise SubmissionTimesError(f"{path}: larger than {MAX_BYTES // 2**20} MB; is it the right file?")
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SubmissionTimesError(f"{path}: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
-    if missing:
-        raise SubmissionTimesError(f"{path}, line 1: no column {missing[0]!r} (the header must name "
-                                   f"{', '.join(COLUMNS)})")
+        rows = read_rows(path, COLUMNS)
+    except CsvFileError as exc:
+        raise SubmissionTimesError(str(exc)) from None
     times: dict[tuple[str, str], SubmissionTime] = {}
-    for row in reader:
-        line = reader.line_num
-        learner, exercise = (row.get("learner") or "").strip(), (row.get("exercise") or "").strip()
-        for column, value in (("learner", learner), ("exercise", exercise)):
-            if not value:
-                raise SubmissionTimesError(f"{path}, line {line}, {column}: empty")
+    for line, row in rows:
+        where = f"{path}, line {line}"
+        for column in ("learner", "exercise"):
+            if not row[column]:
+                raise SubmissionTimesError(f"{where}, {column}: empty")
         try:
-            when = aware(row.get("submitted_at") or "", "submitted_at")
+            when = aware(row["submitted_at"], "submitted_at")
         except DeadlineError as exc:
-            raise SubmissionTimesError(f"{path}, line {line}, {exc}") from None
-        if (learner, exercise) in times:
-            raise SubmissionTimesError(f"{path}, line {line}: {learner}/{exercise} is listed twice; keep the "
-                                       f"time of the submission in ROOT")
-        times[learner, exercise] = SubmissionTime(learner, exercise, when)
+            raise SubmissionTimesError(f"{where}, {exc}") from None
+        key = (row["learner"], row["exercise"])
+        if key in times:
+            raise SubmissionTimesError(f"{where}: {'/'.join(key)} is listed twice; keep the time of the submission "
+                                       f"in ROOT")
+        times[key] = SubmissionTime(*key, when)
     return times
 
 

@@ -7,9 +7,7 @@ still holds.
 """
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import math
 import os
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
+from grader.intake.csv_files import CsvFileError, read_rows
 from grader.learner_text import clean
 
 if TYPE_CHECKING:
@@ -149,18 +148,12 @@ def rubric_rows(from_csv: Path | None, learner: str | None, exercise: str | None
     if learner or exercise or item:
         raise AdjustmentError("give LEARNER EXERCISE ITEM or --from-csv FILE, not both")
     try:
-        text = Path(from_csv).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AdjustmentError(f"{from_csv}: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in RUBRIC_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise AdjustmentError(f"{from_csv}, line 1: no column {missing[0]!r} (the header must name "
-                              f"{', '.join(RUBRIC_COLUMNS)}, and may name reason)")
+        marks = read_rows(from_csv, RUBRIC_COLUMNS, ("reason",))
+    except CsvFileError as exc:
+        raise AdjustmentError(str(exc)) from None
     rows = []
-    for row in reader:
-        where = f"{from_csv}, line {reader.line_num}, "
-        values = {column: (row.get(column) or "").strip() for column in (*RUBRIC_COLUMNS, "reason")}
+    for line, values in marks:
+        where = f"{from_csv}, line {line}, "
         for column in RUBRIC_COLUMNS[:3]:
             if not values[column]:
                 raise AdjustmentError(f"{where}{column}: empty")
