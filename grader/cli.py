@@ -68,6 +68,7 @@ COMMANDS = {
     "list": "grader.commands.list:list_exercises",
     "start": "grader.commands.start:start",
     "check": "grader.commands.check:check",
+    "collect": "grader.commands.collect:collect",
     "coursera": "grader.commands.coursera:coursera",
     "gradescope": "grader.commands.gradescope:gradescope",
     "quiz": "grader.commands.quiz:quiz",

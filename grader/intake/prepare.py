@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import zipfile
-import zlib
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
@@ -23,6 +21,7 @@ from grader.errors import GraderError
 from grader.intake.imports import refusal, unavailable_imports
 from grader.intake.notebooks import ConvertedNotebook, NotebookError, notebook_to_module
 from grader.intake.special_files import NotRegular, read_regular, special_kind
+from grader.intake.zip_entries import EntryUnreadable, entry_parts, entry_problem, read_entry
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
@@ -216,14 +215,10 @@ def _zip_files(path: Path) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
         for entry in entries:
             name = entry.filename
-            parts = PurePosixPath(name.replace("\\", "/")).parts
-            if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
-                raise SubmissionRefused(f"{path.name}: the entry {name!r} points outside the archive's folder")
-            mode = entry.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise SubmissionRefused(f"{path.name}: the entry {name!r} is a symbolic link; links are not accepted")
-            if mode and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise SubmissionRefused(f"{path.name}: the entry {name!r} is not a plain file")
+            parts = entry_parts(entry)
+            problem = entry_problem(entry)
+            if problem:
+                raise SubmissionRefused(f"{path.name}: the entry {name!r} {problem}")
             if entry.is_dir() or not name.endswith((".py", ".ipynb")) or "__MACOSX" in parts:
                 continue
             if entry.file_size > MAX_FILE_BYTES:
@@ -235,13 +230,9 @@ def _zip_files(path: Path) -> dict[str, bytes]:
 def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, archive_name: str) -> bytes:
     """Read at most the size limit: a header may lie, and a small entry may inflate to gigabytes."""
     try:
-        with archive.open(entry) as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
-        raise SubmissionRefused(f"{archive_name}: {entry.filename!r} cannot be unpacked ({exc})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SubmissionRefused(f"{archive_name}: {entry.filename!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
-    return data
+        return read_entry(archive, entry, MAX_FILE_BYTES)
+    except EntryUnreadable as exc:
+        raise SubmissionRefused(f"{archive_name}: {entry.filename!r} {exc}") from None
 
 
 def discard(prepared_root: Path) -> None:

@@ -9,6 +9,7 @@ run inside it) and the CLI wraps them thinly (``grader/commands/``):
 - ``coursera``    build context (Dockerfile, entrypoint, part-id map) and ``feedback.json``
 - ``gradescope``  autograder zip (``setup.sh``, ``run_autograder``) and ``results.json``
 - ``canvas``      the gradebook as a CSV Canvas imports
+- ``exports/``    LMS bulk downloads (Canvas, Moodle, Gradescope) collected into a class folder (``hml collect``)
 
 Templates of the generated files live in ``templates/``.
 """

@@ -1,0 +1,415 @@
+"""`hml collect`: an LMS's bulk download becomes ROOT/<learner>/<exercise>, safely, and the same every time.
+
+Each download is built here as the LMS builds it (Canvas's ContentZipper names,
+Moodle's per-learner folders, Gradescope's submission_metadata.yml), then
+collected through the CLI. Nothing is graded: the placed class is checked
+with discover_class, which is what grading reads.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.course.model import Course
+from grader.intake.discovery import discover_class
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISE = "hybrid_placement"
+
+
+def module(tag: str) -> bytes:
+    """A module file whose bytes say whose it is, so a test can tell which upload was placed."""
+    return f"# {tag}\ndef place():\n    return {tag!r}\n".encode()
+
+
+def notebook(tag: str) -> bytes:
+    return ('{"cells": [{"cell_type": "code", "metadata": {}, "source": ["# %s"], "outputs": [], '
+            '"execution_count": null}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}' % tag).encode()
+
+
+def build_zip(path: Path, entries: dict[str, bytes] | list[tuple[str | zipfile.ZipInfo, bytes]]) -> Path:
+    items = entries.items() if isinstance(entries, dict) else entries
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in items:
+            archive.writestr(name, data)
+    return path
+
+
+def special(name: str, kind: int, data: bytes = b"") -> tuple[zipfile.ZipInfo, bytes]:
+    """A zip entry whose Unix mode says it is a link, a device or a pipe."""
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (kind | 0o777) << 16
+    return info, data
+
+
+def hml(*args: str):
+    result = CliRunner().invoke(main, ["collect", *map(str, args)], env={"COLUMNS": "200"})
+    result.text = " ".join(result.output.split())
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ROOT with its bytes (the dot-files a write leaves behind included)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_gradable(root: Path, learners: list[str]) -> None:
+    found = discover_class(root, Course(ROOT))
+    assert not found.problems, found.problems
+    assert sorted((e.learner, e.exercise.id) for e in found.entries) == [(name, EXERCISE) for name in sorted(learners)]
+
+
+# --- Canvas -----------------------------------------------------------------------------------------------------
+
+def canvas_download(tmp_path: Path) -> Path:
+    return build_zip(tmp_path / "canvas.zip", {
+        # Ann uploaded placement.py, then again: Canvas numbered the second upload -1 and gave it a higher file id.
+        "leeann_1001_5001_placement.py": module("ann first"),
+        "leeann_1001_5002_placement-1.py": module("ann latest"),
+        # Bob handed in late, a notebook.
+        "stonebob_LATE_1002_5003_placement.ipynb": notebook("bob"),
+        # Cy handed in the module and a PDF write-up: the module is the one file to grade.
+        "nucy_1003_5004_placement.py": module("cy"),
+        "nucy_1003_5005_report.pdf": b"%PDF-1.4",
+        # Dee handed in two modules, neither named as the exercise's: which one is the submission is not guessed.
+        "ohdee_1004_5006_helper.py": module("dee helper"),
+        "ohdee_1004_5007_main.py": module("dee main"),
+        # Eve typed her answer into Canvas: a text entry, not a file to grade.
+        "kimeve_1005_text.html": b"<p>def place(): ...</p>",
+        # Not Canvas's naming at all.
+        "README.txt": b"what the instructor added",
+    })
+
+
+def test_a_canvas_download_is_placed_by_user_id_with_the_latest_upload_and_late_flags(tmp_path):
+    """Canvas: learners named by user id, the -1 re-upload chosen, LATE_ shown, odd files refused with a reason;
+    the class is gradable and, with no times in the download, submissions.csv is not written."""
+    root = tmp_path / "class"
+    result = hml("--from", "canvas", "--exercise", EXERCISE, canvas_download(tmp_path), root)
+    assert result.exit_code == 0, result.output
+
+    assert tree(root) == {
+        "1001/hybrid_placement.py": module("ann latest"),
+        "1002/hybrid_placement.ipynb": notebook("bob"),
+        "1003/hybrid_placement.py": module("cy"),
+    }
+    assert_gradable(root, ["1001", "1002", "1003"])
+    assert not (root / "submissions.csv").exists()
+    assert "LATE" in result.text
+    assert "2 candidate files (helper.py, main.py); cannot tell which is placement.py" in result.text
+    assert "refused kimeve_1005_text.html: a text entry or URL submitted online" in result.text
+    assert "refused README.txt: not named as Canvas names submissions" in result.text
+    assert "records no submission times: submissions.csv is left as it is" in result.text
+    assert "3 placed (3 new, 0 updated, 0 unchanged)" in result.text
+    assert "submissions.csv not touched" in result.text
+
+
+def test_collecting_the_same_download_again_changes_nothing(tmp_path):
+    """Idempotence: a second collect writes no byte and reports nothing new; a newer download updates in place."""
+    root = tmp_path / "class"
+    export = canvas_download(tmp_path)
+    hml("--from", "canvas", "--exercise", EXERCISE, export, root)
+    before = tree(root)
+    times = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+
+    again = hml("--from", "canvas", "--exercise", EXERCISE, export, root)
+    assert again.exit_code == 0, again.output
+    assert tree(root) == before
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == times
+    assert "3 placed (0 new, 0 updated, 3 unchanged)" in again.text
+
+    # Ann uploads once more, as a notebook: her module makes way for it (discovery would see two submissions).
+    newer = build_zip(tmp_path / "newer.zip", {"leeann_1001_5009_placement.ipynb": notebook("ann newest")})
+    update = hml("--from", "canvas", "--exercise", EXERCISE, newer, root)
+    assert "1 placed (0 new, 1 updated, 0 unchanged)" in update.text
+    assert sorted(p.name for p in (root / "1001").iterdir()) == ["hybrid_placement.ipynb"]
+    assert_gradable(root, ["1001", "1002", "1003"])
+
+
+def test_a_roster_names_learners_by_login_and_refuses_those_it_does_not_list(tmp_path):
+    """--roster maps LMS ids to logins (the learner's folder); a learner it lacks is refused, never guessed."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS Login ID,Email\nLee Ann,1001,ann,ann@example.edu\n"
+                      "Stone Bob,1002,bob,bob@example.edu\n", encoding="utf-8")
+    root = tmp_path / "class"
+    result = hml("--from", "canvas", "-e", EXERCISE, "--roster", roster, canvas_download(tmp_path), root)
+    assert result.exit_code == 0, result.output
+    assert sorted(tree(root)) == ["ann/hybrid_placement.py", "bob/hybrid_placement.ipynb"]
+    assert "refused nucy_1003_5004_placement.py" not in result.text  # refused as a learner, not as a file name
+    assert "learner 1003 (nucy): learner 1003 is not in the roster" in result.text
+    assert_gradable(root, ["ann", "bob"])
+
+
+# --- Moodle -----------------------------------------------------------------------------------------------------
+
+def test_a_moodle_download_unpacked_to_a_folder_is_placed_by_participant_id(tmp_path):
+    """Moodle: a folder per learner (4.x, and 3.x's trailing _), flat names, online text refused; an unpacked
+    download is read too, with its links and pipes refused rather than followed or opened."""
+    export = tmp_path / "moodle"
+    files = {
+        "Ann Lee_1234567_assignsubmission_file/placement.py": module("ann"),
+        "Bob Stone_7654321_assignsubmission_file_/work/placement.ipynb": notebook("bob"),
+        "Bob Stone_7654321_assignsubmission_file_/work/data.csv": b"a,b\n",
+        "Cy Nu_1111111_assignsubmission_onlinetext/onlinetext.html": b"<p>text</p>",
+        "Dee Oh_2222222_assignsubmission_file_placement.py": module("dee"),
+        "grades.csv": b"Identifier,Full name\n",
+    }
+    for name, data in files.items():
+        (export / name).parent.mkdir(parents=True, exist_ok=True)
+        (export / name).write_bytes(data)
+    (export / "Eve Kim_3333333_assignsubmission_file").mkdir()
+    os.symlink("/etc/passwd", export / "Eve Kim_3333333_assignsubmission_file" / "placement.py")
+    os.mkfifo(export / "Fay Ho_4444444_assignsubmission_file_placement.py")
+
+    root = tmp_path / "class"
+    result = hml("--from", "moodle", "--exercise", EXERCISE, export, root)
+    assert result.exit_code == 0, result.output
+    assert tree(root) == {
+        "1234567/hybrid_placement.py": module("ann"),
+        "7654321/hybrid_placement.ipynb": notebook("bob"),
+        "2222222/hybrid_placement.py": module("dee"),
+    }
+    assert_gradable(root, ["1234567", "2222222", "7654321"])
+    assert ("refused Cy Nu_1111111_assignsubmission_onlinetext/onlinetext.html: typed into Moodle (onlinetext), "
+            "not a file to grade") in result.text
+    assert "refused grades.csv: not laid out as Moodle lays out submissions" in result.text
+    assert "Eve Kim_3333333_assignsubmission_file/placement.py: is a symbolic link; not followed" in result.text
+    assert "Fay Ho_4444444_assignsubmission_file_placement.py: is a named pipe (FIFO); not followed" in result.text
+    assert "submissions.csv not touched" in result.text and not (root / "submissions.csv").exists()
+
+    again = hml("--from", "moodle", "--exercise", EXERCISE, export, root)
+    assert "3 placed (0 new, 0 updated, 3 unchanged)" in again.text
+
+
+# --- Gradescope -------------------------------------------------------------------------------------------------
+
+GRADESCOPE_METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Ann Lee
+    :sid: '1001'
+    :email: ann@example.edu
+  :created_at: 2026-12-02 08:15:00.365935000 -08:00
+  :score: 10.0
+  :history: []
+submission_102:
+  :submitters:
+  - :name: Bob Stone
+    :sid: 1002
+    :email: bob@example.edu
+  - :name: Cy Nu
+    :sid: '1003'
+    :email: cy@example.edu
+  :created_at: 2026-12-01 23:59:59.000000000 +00:00
+  :score: 8.0
+  :history:
+  - :id: 99
+    :created_at: 2026-11-30 10:00:00.000000000 +00:00
+    :score: 2.0
+submission_103:
+  :submitters:
+  - :name: Dee Oh
+    :sid:
+    :email: dee@example.edu
+  :created_at: 2026-12-01 12:00:00.000000000 +00:00
+"""
+
+
+def gradescope_export(tmp_path: Path) -> Path:
+    base = "assignment_42_export/"
+    return build_zip(tmp_path / "gradescope.zip", {
+        f"{base}submission_metadata.yml": GRADESCOPE_METADATA.encode(),
+        f"{base}submission_101/placement.py": module("ann"),
+        f"{base}submission_102/placement.ipynb": notebook("bob and cy"),
+        f"{base}submission_102/README.md": b"# our notes",
+        f"{base}submission_103/placement.py": module("dee"),
+        f"{base}stray.py": module("nobody"),
+    })
+
+
+def test_a_gradescope_export_is_placed_by_sid_with_its_times_in_submissions_csv(tmp_path):
+    """Gradescope: learners by SID (each of a group), :created_at: written to submissions.csv in UTC (merged
+    with what is there), a submitter without SID refused until a roster maps the e-mail; a rerun changes nothing."""
+    root = tmp_path / "class"
+    root.mkdir()
+    (root / "submissions.csv").write_text("learner,exercise,submitted_at\n1001,kfp_sweep,2026-11-01T10:00:00Z\n")
+    export = gradescope_export(tmp_path)
+    result = hml("--from", "gradescope", "--exercise", EXERCISE, export, root)
+    assert result.exit_code == 0, result.output
+
+    placed = tree(root)
+    assert placed.pop("submissions.csv").decode() == (
+        "learner,exercise,submitted_at\n"
+        "1001,hybrid_placement,2026-12-02T16:15:00Z\n"
+        "1001,kfp_sweep,2026-11-01T10:00:00Z\n"
+        "1002,hybrid_placement,2026-12-01T23:59:59Z\n"
+        "1003,hybrid_placement,2026-12-01T23:59:59Z\n")
+    assert placed == {
+        "1001/hybrid_placement.py": module("ann"),
+        "1002/hybrid_placement.ipynb": notebook("bob and cy"),
+        "1003/hybrid_placement.ipynb": notebook("bob and cy"),
+    }
+    assert_gradable(root, ["1001", "1002", "1003"])
+    assert "dee@example.edu: no student id in the download; pass a --roster" in result.text
+    assert "refused assignment_42_export/stray.py: not in a submission folder submission_metadata.yml lists" \
+        in result.text
+    assert "2026-12-02T16:15:00Z" in result.text
+    assert "3 placed (3 new, 0 updated, 0 unchanged)" in result.text and "submissions.csv updated" in result.text
+
+    before = tree(root)
+    written = (root / "submissions.csv").stat().st_mtime_ns
+    again = hml("--from", "gradescope", "--exercise", EXERCISE, export, root)
+    assert tree(root) == before and (root / "submissions.csv").stat().st_mtime_ns == written
+    assert "3 placed (0 new, 0 updated, 3 unchanged)" in again.text and "submissions.csv unchanged" in again.text
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,login,email\n1001,ann,ann@example.edu\n1002,bob,\n1003,cy,\n,dee,dee@example.edu\n"
+                      "x,dee,dee@example.edu\n")
+    named = hml("--from", "gradescope", "-e", EXERCISE, "--roster", roster, export, tmp_path / "by-login")
+    assert sorted(p for p in tree(tmp_path / "by-login") if "/" in p) == [
+        "ann/hybrid_placement.py", "bob/hybrid_placement.ipynb", "cy/hybrid_placement.ipynb",
+        "dee/hybrid_placement.py"], named.output
+
+
+def test_gradescope_metadata_is_read_as_data_only(tmp_path):
+    """submission_metadata.yml goes through yaml.safe_load: a tag that would build a Ruby or Python object stops
+    the collect with one line naming the file and line, and nothing is placed."""
+    export = build_zip(tmp_path / "gs.zip", {
+        "submission_metadata.yml": b"submission_1:\n  :submitters: !!python/object/apply:os.system ['echo hi']\n",
+        "submission_1/placement.py": module("ann"),
+    })
+    result = hml("--from", "gradescope", "-e", EXERCISE, export, tmp_path / "class")
+    assert result.exit_code == 1
+    assert "Error: " in result.output and "gs.zip: submission_metadata.yml, line 2:" in result.text
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "class").exists()
+
+    missing = hml("--from", "gradescope", "-e", EXERCISE, canvas_download(tmp_path), tmp_path / "class")
+    assert missing.exit_code == 1 and "no submission_metadata.yml" in missing.text
+
+
+# --- Hostile downloads --------------------------------------------------------------------------------------------
+
+def hostile_download(tmp_path: Path) -> Path:
+    bomb = b"\0" * (16 * 1024 * 1024)  # deflates about 1000:1
+    return build_zip(tmp_path / "hostile.zip", [
+        ("leeann_1001_5001_placement.py", module("ann")),
+        ("../escape_1002_5002_placement.py", module("climbs out")),
+        ("/tmp/absolute_1003_5003_placement.py", module("absolute")),
+        ("sub/../../dots_1004_5004_placement.py", module("dots")),
+        special("linky_1005_5005_placement.py", stat.S_IFLNK, b"/etc/passwd"),
+        special("device_1006_5006_placement.py", stat.S_IFCHR),
+        ("bomby_1007_5007_placement.py", bomb),
+        ("twice_1008_5008_placement.py", module("first")),
+        ("twice_1008_5008_placement.py", module("second")),
+        ("stonebob_1009_5009_placement.py", module("bob")),
+    ])
+
+
+def test_hostile_entries_are_refused_each_with_its_reason_and_the_rest_placed(tmp_path):
+    """Traversal, absolute names, links, devices, a zip bomb and a doubled name are refused one by one, before a
+    byte of them is read; nothing lands outside ROOT, and the good learners are still placed."""
+    import warnings
+
+    root = tmp_path / "work" / "class"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the doubled name, as it should
+        export = hostile_download(tmp_path)
+    result = hml("--from", "canvas", "-e", EXERCISE, export, root)
+    assert result.exit_code == 0, result.output
+    assert tree(root) == {"1001/hybrid_placement.py": module("ann"), "1009/hybrid_placement.py": module("bob")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.zip", "work"]
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["class"]
+    for name, reason in [
+        ("../escape_1002_5002_placement.py", "points outside the archive's folder"),
+        ("/tmp/absolute_1003_5003_placement.py", "points outside the archive's folder"),
+        ("sub/../../dots_1004_5004_placement.py", "points outside the archive's folder"),
+        ("linky_1005_5005_placement.py", "is a symbolic link; links are not accepted"),
+        ("device_1006_5006_placement.py", "is not a plain file"),
+        ("bomby_1007_5007_placement.py", "inflates "),
+        ("twice_1008_5008_placement.py", "appears twice in the archive; neither is used"),
+    ]:
+        assert f"refused {name}: {reason}" in result.text, (name, result.output)
+    assert re.search(r"inflates \d{3,}:1 to 16 MiB; a zip bomb is not unpacked", result.text), result.output
+    assert "2 placed (2 new, 0 updated, 0 unchanged), 7 refused" in result.text
+    assert_gradable(root, ["1001", "1009"])
+
+
+def test_a_download_past_its_bounds_is_read_only_up_to_them(tmp_path, monkeypatch):
+    """Too many members, or more bytes than the bound: what lies beyond is refused in one line, what lies within
+    is placed (the bounds are lowered here so the test stays small)."""
+    from grader.platforms.exports import archive
+
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 3)
+    export = build_zip(tmp_path / "many.zip", {f"learner{i}_{100 + i}_{500 + i}_placement.py": module(str(i))
+                                               for i in range(5)})
+    result = hml("--from", "canvas", "-e", EXERCISE, export, tmp_path / "class")
+    assert sorted(tree(tmp_path / "class")) == [f"{100 + i}/hybrid_placement.py" for i in range(3)]
+    assert "refused many.zip: 2 more entries beyond the limit of 3; not read" in result.text
+
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 1000)
+    monkeypatch.setattr(archive, "MAX_EXPORT_BYTES", 2 * len(module("0")))
+    result = hml("--from", "canvas", "-e", EXERCISE, export, tmp_path / "bounded")
+    assert sorted(tree(tmp_path / "bounded")) == ["100/hybrid_placement.py", "101/hybrid_placement.py"]
+    assert "learner2_102_502_placement.py: the download unpacks to more than" in result.text
+
+
+def test_a_crash_on_one_learner_never_stops_the_rest(tmp_path, monkeypatch):
+    """A bug met while placing one learner is reported on that learner's line; every other learner is placed."""
+    from grader.platforms.exports import collect as collecting
+
+    real = collecting.place
+
+    def fragile(root, learner, *args):
+        if learner == "1002":
+            raise RuntimeError("disk on fire")
+        return real(root, learner, *args)
+
+    monkeypatch.setattr(collecting, "place", fragile)
+    result = hml("--from", "canvas", "-e", EXERCISE, canvas_download(tmp_path), tmp_path / "class")
+    assert result.exit_code == 0, result.output
+    assert sorted(tree(tmp_path / "class")) == ["1001/hybrid_placement.py", "1003/hybrid_placement.py"]
+    assert "refused stonebob_LATE_1002_5003_placement.ipynb: could not be placed (RuntimeError: disk on fire)" \
+        in result.text
+
+
+def test_what_cannot_be_collected_at_all_is_one_line_naming_the_file(tmp_path):
+    """A download that is no zip, a missing one, or a bad roster: one error line naming the file, exit status 1;
+    an unknown exercise is a usage error naming --exercise."""
+    not_zip = tmp_path / "download.zip"
+    not_zip.write_bytes(b"this is not a zip")
+    result = hml("--from", "canvas", "-e", EXERCISE, not_zip, tmp_path / "class")
+    assert result.exit_code == 1 and "download.zip: not a readable zip file" in result.text
+    missing = hml("--from", "moodle", "-e", EXERCISE, tmp_path / "nowhere.zip", tmp_path / "class")
+    assert missing.exit_code == 1 and "nowhere.zip: no such file or folder" in missing.text
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nAnn,ann@example.edu\n")
+    bad = hml("--from", "canvas", "-e", EXERCISE, "--roster", roster, canvas_download(tmp_path), tmp_path / "class")
+    assert bad.exit_code == 1 and "roster.csv, line 1: no id column" in bad.text
+    unknown = hml("--from", "canvas", "-e", "nope", canvas_download(tmp_path), tmp_path / "class")
+    assert unknown.exit_code == 2 and "Invalid value for --exercise: there is no exercise 'nope'" in unknown.text
+    for result in (result, missing, bad, unknown):
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("learner_id", ["../up", ".hidden", "report", "submissions.csv", "a/b"])
+def test_a_learner_id_that_is_not_a_safe_folder_name_is_refused(tmp_path, learner_id):
+    """An id from the download (here a Gradescope SID, which the learner may type) never names a folder it
+    should not: no climbing out, no hidden folder, none of the names the class folder keeps for itself."""
+    metadata = (f"submission_1:\n  :submitters:\n  - :name: X\n    :sid: '{learner_id}'\n"
+                f"  :created_at: 2026-12-01 12:00:00 +00:00\n")
+    export = build_zip(tmp_path / "gs.zip", {"submission_metadata.yml": metadata.encode(),
+                                             "submission_1/placement.py": module("x")})
+    root = tmp_path / "class"
+    result = hml("--from", "gradescope", "-e", EXERCISE, export, root)
+    assert result.exit_code == 0, result.output
+    assert "cannot name a learner's folder" in result.text
+    assert tree(root) == {} and sorted(p.name for p in tmp_path.iterdir()) == ["class", "gs.zip"]
