@@ -61,6 +61,11 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def learner_files(root: Path) -> dict[str, bytes]:
+    """What was placed in learners' folders: the tree without the class's submissions.csv."""
+    return {name: data for name, data in tree(root).items() if name != "submissions.csv"}
+
+
 def assert_gradable(root: Path, learners: list[str]) -> None:
     found = discover_class(root, Course(ROOT))
     assert not found.problems, found.problems
@@ -91,25 +96,27 @@ def canvas_download(tmp_path: Path) -> Path:
 
 def test_a_canvas_download_is_placed_by_user_id_with_the_latest_upload_and_late_flags(tmp_path):
     """Canvas: learners named by user id, the -1 re-upload chosen, LATE_ shown, odd files refused with a reason;
-    the class is gradable and, with no times in the download, submissions.csv is not written."""
+    the class is gradable and, with no times in the download, submissions.csv gets Canvas's late flags alone."""
     root = tmp_path / "class"
     result = hml("--from", "canvas", "--exercise", EXERCISE, canvas_download(tmp_path), root)
     assert result.exit_code == 0, result.output
 
-    assert tree(root) == {
+    placed = tree(root)
+    assert placed.pop("submissions.csv").decode() == ("learner,exercise,submitted_at,late\n1001,hybrid_placement,,no\n"
+                                                      "1002,hybrid_placement,,yes\n1003,hybrid_placement,,no\n")
+    assert placed == {
         "1001/hybrid_placement.py": module("ann latest"),
         "1002/hybrid_placement.ipynb": notebook("bob"),
         "1003/hybrid_placement.py": module("cy"),
     }
     assert_gradable(root, ["1001", "1002", "1003"])
-    assert not (root / "submissions.csv").exists()
     assert "LATE" in result.text
     assert "2 candidate files (helper.py, main.py); cannot tell which is placement.py" in result.text
     assert "refused kimeve_1005_text.html: a text entry or URL submitted online" in result.text
     assert "refused README.txt: not named as Canvas names submissions" in result.text
-    assert "records no submission times: submissions.csv is left as it is" in result.text
+    assert "records no submission times, only LATE_: submissions.csv gets late=yes or no" in result.text
     assert "3 placed (3 new, 0 updated, 0 unchanged)" in result.text
-    assert "submissions.csv not touched" in result.text
+    assert "submissions.csv updated" in result.text
 
 
 def test_collecting_the_same_download_again_changes_nothing(tmp_path):
@@ -142,7 +149,7 @@ def test_a_roster_names_learners_by_login_and_refuses_those_it_does_not_list(tmp
     root = tmp_path / "class"
     result = hml("--from", "canvas", "-e", EXERCISE, "--roster", roster, canvas_download(tmp_path), root)
     assert result.exit_code == 0, result.output
-    assert sorted(tree(root)) == ["ann/hybrid_placement.py", "bob/hybrid_placement.ipynb"]
+    assert sorted(learner_files(root)) == ["ann/hybrid_placement.py", "bob/hybrid_placement.ipynb"]
     assert "refused nucy_1003_5004_placement.py" not in result.text  # refused as a learner, not as a file name
     assert "learner 1003 (nucy): learner 1003 is not in the roster" in result.text
     assert_gradable(root, ["ann", "bob"])
@@ -247,11 +254,11 @@ def test_a_gradescope_export_is_placed_by_sid_with_its_times_in_submissions_csv(
 
     placed = tree(root)
     assert placed.pop("submissions.csv").decode() == (
-        "learner,exercise,submitted_at\n"
-        "1001,hybrid_placement,2026-12-02T16:15:00Z\n"
-        "1001,kfp_sweep,2026-11-01T10:00:00Z\n"
-        "1002,hybrid_placement,2026-12-01T23:59:59Z\n"
-        "1003,hybrid_placement,2026-12-01T23:59:59Z\n")
+        "learner,exercise,submitted_at,late\n"
+        "1001,hybrid_placement,2026-12-02T16:15:00Z,\n"
+        "1001,kfp_sweep,2026-11-01T10:00:00Z,\n"
+        "1002,hybrid_placement,2026-12-01T23:59:59Z,\n"
+        "1003,hybrid_placement,2026-12-01T23:59:59Z,\n")
     assert placed == {
         "1001/hybrid_placement.py": module("ann"),
         "1002/hybrid_placement.ipynb": notebook("bob and cy"),
@@ -325,7 +332,7 @@ def test_hostile_entries_are_refused_each_with_its_reason_and_the_rest_placed(tm
         export = hostile_download(tmp_path)
     result = hml("--from", "canvas", "-e", EXERCISE, export, root)
     assert result.exit_code == 0, result.output
-    assert tree(root) == {"1001/hybrid_placement.py": module("ann"), "1009/hybrid_placement.py": module("bob")}
+    assert learner_files(root) == {"1001/hybrid_placement.py": module("ann"), "1009/hybrid_placement.py": module("bob")}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.zip", "work"]
     assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["class"]
     for name, reason in [
@@ -352,13 +359,13 @@ def test_a_download_past_its_bounds_is_read_only_up_to_them(tmp_path, monkeypatc
     export = build_zip(tmp_path / "many.zip", {f"learner{i}_{100 + i}_{500 + i}_placement.py": module(str(i))
                                                for i in range(5)})
     result = hml("--from", "canvas", "-e", EXERCISE, export, tmp_path / "class")
-    assert sorted(tree(tmp_path / "class")) == [f"{100 + i}/hybrid_placement.py" for i in range(3)]
+    assert sorted(learner_files(tmp_path / "class")) == [f"{100 + i}/hybrid_placement.py" for i in range(3)]
     assert "refused many.zip: 2 more entries beyond the limit of 3; not read" in result.text
 
     monkeypatch.setattr(archive, "MAX_MEMBERS", 1000)
     monkeypatch.setattr(archive, "MAX_EXPORT_BYTES", 2 * len(module("0")))
     result = hml("--from", "canvas", "-e", EXERCISE, export, tmp_path / "bounded")
-    assert sorted(tree(tmp_path / "bounded")) == ["100/hybrid_placement.py", "101/hybrid_placement.py"]
+    assert sorted(learner_files(tmp_path / "bounded")) == ["100/hybrid_placement.py", "101/hybrid_placement.py"]
     assert "learner2_102_502_placement.py: the download unpacks to more than" in result.text
 
 
@@ -376,7 +383,7 @@ def test_a_crash_on_one_learner_never_stops_the_rest(tmp_path, monkeypatch):
     monkeypatch.setattr(collecting, "place", fragile)
     result = hml("--from", "canvas", "-e", EXERCISE, canvas_download(tmp_path), tmp_path / "class")
     assert result.exit_code == 0, result.output
-    assert sorted(tree(tmp_path / "class")) == ["1001/hybrid_placement.py", "1003/hybrid_placement.py"]
+    assert sorted(learner_files(tmp_path / "class")) == ["1001/hybrid_placement.py", "1003/hybrid_placement.py"]
     assert "refused stonebob_LATE_1002_5003_placement.ipynb: could not be placed (RuntimeError: disk on fire)" \
         in result.text
 

@@ -219,3 +219,29 @@ def test_bad_times_overrides_and_rubric_rows_are_refused_whole(tmp_path):
         in rubric.stderr, rubric.stderr
     with Gradebook(out / "gradebook.sqlite") as book:
         assert book.db.execute("SELECT COUNT(*) FROM adjustments").fetchone()[0] == 0
+
+
+def test_a_late_flag_without_a_time_is_shown_and_costs_nothing_until_the_time_is_known(tmp_path):
+    """Canvas's download says only LATE_: the row in submissions.csv carries late=yes and no time. The grade keeps
+    its points (how late is unknown), and every export and the learner's page say the course site marked it late;
+    once the instructor writes its time, the policy counts the days."""
+    from grader.course.assignment import read_assignment
+    from grader.course.model import Course
+    from grader.intake.submission_times import read_times
+    from grader.record import exports
+
+    out = tmp_path / "out"
+    _book(out / "gradebook.sqlite", {"ann": 31, "bo": 31})
+    (tmp_path / "assignment.toml").write_text(ASSIGNMENT.format(penalty=0.1))
+    chosen = read_assignment(Course(ROOT), tmp_path / "assignment.toml")
+    times = tmp_path / "submissions.csv"
+    for row, score, shown in (("ann,hybrid_placement,,yes", 31, exports.LMS_LATE),
+                              ("ann,hybrid_placement,2026-12-03T00:30:00Z,yes", pytest.approx(31 - 3.3),
+                               "2026-12-03T00:30:00+00:00")):
+        times.write_text(f"learner,exercise,submitted_at,late\n{row}\n")
+        with Gradebook(out / "gradebook.sqlite") as book:
+            book.record_submission_times(read_times(times))
+            grade = json.loads(exports.export_json(book, chosen))[0]
+            rows = _rows(exports.export_csv(book, chosen))
+        assert (grade["score"], grade["late_by_the_lms"]) == (score, True)
+        assert rows["ann"]["hybrid_placement_submitted_at"] == shown

@@ -76,13 +76,18 @@ def record_times(root: Path, entries, gradebook_path: Path) -> None:
     listed = read_times(path) if path is not None else {}
     found = {(e.learner, e.exercise.id) for e in entries}
     with Gradebook(gradebook_path) as book:
-        book.record_submission_times({key: listed[key].submitted_at if key in listed else None for key in found})
+        book.record_submission_times({key: listed.get(key) for key in found})
     if path is None:
         return
     unlisted = sorted(found - set(listed))
     if unlisted:
         warn(f"{path.name} gives no time for {len(unlisted)} submission(s), counted on time: "
              f"{for_console(', '.join('/'.join(key) for key in unlisted[:5]), 300)}{' ...' if len(unlisted) > 5 else ''}")
+    flagged = sorted(key for key in found & set(listed) if listed[key].submitted_at is None and listed[key].late)
+    if flagged:
+        warn(f"{path.name} marks {len(flagged)} submission(s) late without a time (the LMS's flag): no penalty "
+             f"is counted until their times are there: {for_console(', '.join('/'.join(k) for k in flagged[:5]), 300)}"
+             f"{' ...' if len(flagged) > 5 else ''}")
     extra = sorted(set(listed) - found)
     if extra:
         warn(f"{path.name} lists {len(extra)} submission(s) not under {root.name}: "

@@ -3,12 +3,17 @@
 The file is written by the instructor, or by ``hml collect`` from an LMS's
 export::
 
-    learner,exercise,submitted_at
-    ann,hybrid_placement,2026-12-02T08:15:00Z
+    learner,exercise,submitted_at,late
+    ann,hybrid_placement,2026-12-02T08:15:00Z,
+    bo,hybrid_placement,,yes
 
 Every time carries its zone. A learner's file dates or notebook metadata
-would be the learner's claim; the LMS's record is the platform's. A
-submission the file does not list is counted on time and flagged as such.
+would be the learner's claim; the LMS's record is the platform's. ``late``
+(optional: ``yes``, ``no`` or empty) is the LMS's own flag, for an export
+that marks late work without saying when it came (Canvas's ``LATE_``): such
+a row may leave ``submitted_at`` empty. A submission without a time is
+counted on time and flagged, as "late by the LMS" when the LMS says so.
+Times are kept to the second.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from grader.intake.csv_files import CsvFileError, read_rows
 
 FILE_NAME = "submissions.csv"
 COLUMNS = ("learner", "exercise", "submitted_at")
+LATE = "late"
+_FLAGS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": None}
 
 
 class SubmissionTimesError(GraderError):
@@ -35,7 +42,12 @@ class SubmissionTimesError(GraderError):
 class SubmissionTime:
     learner: str
     exercise: str
-    submitted_at: datetime  # with its zone
+    submitted_at: datetime | None  # with its zone, to the second; None: the LMS gave no time
+    late: bool | None = None       # the LMS's own flag, where it has one
+
+    def __post_init__(self) -> None:
+        if self.submitted_at is not None and self.submitted_at.microsecond:
+            object.__setattr__(self, "submitted_at", self.submitted_at.replace(microsecond=0))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -51,7 +63,7 @@ def times_file(root: Path) -> Path | None:
 def read_times(path: Path) -> dict[tuple[str, str], SubmissionTime]:
     """Every row of ``path``, by (learner, exercise); a bad row is an error naming its line and field."""
     try:
-        rows = read_rows(path, COLUMNS)
+        rows = read_rows(path, COLUMNS, (LATE,))
     except CsvFileError as exc:
         raise SubmissionTimesError(str(exc)) from None
     times: dict[tuple[str, str], SubmissionTime] = {}
@@ -60,15 +72,18 @@ def read_times(path: Path) -> dict[tuple[str, str], SubmissionTime]:
         for column in ("learner", "exercise"):
             if not row[column]:
                 raise SubmissionTimesError(f"{where}, {column}: empty")
+        if row[LATE].lower() not in _FLAGS:
+            raise SubmissionTimesError(f"{where}, late: {row[LATE]!r} is not yes, no or empty")
+        late = _FLAGS[row[LATE].lower()]
         try:
-            when = aware(row["submitted_at"], "submitted_at")
+            when = aware(row["submitted_at"], "submitted_at") if row["submitted_at"] or late is None else None
         except DeadlineError as exc:
             raise SubmissionTimesError(f"{where}, {exc}") from None
         key = (row["learner"], row["exercise"])
         if key in times:
             raise SubmissionTimesError(f"{where}: {'/'.join(key)} is listed twice; keep the time of the submission "
                                        f"in ROOT")
-        times[key] = SubmissionTime(*key, when)
+        times[key] = SubmissionTime(*key, when, late)
     return times
 
 
@@ -84,7 +99,8 @@ def write_times(path: Path, times: Iterable[SubmissionTime]) -> bool:
     merged.update({time.key: time for time in times})
     if merged == before and path.is_file():
         return False
-    rows = [COLUMNS, *((t.learner, t.exercise, utc_text(t.submitted_at)) for _, t in sorted(merged.items()))]
+    rows = [(*COLUMNS, LATE), *((t.learner, t.exercise, utc_text(t.submitted_at) if t.submitted_at else "",
+                                 {True: "yes", False: "no", None: ""}[t.late]) for _, t in sorted(merged.items()))]
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows(rows)
     partial = path.with_name(f".{path.name}.partial")

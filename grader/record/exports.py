@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from grader.record.gradebook import Gradebook
 
 UNKNOWN_TIME = "unknown"  # a due date was set, but the intake had no submission time: counted on time
+LMS_LATE = "unknown (late by the LMS)"  # no time, but the LMS marked it late: the instructor must give its time
 
 
 def _or_whole_course(assignment: "Assignment | None") -> "Assignment":
@@ -38,6 +39,8 @@ def _with_details(grades: list[FinalGrade], assignment: "Assignment") -> list[st
 def submitted_text(grade: FinalGrade) -> str:
     if grade.submitted_at is not None:
         return grade.submitted_at.isoformat()
+    if grade.lms_late:
+        return LMS_LATE
     return UNKNOWN_TIME if grade.due is not None else ""
 
 
@@ -105,7 +108,7 @@ def grade_json(grade: FinalGrade) -> dict:
         "content_hash": grade.run.content_hash, "suite_hash": grade.run.suite_hash,
         "due": grade.due.isoformat() if grade.due else None,
         "submitted_at": grade.submitted_at.isoformat() if grade.submitted_at else None,
-        "time_known": grade.time_known, "days_late": grade.lateness.days_late,
+        "time_known": grade.time_known, "late_by_the_lms": grade.lms_late, "days_late": grade.lateness.days_late,
         "grace_days_used": grade.lateness.grace_days_used, "late_penalty": grade.penalty,
         "rubric": grade.rubric,
         "adjustments": [{"kind": a.kind.value, "target": a.target, "points": a.points, "reason": a.reason,

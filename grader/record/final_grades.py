@@ -39,6 +39,7 @@ class FinalGrade:
     submitted_at: datetime | None  # None: not known, counted on time
     due: datetime | None
     adjustments: tuple[Adjustment, ...] = ()
+    lms_late: bool | None = None   # the LMS's own flag, for a submission it gave no time for
 
     @property
     def override(self) -> Adjustment | None:
@@ -60,16 +61,18 @@ def final_grades(book: "Gradebook", assignment: "Assignment") -> list[FinalGrade
         by_learner.setdefault(run.learner, []).append(run)
     grades = []
     for learner, own in sorted(by_learner.items()):
-        submitted = {run.exercise: times.get((learner, run.exercise)) for run in own}
+        handed = {run.exercise: times.get((learner, run.exercise)) for run in own}
+        submitted = {exercise: time.submitted_at if time else None for exercise, time in handed.items()}
         lateness = assignment.deadlines.lateness(learner, submitted)
         for run in own:
+            time = handed[run.exercise]
             grades.append(_grade(run, assignment, lateness.get(run.exercise, ON_TIME), submitted[run.exercise],
-                                 tuple(held.get((learner, run.exercise), ()))))
+                                 tuple(held.get((learner, run.exercise), ())), time.late if time else None))
     return grades
 
 
 def _grade(run: "Run", assignment: "Assignment", lateness: Lateness, submitted_at: datetime | None,
-           held: tuple[Adjustment, ...]) -> FinalGrade:
+           held: tuple[Adjustment, ...], lms_late: bool | None) -> FinalGrade:
     max_points = assignment.maxima[run.exercise]
     by_test = {a.target: a.points for a in held if a.kind is AdjustmentKind.TEST}
     tests = round(sum(by_test.get(t.name, t.score) for t in run.tests), 6) if by_test else run.score
@@ -86,7 +89,7 @@ def _grade(run: "Run", assignment: "Assignment", lateness: Lateness, submitted_a
     else:
         final = round(earned - penalty, 6)
     return FinalGrade(run.learner, run.exercise, run, max_points, run.score, tests, rubric, lateness, penalty, final,
-                      submitted_at, assignment.deadlines.due_for(run.learner, run.exercise), held)
+                      submitted_at, assignment.deadlines.due_for(run.learner, run.exercise), held, lms_late)
 
 
 def _check_extensions(assignment: "Assignment", learners: set[str]) -> None:

@@ -28,6 +28,7 @@ from grader.record.results import NO_TEST_RAN, GradeResult, TestResult
 
 if TYPE_CHECKING:
     from grader.course.assignment import Assignment
+    from grader.intake.submission_times import SubmissionTime
 
 DEFAULT_NAME = "gradebook.sqlite"
 # How the engine worded a timeout before results carried their kind: used only
@@ -139,6 +140,7 @@ def _v6(db: sqlite3.Connection) -> None:
             learner TEXT NOT NULL,
             exercise TEXT NOT NULL,
             submitted_at TEXT,                 -- ISO 8601 with its zone, NULL when not known (counted on time)
+            lms_late INTEGER,                  -- the LMS's own late flag (1 or 0), NULL when it gave none
             recorded_at TEXT NOT NULL,
             PRIMARY KEY (learner, exercise)
         );
@@ -379,23 +381,29 @@ class Gradebook:
         return run.to_result()
 
     # -- submission times ----------------------------------------------------------------
-    def record_submission_times(self, times: dict[tuple[str, str], datetime | None]) -> None:
+    def record_submission_times(self, times: "dict[tuple[str, str], SubmissionTime | None]") -> None:
         """When each (learner, exercise) was handed in, as the intake knows it (None: not known)."""
         now = _now()
-        rows = [(clean(learner, 200), exercise, when.isoformat() if when is not None else None, now)
-                for (learner, exercise), when in times.items()]
+        rows = [(clean(learner, 200), exercise,
+                 time.submitted_at.isoformat() if time is not None and time.submitted_at is not None else None,
+                 None if time is None or time.late is None else int(time.late), now)
+                for (learner, exercise), time in times.items()]
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany("INSERT OR REPLACE INTO submission_times (learner, exercise, submitted_at, "
-                                "recorded_at) VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO submission_times (learner, exercise, submitted_at, lms_late, "
+                                "recorded_at) VALUES (?, ?, ?, ?, ?)", rows)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
 
-    def submission_times(self) -> dict[tuple[str, str], datetime | None]:
-        return {(learner, exercise): datetime.fromisoformat(when) if when else None for learner, exercise, when
-                in self.db.execute("SELECT learner, exercise, submitted_at FROM submission_times")}
+    def submission_times(self) -> "dict[tuple[str, str], SubmissionTime]":
+        from grader.intake.submission_times import SubmissionTime
+
+        return {(learner, exercise): SubmissionTime(learner, exercise, datetime.fromisoformat(when) if when else None,
+                                                    None if late is None else bool(late))
+                for learner, exercise, when, late
+                in self.db.execute("SELECT learner, exercise, submitted_at, lms_late FROM submission_times")}
 
     def mean_times(self) -> dict[str, float]:
         """Mean grading time per exercise over earlier runs, for estimating a batch's time left."""

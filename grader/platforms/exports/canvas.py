@@ -55,8 +55,8 @@ def read(members: list[Member]) -> Reading:
         late = any(f.late for f in latest)
         reading.hand_ins.append(HandIn(learner, names[learner], files=latest, late=late))
     if reading.hand_ins:
-        reading.notes.append("Canvas's download records no submission times: submissions.csv is left as it is "
-                             "(LATE_ flags are shown here)")
+        reading.notes.append("Canvas's download records no submission times, only LATE_: submissions.csv gets "
+                             "late=yes or no without a time (add the times there for the late policy to count days)")
     return reading
 
 

@@ -41,12 +41,11 @@ def collect(platform: Platform, exercise: Exercise, export_path: Path, root: Pat
             except Exception as exc:  # a bug met on one learner must not lose the class: report it and go on
                 collected.refused.append(Refusal(_where(hand_in), f"could not be placed "
                                                                   f"({type(exc).__name__}: {clean(exc, 200)})"))
-    if reading.has_times:
-        # submissions.csv keeps whole seconds: a finer time would never equal what it reads back, and a second
-        # collect would rewrite the file for nothing.
-        times = [SubmissionTime(p.learner, p.exercise, p.submitted_at.replace(microsecond=0))
-                 for p in collected.placed if p.submitted_at]
-        collected.times_written = write_times(root / TIMES_FILE, times) if times else False
+    # What the export says of when work came (a time, or only a late flag) goes where the late policy reads it.
+    times = [SubmissionTime(p.learner, p.exercise, p.submitted_at, p.late)
+             for p in collected.placed if p.submitted_at or p.late is not None]
+    if times:
+        collected.times_written = write_times(root / TIMES_FILE, times)
     return collected
 
 
