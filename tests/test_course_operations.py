@@ -245,3 +245,20 @@ def test_a_late_flag_without_a_time_is_shown_and_costs_nothing_until_the_time_is
             rows = _rows(exports.export_csv(book, chosen))
         assert (grade["score"], grade["late_by_the_lms"]) == (score, True)
         assert rows["ann"]["hybrid_placement_submitted_at"] == shown
+
+
+def test_a_report_holds_pages_only_for_the_learners_it_shows(tmp_path):
+    """A page left from an earlier report (a learner outside this assignment, a folder since renamed) would be
+    handed out with stale grades: writing the report again removes it."""
+    from grader.course.assignment import assignment
+    from grader.course.model import Course
+    from grader.record.report.render import write_report
+
+    with Gradebook(_book(tmp_path / "gradebook.sqlite", {"ann": 31, "bo": 20})) as book:
+        book.record("cy", GradeResult("cy", "kfp_basic_pipeline", [TestResult("t", "t", 1, 1, "passed", "hidden", "")]),
+                    submission="s", content_hash="c", suite_hash="s1")
+        write_report(book, tmp_path / "report", assignment=assignment(Course(ROOT), [EXERCISE, "kfp_basic_pipeline"]))
+        assert sorted(p.name for p in (tmp_path / "report" / "learners").iterdir()) == ["ann.html", "bo.html",
+                                                                                       "cy.html"]
+        write_report(book, tmp_path / "report", assignment=assignment(Course(ROOT), [EXERCISE]))
+    assert sorted(p.name for p in (tmp_path / "report" / "learners").iterdir()) == ["ann.html", "bo.html"]

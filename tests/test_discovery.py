@@ -28,6 +28,20 @@ def test_an_output_folder_inside_the_class_is_never_a_learner(tmp_path):
     assert not found.problems, found.problems
 
 
+def test_folder_names_the_gradebook_would_merge_are_not_learners(tmp_path):
+    """The gradebook keeps a name cleaned and at most 200 characters: two folders alike in their first 200
+    characters, or alike once control characters or a long run of digits are cleaned, would share one learner's
+    record (grades, overrides, late times). Such a folder is named as a problem, never graded under a merged name."""
+    root = tmp_path / "class"
+    names = ["a" * 200 + "x", "a" * 200 + "y", "eve\x01", "1" * 41, "ada"]
+    for name in names:
+        (root / name).mkdir(parents=True)
+        shutil.copy(ROOT / "solutions" / "hybrid_placement" / "placement.py", root / name / "hybrid_placement.py")
+    found = discover_class(root, Course(ROOT))
+    assert [e.learner for e in found.entries] == ["ada"]
+    assert len(found.problems) == 4 and all("rename the folder" in p for p in found.problems)
+
+
 def _course_with(tmp_path: Path, extra: str) -> Course:
     course = tmp_path / "course"
     shutil.copytree(ROOT / "exercises" / "hybrid_placement", course / "exercises" / "hybrid_placement")

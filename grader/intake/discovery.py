@@ -10,8 +10,10 @@ from grader.course.assignment import FILE_NAME as ASSIGNMENT_FILE
 from grader.intake.submission_times import FILE_NAME as TIMES_FILE
 from grader.course.model import Course, Exercise
 from grader.errors import GraderError
+from grader.learner_text import MAX_DIGITS, clean
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+MAX_LEARNER_NAME = 200  # what the gradebook keeps of a name (grader.record.gradebook)
 # Names the output directory uses for itself: a learner folder may not take them.
 RESERVED = {"report", "gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm"}
 
@@ -53,6 +55,12 @@ def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_
         if learner_dir.name.startswith(".") or not learner_dir.is_dir() or learner_dir.is_symlink():
             if not learner_dir.name.startswith("."):
                 found.problems.append(f"{learner_dir.name}: not a learner folder (expected ROOT/<learner>/<exercise>)")
+            continue
+        if clean(learner_dir.name, MAX_LEARNER_NAME) != learner_dir.name:
+            # The gradebook keeps names cleaned and bounded: two folders that clean alike would share one record.
+            found.problems.append(f"{learner_dir.name}: a learner folder's name must be at most {MAX_LEARNER_NAME} "
+                                  f"characters, without control characters or a run of over {MAX_DIGITS} digits; "
+                                  f"rename the folder")
             continue
         if learner_dir.name in RESERVED:
             found.problems.append(f"{learner_dir.name}: this learner name is reserved for the grader's output; "

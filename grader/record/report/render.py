@@ -248,12 +248,21 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
         html = env.get_template("learner.html.j2").render(**common, learner=learner, sections=sections,
                                                           course_max=overview["course_max"])
         _write(out_dir / "learners" / f"{learner.slug}.html", html)
+    _remove_stale_pages(out_dir / "learners", {f"{learner.slug}.html" for learner in overview["learners"]})
     _write(out_dir / "grades.csv", export_csv(book, assignment))
     if junit:
         for run in runs:
             page = overview["pages"][run.learner]
             _write(out_dir / "junit" / page / f"{run.exercise}.xml", junit_xml(run, page))
     return out_dir / "index.html"
+
+
+def _remove_stale_pages(folder: Path, written: set[str]) -> None:
+    """A page an earlier report wrote for someone this one does not show (another assignment, a renamed
+    folder) would be handed out with old grades: the folder holds this report's pages only."""
+    for page in folder.glob("*.html"):
+        if page.name not in written and page.is_file() and not page.is_symlink():
+            page.unlink()
 
 
 def junit_xml(run: Run, page: str | None = None) -> str:
