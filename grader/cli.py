@@ -73,6 +73,7 @@ COMMANDS = {
     "gradescope": "grader.commands.gradescope:gradescope",
     "quiz": "grader.commands.quiz:quiz",
     "worker": "grader.commands.worker:worker",
+    "lti": "grader.commands.lti:lti",
 }
 
 

@@ -107,7 +107,7 @@ GRADES_A_MOBILE_EXERCISE = {
     ("test_platform_gradescope", "test_mobile_budget_reference_gets_a_leaderboard_entry"),
 }
 REDIS_FIXTURES = {"redis_url"}
-CHROMIUM_MODULES = {"test_report_pages"}
+CHROMIUM_MODULES = {"test_report_pages", "test_lti_browser"}
 
 
 def tiers_of(item, course: Course) -> set[str]:

@@ -1,0 +1,122 @@
+"""A test LTI 1.3 platform and the servers the LTI tests run: both on loopback, both under waitress.
+
+``servers()`` starts the platform (``platform.py``) and the real tool (``hml lti serve``'s server, made by
+``grader.platforms.lti.server.make_server``) in threads of the test process, each on a free loopback port;
+the tool's folder gets the platform's registration, as an instructor would write it.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from waitress import create_server
+
+from grader.platforms.lti.app import ToolUrls
+from grader.platforms.lti.config import ToolFolder
+from grader.platforms.lti.server import make_server
+from .platform import TestPlatform
+
+__all__ = ["Servers", "TestPlatform", "servers", "login", "launch_through_platform"]
+
+
+@dataclass
+class Servers:
+    platform: TestPlatform
+    folder: ToolFolder
+    tool: ToolUrls
+    platform_server: object
+    tool_server: object
+
+    @property
+    def context_file(self) -> Path:
+        return self.folder.path / "context.json"
+
+    platform_thread: threading.Thread | None = None
+
+    def stop_platform(self) -> None:
+        """The platform goes down: its port refuses connections from now on."""
+        stop(self.platform_server, self.platform_thread)
+
+
+def _serve(server) -> threading.Thread:
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop(server, thread: threading.Thread) -> None:
+    """Stop a waitress server from another thread: everything in its loop (listening socket, open connections,
+    its trigger) is closed by the loop's own thread, which then finds nothing left to serve and returns."""
+    from waitress import wasyncore
+
+    if not thread.is_alive():
+        return
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout=60)
+    server.task_dispatcher.shutdown(timeout=10)
+
+
+@contextmanager
+def servers(tool_folder: Path):
+    platform = TestPlatform()
+    platform_server = create_server(platform.app(), host="127.0.0.1", port=0, threads=4)
+    platform.base = f"http://127.0.0.1:{platform_server.effective_port}"
+    folder = ToolFolder(tool_folder)
+    (folder.path / "registration.toml").write_text(platform.registration_toml())
+    tool_server = make_server(folder, "127.0.0.1", 0)
+    urls = ToolUrls.under(tool_server.public_url)
+    platform.tool_login_url, platform.tool_launch_url, platform.tool_jwks_url = urls.login, urls.launch, urls.jwks
+    platform_thread, tool_thread = _serve(platform_server), _serve(tool_server)
+    try:
+        yield Servers(platform, folder, urls, platform_server, tool_server, platform_thread)
+    finally:
+        stop(tool_server, tool_thread)
+        stop(platform_server, platform_thread)
+
+
+def login(running: Servers, user: str = "teacher") -> tuple[requests.Session, str, str]:
+    """Start a login at the tool as the platform would send a browser; the tool's state and nonce for it."""
+    browser = requests.Session()
+    answer = browser.get(running.tool.login, allow_redirects=False, timeout=30,
+                         params={"iss": running.platform.issuer, "login_hint": user,
+                                 "target_link_uri": running.tool.launch, "client_id": running.platform.client_id,
+                                 "lti_deployment_id": running.platform.deployment_id})
+    assert answer.status_code == 302, answer.text
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    return browser, query["state"][0], query["nonce"][0]
+
+
+def post_launch(running: Servers, browser: requests.Session, state: str, id_token: str) -> requests.Response:
+    return browser.post(running.tool.launch, data={"id_token": id_token, "state": state}, allow_redirects=False,
+                        timeout=30)
+
+
+def launch_through_platform(running: Servers, user: str = "teacher") -> requests.Response:
+    """A whole launch without a browser: the tool's login, the platform's auth answer, its form posted."""
+    browser = requests.Session()
+    start = browser.get(f"{running.platform.base}/launch", params={"user": user}, timeout=30)
+    assert start.status_code == 200, start.text  # the platform's auto-posting form, after both redirects
+    token = re.search(r"name='id_token' value='([^']+)'", start.text).group(1)
+    state = re.search(r"name='state' value='([^']+)'", start.text).group(1)
+    return post_launch(running, browser, state, token)
+
+
+EXERCISES = ("hybrid_placement", "kfp_basic_pipeline")
+
+
+def record_grade(book_path: Path, learner: str, exercise: str, points: float, maximum: float) -> None:
+    """A graded run worth ``points`` of ``maximum``, as ``hml grade`` would record it (no grading needed)."""
+    from grader.record.gradebook import Gradebook
+    from grader.record.results import GradeResult
+    from grader.record.results import TestResult as Outcome
+
+    tests = [Outcome("earned", f"hidden::{exercise}::earned", points, points, "passed", "hidden"),
+             Outcome("missed", f"hidden::{exercise}::missed", 0.0, maximum - points, "failed", "hidden")]
+    with Gradebook(book_path) as book:
+        book.record(learner, GradeResult(learner, exercise, tests, execution_time=1.0), submission=learner,
+                    content_hash=f"{learner}-{exercise}-{points}", suite_hash="suite")
