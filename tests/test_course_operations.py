@@ -119,9 +119,13 @@ def test_a_class_with_deadlines_overrides_rubric_and_a_regrade(tmp_path, sandbox
     _ok(_hml("gradebook", "rubric", "--from-csv", str(marks), *options, course=course))
     history = _ok(_hml("gradebook", "history", "dee", "-o", str(out), course=course))
     assert "override" in history and "rule 3 was ambiguous" in history
-    _ok(_hml("grade-course", str(klass), "-o", str(out), "--jobs", "2", "--force", course=course))
+    (klass / "submissions.csv").unlink()  # lost: the times recorded from it stay
+    regraded = _hml("grade-course", str(klass), "-o", str(out), "--jobs", "2", "--force", course=course)
+    assert "there is no submissions.csv in class for 3 submission(s) with a time recorded earlier: that time is " \
+           "kept" in _ok(regraded) + regraded.stderr
     _ok(_hml("report", *options, course=course))
     rows = _rows((out / "report" / "grades.csv").read_text())
+    assert rows["cy"]["hybrid_placement_days_late"] == "2"
     assert (float(rows["dee"]["hybrid_placement"]), rows["dee"]["hybrid_placement_override"]) == (30, reason)
     assert (float(rows["ann"]["hybrid_placement"]), float(rows["ann"]["hybrid_placement_rubric"])) == (33, 2)
     dee_page = (out / "report" / "learners" / "dee.html").read_text()
@@ -152,9 +156,11 @@ def _book(path: Path, learners: dict[str, float]) -> Path:
     return path
 
 
-def test_grace_days_go_to_the_earliest_due_date_and_max_days_ends_the_points():
-    """Started days count (a minute late is a day); grace days are spent in due-date order, so the first late
-    exercise uses them; beyond max_days (after grace) nothing is earned; an extension moves one learner's date."""
+def test_grace_days_go_where_they_save_points_and_max_days_ends_the_points():
+    """Started days count (a minute late is a day); grace days go where they save the learner the most points,
+    the earlier due date first when that is the same; none is spent where it saves nothing (work past
+    max_days even with them, work that earned 0); beyond max_days (after grace) nothing is earned; an extension
+    moves one learner's date; a due date set for one exercise only leaves the others never late."""
     utc = timezone.utc
     deadlines = Deadlines({"a": datetime(2026, 12, 1, tzinfo=utc), "b": datetime(2026, 12, 8, tzinfo=utc)},
                           LatePolicy(penalty_per_day=0.25, max_days=2, grace_days=2),
@@ -164,7 +170,15 @@ def test_grace_days_go_to_the_earliest_due_date_and_max_days_ends_the_points():
     assert (late["a"].days_late, late["a"].grace_days_used, late["a"].share_lost) == (2, 2, 0)
     assert (late["b"].days_late, late["b"].grace_days_used, late["b"].share_lost) == (2, 0, 0.5)
     very = deadlines.lateness("al", {"a": datetime(2026, 12, 6, tzinfo=utc)})["a"]
-    assert (very.charged_days, very.share_lost) == (3, 1.0)
+    assert (very.charged_days, very.grace_days_used, very.share_lost) == (5, 0, 1.0)
+    zero_first = deadlines.lateness("al", {"a": datetime(2026, 12, 2, 0, 1, tzinfo=utc),
+                                           "b": datetime(2026, 12, 10, 0, 1, tzinfo=utc)},
+                                    {"a": (0.0, 10.0), "b": (10.0, 10.0)})
+    assert (zero_first["a"].grace_days_used, zero_first["b"].grace_days_used) == (0, 2)
+    assert zero_first["b"].share_lost == 0.25
+    mixed = deadlines.lateness("al", {"a": datetime(2026, 12, 2, 0, 1, tzinfo=utc), "c": datetime(2027, 1, 1,
+                                                                                                 tzinfo=utc)})
+    assert mixed["c"].days_late == 0 and mixed["a"].grace_days_used == 2
     assert deadlines.lateness("eve", {"b": datetime(2026, 12, 19, tzinfo=utc)})["b"].days_late == 0
     assert deadlines.lateness("al", {"a": None})["a"].days_late == 0
 
@@ -175,7 +189,7 @@ def test_grace_days_go_to_the_earliest_due_date_and_max_days_ends_the_points():
     (("hybrid_placement = 2026-12-05T23:59:00Z", "hybrid_placement = 2026-12-05T23:59:00"),
      "assignment.toml, line 9: extensions.bo.hybrid_placement: 2026-12-05T23:59:00 has no time zone"),
     (("[extensions.bo]", "[extensions.zed]"),
-     "assignment.toml, line 8: extensions.zed: no learner 'zed' has been graded in this assignment"),
+     "assignment.toml, line 8: extensions.zed: the gradebook knows no learner 'zed' (a typo?"),
     (("max_days = 5", "max_days = 5\nmax_weeks = 1"), "assignment.toml, line 7: late.max_weeks: not a late-policy"),
 ])
 def test_a_bad_assignment_file_names_its_line_and_field(tmp_path, change, message):
@@ -262,3 +276,41 @@ def test_a_report_holds_pages_only_for_the_learners_it_shows(tmp_path):
                                                                                        "cy.html"]
         write_report(book, tmp_path / "report", assignment=assignment(Course(ROOT), [EXERCISE]))
     assert sorted(p.name for p in (tmp_path / "report" / "learners").iterdir()) == ["ann.html", "bo.html"]
+
+
+def test_overrides_name_one_test_and_a_grader_failure_stays_ungraded(tmp_path):
+    """A visible and a hidden test may share a name: an override by that name is refused as ambiguous, one by
+    node id changes that test alone. A run the grader failed on stays without a grade under a test override
+    (only an override of the whole exercise gives it points). After a regrade drops the overridden test, the
+    override counts nothing, and the export and `hml gradebook diff` say so."""
+    from grader.course.assignment import assignment
+    from grader.course.model import Course
+    from grader.record import exports
+
+    out = tmp_path / "out"
+    twins = [TestResult("reasons", "public::reasons", 0, 1, "failed", "visible", "no"),
+             TestResult("reasons", "hidden::reasons", 0, 1, "failed", "hidden", ""),
+             TestResult("rules", "hidden::rules", 29, 29, "passed", "hidden", "")]
+    with Gradebook(out / "gradebook.sqlite") as book:
+        book.record("ann", GradeResult("ann", EXERCISE, twins), submission="s", content_hash="c", suite_hash="s1")
+    options = ("-o", str(out), "-e", EXERCISE)
+    twice = _hml("gradebook", "override", "ann", EXERCISE, "--test", "reasons", "--points", "1", "--reason", "r",
+                 *options, course=ROOT)
+    assert twice.returncode == 1 and "2 tests of hybrid_placement are named 'reasons': name one by its node id " \
+                                     "(public::reasons, hidden::reasons)" in twice.stderr, twice.stderr
+    _ok(_hml("gradebook", "override", "ann", EXERCISE, "--test", "hidden::reasons", "--points", "1", "--reason",
+             "the hidden check was too strict", *options, course=ROOT))
+    chosen = assignment(Course(ROOT), [EXERCISE])
+    with Gradebook(out / "gradebook.sqlite") as book:
+        (grade,) = json.loads(exports.export_json(book, chosen))
+        assert (grade["raw_score"], grade["score"]) == (29, 30)
+        broken = GradeResult("ann", EXERCISE, [], error="the worker could not start")
+        book.record("ann", broken, submission="s", content_hash="c", suite_hash="s1")
+        (grade,) = json.loads(exports.export_json(book, chosen))
+        assert grade["score"] is None and _rows(exports.export_csv(book, chosen))["ann"][EXERCISE] == ""
+        renamed = [TestResult("rules", "hidden::rules", 29, 29, "passed", "hidden", "")]
+        book.record("ann", GradeResult("ann", EXERCISE, renamed), submission="s", content_hash="c", suite_hash="s2")
+        (grade,) = json.loads(exports.export_json(book, chosen))
+    assert grade["score"] == 29 and [a["target"] for a in grade["stale_adjustments"]] == ["hidden::reasons"]
+    diff = _ok(_hml("gradebook", "diff", "-o", str(out), course=ROOT))
+    assert "The override of hidden::reasons for ann / hybrid_placement counts nothing now" in diff

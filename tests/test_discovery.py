@@ -31,15 +31,16 @@ def test_an_output_folder_inside_the_class_is_never_a_learner(tmp_path):
 def test_folder_names_the_gradebook_would_merge_are_not_learners(tmp_path):
     """The gradebook keeps a name cleaned and at most 200 characters: two folders alike in their first 200
     characters, or alike once control characters or a long run of digits are cleaned, would share one learner's
-    record (grades, overrides, late times). Such a folder is named as a problem, never graded under a merged name."""
+    record (grades, overrides, late times). Each of them is named as a problem, never graded under a merged
+    name; a name that cleans to no other folder's is graded as it is recorded."""
     root = tmp_path / "class"
-    names = ["a" * 200 + "x", "a" * 200 + "y", "eve\x01", "1" * 41, "ada"]
+    names = ["a" * 200 + "x", "a" * 200 + "y", "eve\x01", "eve", "1" * 41, "1" * 42, "ada", "bo\x7f"]
     for name in names:
         (root / name).mkdir(parents=True)
         shutil.copy(ROOT / "solutions" / "hybrid_placement" / "placement.py", root / name / "hybrid_placement.py")
     found = discover_class(root, Course(ROOT))
-    assert [e.learner for e in found.entries] == ["ada"]
-    assert len(found.problems) == 4 and all("rename the folder" in p for p in found.problems)
+    assert sorted(e.learner for e in found.entries) == ["ada", "bo\x7f"]
+    assert len(found.problems) == 6 and all("rename the folders" in p for p in found.problems)
 
 
 def _course_with(tmp_path: Path, extra: str) -> Course:

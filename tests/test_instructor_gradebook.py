@@ -177,3 +177,22 @@ def test_version_one_gradebook_is_migrated_in_place(tmp_path):
     db.close()
     with pytest.raises(GradebookError, match="newer"):
         Gradebook(path)
+
+
+def test_a_relative_output_folder_keeps_the_batch_cache_inside_it(tmp_path, sandboxed, monkeypatch):
+    """`hml grade -o out` run from any folder: the batch cache goes to ./out/.cache, never to a folder of the
+    same name under the course (where the trusted pytest process runs)."""
+    course = tmp_path / "course"
+    for folder in ("exercises", "solutions"):
+        shutil.copytree(ROOT / folder / "hybrid_placement", course / folder / "hybrid_placement",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (course / "solutions" / "hybrid_placement" / "test_cached.py").write_text(CACHED_TEST)
+    monkeypatch.setenv("HML_TEST_COUNTER", str(tmp_path / "computed.txt"))
+    work = tmp_path / "work"
+    work.mkdir()
+    env = dict(os.environ, HML_COURSE_ROOT=str(course))
+    graded = subprocess.run([*HML, "grade", "-e", "hybrid_placement", "-o", "out",
+                             str(course / "solutions" / "hybrid_placement" / "placement.py")],
+                            capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    assert list((work / "out" / ".cache").iterdir()) and not (course / "out").exists() and not (ROOT / "out").exists()

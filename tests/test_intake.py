@@ -196,3 +196,25 @@ def test_starter_module_becomes_notebook_and_back():
     assert notebook.cells[0].source == "# Title\nSome text"
     back = notebook_to_module(nbformat.writes(notebook)).source
     assert "import math" in back and "def f(x):" in back
+
+
+def test_a_folder_nested_without_end_is_refused_not_a_crash(tmp_path):
+    """A submission folder nested 1,100 deep (os.walk recurses once per level) is refused with a reason, and its
+    content digest is taken without recursion: one learner's folder never ends a batch with RecursionError."""
+    from grader.batch.digests import _files_below
+    from grader.sandbox.disk import remove_tree
+
+    submission = tmp_path / "hybrid_placement"
+    deep = submission
+    submission.mkdir()
+    for _ in range(1100):
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "placement.py").write_text("x = 1\n")
+    (submission / "placement.py").write_text("x = 1\n")
+    try:
+        with pytest.raises(SubmissionRefused, match="nested more than 32 deep"):
+            prepare(submission, "placement.py", tmp_path / "out")
+        assert submission / "placement.py" in _files_below(submission)
+    finally:
+        assert remove_tree(submission)  # pytest's own clean-up of old temporary folders recurses per level

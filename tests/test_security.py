@@ -573,3 +573,25 @@ def test_a_then_recipe_never_runs_beside_a_thread_the_call_left(tmp_path):
     answer, _ = server.handle({"op": "call", "name": "plain", "args": [], "kwargs": {}, "then": "kfp.compile_objects"},
                               [])
     assert answer["ok"], answer
+
+
+def test_a_scratch_nested_thousands_deep_is_removed_and_links_are_not_followed(tmp_path):
+    """A worker may leave its scratch nested 1,500 folders deep, some of mode 000, with a link to a file
+    outside: removing it neither recurses once per level (RecursionError would leave it on the host and fail the
+    grading) nor follows the link."""
+    from grader.sandbox.disk import remove_tree
+
+    outside = tmp_path / "keep.txt"
+    outside.write_text("the grader's")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    folder = scratch
+    for level in range(1500):
+        folder = folder / "d"
+        folder.mkdir()
+    (folder / "link").symlink_to(outside)
+    for level, parent in enumerate(list(folder.parents)[:1500]):
+        if level % 300 == 0:
+            parent.chmod(0)
+    assert remove_tree(scratch)
+    assert not scratch.exists() and outside.read_text() == "the grader's"

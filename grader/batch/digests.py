@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from grader.course.model import Course, Exercise
+from grader.intake.folders import walk
 from grader.intake.special_files import special_kind
 
 HASH_VERSION = "1"  # bump when what goes into a suite hash changes
@@ -26,7 +27,7 @@ ENGINE_PARTS = ("grading/plugin.py", "testing.py", "sandbox/wire.py", "recipes",
 # Libraries whose behaviour the tests measure; a new version may change a grade.
 LIBRARIES = ("kfp", "google-cloud-aiplatform", "tensorflow-cpu", "tensorflow", "keras", "ai-edge-litert",
              "numpy", "pytest")
-_SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", ".pytest_cache"}
+_SKIP_DIRS = frozenset({"__pycache__", ".git", ".ipynb_checkpoints", ".pytest_cache"})
 
 
 def _files_below(path: Path) -> list[Path]:
@@ -35,9 +36,8 @@ def _files_below(path: Path) -> list[Path]:
     if not path.is_dir():
         return []
     found = []
-    for directory, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        found += [Path(directory) / f for f in sorted(filenames) if not f.endswith((".pyc", ".tmp"))]
+    for directory, _, filenames, _ in walk(path, skip=_SKIP_DIRS):  # a learner's folder may nest without end
+        found += [directory / f for f in filenames if not f.endswith((".pyc", ".tmp"))]
     return found
 
 

@@ -68,27 +68,32 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
 def record_times(root: Path, entries, gradebook_path: Path) -> None:
     """Record when each submission under ROOT was handed in (ROOT/submissions.csv), before any grading."""
     from grader.console import warn
-    from grader.intake.submission_times import read_times, times_file
+    from grader.intake.submission_times import FILE_NAME, read_times, times_file
     from grader.learner_text import for_console
     from grader.record.gradebook import Gradebook
+
+    def named(keys) -> str:
+        return for_console(", ".join("/".join(key) for key in keys[:5]), 300) + (" ..." if len(keys) > 5 else "")
 
     path = times_file(root)
     listed = read_times(path) if path is not None else {}
     found = {(e.learner, e.exercise.id) for e in entries}
     with Gradebook(gradebook_path) as book:
+        earlier = {key for key, time in book.submission_times().items() if time.submitted_at is not None}
         book.record_submission_times({key: listed.get(key) for key in found})
+    kept = sorted(found - set(listed) & earlier)
+    if kept:
+        source = f"{path.name} gives no time for" if path else f"there is no {FILE_NAME} in {root.name} for"
+        warn(f"{source} {len(kept)} submission(s) with a time recorded earlier: that time is kept: {named(kept)}")
     if path is None:
         return
-    unlisted = sorted(found - set(listed))
+    unlisted = sorted(found - set(listed) - earlier)
     if unlisted:
-        warn(f"{path.name} gives no time for {len(unlisted)} submission(s), counted on time: "
-             f"{for_console(', '.join('/'.join(key) for key in unlisted[:5]), 300)}{' ...' if len(unlisted) > 5 else ''}")
+        warn(f"{path.name} gives no time for {len(unlisted)} submission(s), counted on time: {named(unlisted)}")
     flagged = sorted(key for key in found & set(listed) if listed[key].submitted_at is None and listed[key].late)
     if flagged:
         warn(f"{path.name} marks {len(flagged)} submission(s) late without a time (the LMS's flag): no penalty "
-             f"is counted until their times are there: {for_console(', '.join('/'.join(k) for k in flagged[:5]), 300)}"
-             f"{' ...' if len(flagged) > 5 else ''}")
+             f"is counted until their times are there: {named(flagged)}")
     extra = sorted(set(listed) - found)
     if extra:
-        warn(f"{path.name} lists {len(extra)} submission(s) not under {root.name}: "
-             f"{for_console(', '.join('/'.join(key) for key in extra[:5]), 300)}{' ...' if len(extra) > 5 else ''}")
+        warn(f"{path.name} lists {len(extra)} submission(s) not under {root.name}: {named(extra)}")

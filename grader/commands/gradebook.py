@@ -68,17 +68,24 @@ def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | 
 @click.argument("learner", required=False)
 @click.option("--exercise", "-e", help="Only this exercise.")
 @click.option("--hashes", is_flag=True, help="Also show each run's content and test-suite hashes.")
+@click.option("--tests", "with_tests", is_flag=True,
+              help="Also list the tests of each learner's latest run: names, node ids (what --test of "
+                   "`override` takes), points.")
 def history(output_dir: Path, gradebook_path: Path | None, learner: str | None, exercise: str | None,
-            hashes: bool) -> None:
+            hashes: bool, with_tests: bool) -> None:
     """Every grading run, oldest first (of LEARNER, if given), then every override and rubric point set."""
     from grader.console import console
     from grader.record import adjustments as adjusting
-    from grader.record.report.terminal import adjustments_table, history_table
+    from grader.record.report.terminal import adjustments_table, history_table, tests_table
 
     with _open(output_dir, gradebook_path) as book:
         runs = book.history(learner, exercise)
         adjustments = adjusting.history(book, learner, exercise)
+        shown = {run.id for run in runs}
+        latest = [run for run in book.latest() if run.id in shown] if with_tests else []
     console.print(history_table(runs, hashes=hashes))
+    for run in latest:
+        console.print(tests_table(run))
     if adjustments:
         console.print(adjustments_table(adjustments))
 
@@ -158,21 +165,27 @@ def diff(output_dir: Path, gradebook_path: Path | None, exercise: str | None, as
     import json
 
     from grader.console import console
-    from grader.record.regrades import regrade_diffs
+    from grader.learner_text import for_console
+    from grader.record.regrades import regrade_diffs, stale_test_overrides
     from grader.record.report.terminal import diff_table
 
     with _open(output_dir, gradebook_path) as book:
         diffs = regrade_diffs(book, exercise)
+        stale = stale_test_overrides(book, exercise)
     shown = [d for d in diffs if show_all or d.changed]
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(d) for d in shown], indent=2))
         return
     if not diffs:
         console.print("No submission has been graded under two versions of its tests.")
-        return
-    console.print(diff_table(shown))
-    console.print(f"{sum(d.changed for d in diffs)} of {len(diffs)} regraded submission(s) changed.",
-                  highlight=False)
+    else:
+        console.print(diff_table(shown))
+        console.print(f"{sum(d.changed for d in diffs)} of {len(diffs)} regraded submission(s) changed.",
+                      highlight=False)
+    for adjustment in stale:
+        console.print(f"The override of {for_console(adjustment.target, 300)} for "
+                      f"{for_console(adjustment.learner, 300)} / {adjustment.exercise} counts nothing now: the latest "
+                      f"run has no such test (set it again with --test, or --remove it).", highlight=False)
 
 
 @gradebook.command()

@@ -13,18 +13,21 @@ Read from the assignment file (``grader.course.assignment``)::
 
 The penalty is a share of the exercise's full points, as Canvas's late policy
 deducts it, taken from what the learner earned and never below zero. Grace
-days are spent automatically, in due-date order, on the days a learner is
-late; what they cover costs nothing. A day late is any started day.
+days are spent automatically, where they save the learner the most points
+(none on work that would lose nothing); what they cover costs nothing. A day
+late is any started day.
 Everything here is computed from the times the intake recorded: changing the
 policy or an extension changes the grades without regrading.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 DAY = timedelta(days=1)
+_LAST = datetime.max.replace(tzinfo=timezone.utc)  # where an exercise without a due date sorts
 
 
 class DeadlineError(ValueError):
@@ -85,20 +88,46 @@ class Deadlines:
         """The learner's own due date for ``exercise``: an extension, else the class's; None when none is set."""
         return self.extensions.get(learner, {}).get(exercise, self.due.get(exercise))
 
-    def lateness(self, learner: str, submitted: dict[str, datetime | None]) -> dict[str, Lateness]:
-        """Each of a learner's submissions' lateness, grace days spent in due-date order.
+    def lateness(self, learner: str, submitted: dict[str, datetime | None],
+                 worth: dict[str, tuple[float, float]] | None = None) -> dict[str, Lateness]:
+        """Each of a learner's submissions' lateness, grace days spent where they save the most points.
 
         ``submitted``: exercise -> when it was handed in (None: not known, counted on time).
+        ``worth``: exercise -> (points earned before lateness, the exercise's full points); without it, every
+        exercise counts as full marks. Among ways of spending grace days that save as many points, the one
+        spending the fewest is taken, and of those the one that spends them on earlier due dates.
         """
         late = {}
         for exercise, when in submitted.items():
             due = self.due_for(learner, exercise)
             late[exercise] = days_after(when, due) if when is not None and due is not None else 0
-        grace_left = self.late.grace_days
-        result = {}
-        for exercise in sorted(late, key=lambda e: (self.due_for(learner, e), e)):
-            used = min(grace_left, late[exercise])
-            grace_left -= used
+        order = sorted(late, key=lambda e: (self.due_for(learner, e) is None, self.due_for(learner, e) or _LAST, e))
+        worth = worth or {}
+
+        def cost(exercise: str, charged: int) -> float:
+            earned, full = worth.get(exercise, (1.0, 1.0))
+            return min(earned, self._share_lost(charged) * full)
+
+        @functools.lru_cache(maxsize=None)
+        def best(index: int, grace: int) -> tuple[float, int]:
+            """The least points lost from ``order[index:]`` with ``grace`` days, and the days that spends."""
+            if index == len(order):
+                return 0.0, 0
+            exercise = order[index]
+            options = []
+            for used in range(min(grace, late[exercise]) + 1):
+                lost, spent = best(index + 1, grace - used)
+                options.append((round(cost(exercise, late[exercise] - used) + lost, 9), spent + used, -used))
+            lost, spent, _ = min(options)
+            return lost, spent
+
+        result, grace = {}, self.late.grace_days
+        for index, exercise in enumerate(order):
+            target = best(index, grace)
+            used = next(u for u in range(min(grace, late[exercise]), -1, -1)
+                        if (round(cost(exercise, late[exercise] - u) + best(index + 1, grace - u)[0], 9),
+                            best(index + 1, grace - u)[1] + u) == target)
+            grace -= used
             result[exercise] = Lateness(late[exercise], used, self._share_lost(late[exercise] - used))
         return result
 

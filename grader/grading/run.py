@@ -118,7 +118,7 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         scratch = Path(scratch)
         config = GradingConfig(exercise=exercise.id, course_root=str(course.root), submission=name,
                                results_path=str(scratch / "results.json"), sandbox=sandbox.value,
-                               cache_dir=str(cache_dir) if cache_dir else None)
+                               cache_dir=str(Path(cache_dir).resolve()) if cache_dir else None)
         try:
             if refused is not None:
                 raise SubmissionRefused(refused)

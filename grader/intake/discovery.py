@@ -48,7 +48,10 @@ def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_
     only = set(only)
     exercises: dict[str, Exercise] = {}
     own = output_dir.resolve() if output_dir is not None else None
-    for learner_dir in sorted(root.iterdir()):
+    folders = sorted(root.iterdir())
+    recorded = {folder.name: clean(folder.name, MAX_LEARNER_NAME) for folder in folders}
+    merged = {name for name in recorded.values() if list(recorded.values()).count(name) > 1}
+    for learner_dir in folders:
         if learner_dir.resolve() == own or (learner_dir / "gradebook.sqlite").is_file() \
                 or learner_dir.name in (ASSIGNMENT_FILE, TIMES_FILE):
             continue
@@ -56,11 +59,12 @@ def discover_class(root: Path, course: Course, only: Iterable[str] = (), output_
             if not learner_dir.name.startswith("."):
                 found.problems.append(f"{learner_dir.name}: not a learner folder (expected ROOT/<learner>/<exercise>)")
             continue
-        if clean(learner_dir.name, MAX_LEARNER_NAME) != learner_dir.name:
-            # The gradebook keeps names cleaned and bounded: two folders that clean alike would share one record.
-            found.problems.append(f"{learner_dir.name}: a learner folder's name must be at most {MAX_LEARNER_NAME} "
-                                  f"characters, without control characters or a run of over {MAX_DIGITS} digits; "
-                                  f"rename the folder")
+        if recorded[learner_dir.name] in merged:
+            # The gradebook keeps names cleaned and bounded: folders that clean alike would share one record.
+            others = sorted(n for n, r in recorded.items() if r == recorded[learner_dir.name] and n != learner_dir.name)
+            found.problems.append(f"{learner_dir.name}: the gradebook would record this learner as it records "
+                                  f"{', '.join(others)} (names are kept without control characters, at most "
+                                  f"{MAX_LEARNER_NAME} characters, digit runs at most {MAX_DIGITS}); rename the folders")
             continue
         if learner_dir.name in RESERVED:
             found.problems.append(f"{learner_dir.name}: this learner name is reserved for the grader's output; "

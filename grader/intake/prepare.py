@@ -18,6 +18,7 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError
+from grader.intake.folders import MAX_DEPTH, too_deep, walk
 from grader.intake.imports import refusal, unavailable_imports
 from grader.intake.notebooks import ConvertedNotebook, NotebookError, notebook_to_module
 from grader.intake.special_files import NotRegular, read_regular, special_kind
@@ -175,7 +176,11 @@ def _from_files(files: dict[str, bytes], target: Path, form: SubmissionForm) -> 
 def _directory_files(root: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     total = 0
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+    deep = too_deep(root)
+    if deep is not None:
+        raise SubmissionRefused(f"its folders are nested more than {MAX_DEPTH} deep ({str(deep)[:200]}...); "
+                                f"send the module, not a whole disk")
+    for directory, dirnames, filenames, _ in walk(root):
         for name in dirnames + filenames:
             path = Path(directory) / name
             kind = special_kind(path)

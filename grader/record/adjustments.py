@@ -104,7 +104,7 @@ def set_override(book: "Gradebook", assignment: "Assignment", learner: str, exer
     if exercise not in assignment:
         raise AdjustmentError(f"{exercise} is not one of the assignment's exercises")
     run = _graded(book, learner, exercise)
-    kind, target = (AdjustmentKind.TEST, test) if test else (AdjustmentKind.OVERRIDE, "")
+    kind, target = (AdjustmentKind.TEST, _test(run, test).nodeid) if test else (AdjustmentKind.OVERRIDE, "")
     held = [a for a in in_force(book).get((run.learner, exercise), []) if a.kind is kind and a.target == target]
     what = f"{run.learner} / {exercise}" + (f" / {test}" if test else "")
     if remove:
@@ -115,14 +115,25 @@ def set_override(book: "Gradebook", assignment: "Assignment", learner: str, exer
     if not reason or not reason.strip():
         raise AdjustmentError("give the reason (--reason): the learner's page and every export show it")
     if test:
-        tests = {t.name: t for t in run.tests}
-        if test not in tests:
-            raise AdjustmentError(f"{exercise} has no test named {test!r} in {run.learner}'s latest run")
-        value = _points(points, tests[test].max_score, "the test")
+        chosen = _test(run, test)
+        target = chosen.nodeid
+        value = _points(points, chosen.max_score, "the test")
     else:
         value = _points(points, assignment.maxima[exercise], "the exercise")
     _insert(book, [Adjustment(run.learner, exercise, kind, target, value, reason.strip(), who or author(), "")])
     return f"{what}: points set to {value:g} ({reason.strip()})"
+
+
+def _test(run, test: str):
+    """The one test of ``run`` that ``test`` names: its node id, or a name no other test has."""
+    found = [t for t in run.tests if t.nodeid == test] or [t for t in run.tests if t.name == test]
+    if not found:
+        raise AdjustmentError(f"{run.exercise} has no test {test!r} in {run.learner}'s latest run "
+                              f"(hml gradebook history LEARNER --tests lists them)")
+    if len(found) > 1:
+        raise AdjustmentError(f"{len(found)} tests of {run.exercise} are named {test!r}: name one by its node id "
+                              f"({', '.join(t.nodeid for t in found)})")
+    return found[0]
 
 
 @dataclass(frozen=True)

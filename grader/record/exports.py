@@ -111,6 +111,12 @@ def grade_json(grade: FinalGrade) -> dict:
         "time_known": grade.time_known, "late_by_the_lms": grade.lms_late, "days_late": grade.lateness.days_late,
         "grace_days_used": grade.lateness.grace_days_used, "late_penalty": grade.penalty,
         "rubric": grade.rubric,
-        "adjustments": [{"kind": a.kind.value, "target": a.target, "points": a.points, "reason": a.reason,
-                         "by": a.author, "at": a.created_at} for a in grade.adjustments],
+        "adjustments": [_adjustment_json(a) for a in grade.adjustments],
+        # Set for a test or rubric item this run or assignment no longer has: in force, but counting nothing.
+        "stale_adjustments": [_adjustment_json(a) for a in grade.stale],
     }
+
+
+def _adjustment_json(adjustment) -> dict:
+    return {"kind": adjustment.kind.value, "target": adjustment.target, "points": adjustment.points,
+            "reason": adjustment.reason, "by": adjustment.author, "at": adjustment.created_at}

@@ -140,7 +140,6 @@ def _v6(db: sqlite3.Connection) -> None:
             learner TEXT NOT NULL,
             exercise TEXT NOT NULL,
             submitted_at TEXT,                 -- ISO 8601 with its zone, NULL when not known (counted on time)
-            lms_late INTEGER,                  -- the LMS's own late flag (1 or 0), NULL when it gave none
             recorded_at TEXT NOT NULL,
             PRIMARY KEY (learner, exercise)
         );
@@ -173,7 +172,12 @@ def _v6(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite3.Connection) -> None:
+    """The LMS's own late flag, for a submission it gave no time for (``grader.intake.submission_times``)."""
+    _script(db, "ALTER TABLE submission_times ADD COLUMN lms_late INTEGER")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -382,16 +386,26 @@ class Gradebook:
 
     # -- submission times ----------------------------------------------------------------
     def record_submission_times(self, times: "dict[tuple[str, str], SubmissionTime | None]") -> None:
-        """When each (learner, exercise) was handed in, as the intake knows it (None: not known)."""
+        """When each (learner, exercise) was handed in, as the intake knows it.
+
+        None (nothing known) records the submission as without a time unless a time is known already, and
+        a row without a time keeps one known already: a class folder that lost its submissions.csv, or an
+        LMS's export that gives only a late flag, must not erase what was recorded and so waive a penalty.
+        """
         now = _now()
-        rows = [(clean(learner, 200), exercise,
-                 time.submitted_at.isoformat() if time is not None and time.submitted_at is not None else None,
-                 None if time is None or time.late is None else int(time.late), now)
-                for (learner, exercise), time in times.items()]
+        known = [(clean(learner, 200), exercise, time.submitted_at.isoformat() if time.submitted_at else None,
+                  None if time.late is None else int(time.late), now)
+                 for (learner, exercise), time in times.items() if time is not None]
+        unknown = [(clean(learner, 200), exercise, now) for (learner, exercise), time in times.items() if time is None]
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany("INSERT OR REPLACE INTO submission_times (learner, exercise, submitted_at, lms_late, "
-                                "recorded_at) VALUES (?, ?, ?, ?, ?)", rows)
+            # A row with only the LMS's late flag keeps a time known already (the instructor may have added it).
+            self.db.executemany("INSERT INTO submission_times (learner, exercise, submitted_at, lms_late, recorded_at)"
+                                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (learner, exercise) DO UPDATE SET"
+                                " submitted_at = COALESCE(excluded.submitted_at, submitted_at),"
+                                " lms_late = excluded.lms_late, recorded_at = excluded.recorded_at", known)
+            self.db.executemany("INSERT OR IGNORE INTO submission_times (learner, exercise, submitted_at, lms_late, "
+                                "recorded_at) VALUES (?, ?, NULL, NULL, ?)", unknown)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

@@ -9,8 +9,8 @@ which the tmpfs size, ``RLIMIT_AS`` or a walk of the scratch sees.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 MAX_SCRATCH_ENTRIES = 100_000
@@ -45,36 +45,24 @@ def scratch_usage(root: Path, max_entries: int = MAX_SCRATCH_ENTRIES) -> float:
 
 
 def remove_tree(root: Path) -> bool:
-    """Remove ``root`` whatever modes the worker left on its folders; whether it is gone.
+    """Remove ``root`` whatever modes the worker left on its folders and however deep they nest; whether it is gone.
 
     Run as the grader's uid once the worker is dead: every folder is made readable, writable and searchable by
-    its owner first (the grader's uid owns them, or is root), links are removed, never followed.
+    its owner first (the grader's uid owns them, or is root), links are removed, never followed. GNU find and
+    rm walk a tree of any depth; Python's own walks recurse once per level, and a learner's scratch can nest
+    folders thousands deep.
     """
     if not os.path.lexists(root):
         return True
     for _ in range(3):
-        for directory, dirnames, _ in os.walk(root, topdown=True, onerror=lambda error: _open_up(error.filename)):
-            for name in dirnames:
-                path = os.path.join(directory, name)
-                if not os.path.islink(path):
-                    _open_up(path)
-        _open_up(str(root))
-        shutil.rmtree(root, onerror=lambda _, path, __: _open_up(os.path.dirname(path)))
+        # Pre-order, one folder at a time: a folder must be opened up before find can look inside it.
+        subprocess.run(["find", "-P", str(root), "-type", "d", "!", "-perm", "-u=rwx", "-exec", "chmod", "u+rwx",
+                        "{}", ";"], stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(root)], stdin=subprocess.DEVNULL,
+                       capture_output=True, check=False)
         if not os.path.lexists(root):
             return True
     return False
-
-
-def _open_up(path: str | None) -> None:
-    """chmod u+rwx on a folder (never through a link)."""
-    if not path:
-        return
-    try:
-        mode = os.lstat(path).st_mode
-        if stat.S_ISDIR(mode):
-            os.chmod(path, stat.S_IMODE(mode) | stat.S_IRWXU)
-    except OSError:
-        pass
 
 
 def held_nameless(pids: list[int], threads: bool = True) -> float:

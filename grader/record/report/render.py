@@ -234,6 +234,7 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     overview = class_overview(runs, assignment, finals)
     overview["regrades"] = [d for d in regrade_diffs(book) if d.changed and d.exercise in assignment]
+    overview["stale"] = [adjustment for grade in finals for adjustment in grade.stale]
     common = {"title": title, "generated": generated, "css": (TEMPLATES / "report.css").read_text()}
     _write(out_dir / "index.html", env.get_template("index.html.j2").render(**common, **overview))
     for learner in overview["learners"]:

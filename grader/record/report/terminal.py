@@ -108,10 +108,10 @@ def diff_table(diffs) -> Table:
     table.add_column("after", justify="right", no_wrap=True)
     table.add_column("tests that changed verdict", overflow="fold")
     for diff in diffs:
-        flips = "\n".join(f"{change.name}: {change.before or 'new'} → {change.after or 'gone'}"
+        flips = "\n".join(for_console(f"{change.name}: {change.before or 'new'} → {change.after or 'gone'}", 300)
                           for change in diff.changes)
         table.add_row(for_console(diff.learner, NAME_LIMIT), diff.exercise, f"{diff.before:g}", f"{diff.after:g}",
-                      for_console(flips, 4000) or "—")
+                      flips or "—")
     return table
 
 
@@ -125,4 +125,16 @@ def adjustments_table(adjustments) -> Table:
         table.add_row(_when(a.created_at), for_console(a.learner, NAME_LIMIT), a.exercise, for_console(what, 300),
                       "removed" if a.points is None else f"{a.points:g}", for_console(a.author, 100),
                       for_console(a.reason, 600))
+    return table
+
+
+def tests_table(run) -> Table:
+    """One run's tests: name, node id, points and verdict (for ``hml gradebook override --test``)."""
+    table = Table(title=f"{for_console(run.learner, NAME_LIMIT)} / {run.exercise}: run {run.id}",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("test", "node id", "points", "result"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("points", "result"))
+    for test in run.tests:
+        table.add_row(for_console(test.name, 300), for_console(test.nodeid, 300),
+                      f"{test.score:g}/{test.max_score:g}", test.status)
     return table
