@@ -186,3 +186,190 @@ def test_bad_input_is_a_one_line_error(tmp_path, make, args, message, code):
     assert result.exit_code == code, result.output
     assert message in result.output and "Traceback" not in result.output
     assert len([line for line in result.stderr.splitlines() if line.strip().startswith("Error")]) == 1
+
+
+# ----------------------------------------------------------------------------- attacks on the scan itself
+
+POISON = b"HANG"  # a file the test's evaluator treats as one that hangs it (see hanging_evaluator)
+
+
+def _crafted_model() -> bytes:
+    """The course's conversion with a 9 MB constant added, and its first operator reading that constant
+    ~2.7 million times: a reader that copies or digests a constant per read is stalled for hours."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf((FIXTURES / "mlp_float32.tflite").read_bytes(), 0)
+    big = schema.BufferT()
+    big.data = np.arange(9_000_000, dtype=np.uint32).astype(np.uint8)
+    model.buffers.append(big)
+    graph = model.subgraphs[0]
+    tensor = schema.TensorT()
+    tensor.type, tensor.shape, tensor.buffer = schema.TensorType.FLOAT32, np.array([2_250_000], np.int32), len(model.buffers) - 1
+    graph.tensors.append(tensor)
+    first = graph.operators[0]
+    first.inputs = np.concatenate([np.asarray(first.inputs, np.int32),
+                                   np.full(2_700_000, len(graph.tensors) - 1, np.int32)])
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _model_class(root: Path, models: dict[str, list[bytes]]) -> Path:
+    for learner, contents in models.items():
+        folder = root / learner / "tflite_convert"
+        folder.mkdir(parents=True)
+        (folder / "convert.py").write_text(CONVERT.get(learner, CONVERT["ann"]))
+        for number, content in enumerate(contents):
+            (folder / f"model{number}.tflite").write_bytes(content)
+    return root
+
+
+def _scan(root: Path, out: Path, sandboxed, *args: str) -> tuple[list[dict], str]:
+    result = CliRunner().invoke(main, ["similarity", str(root), "--json", "-o", str(out), "--sandbox",
+                                       sandboxed.value, *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def _score(pairs: list[dict], a: str, b: str, signal: str, exercise: str = "tflite_convert") -> float | None:
+    return next(p[signal] for p in pairs if p["exercise"] == exercise and set(p["learners"]) == {a, b})
+
+
+def test_crafted_flatbuffers_cost_only_their_own_submission(tmp_path, sandboxed, monkeypatch):
+    """A crafted .tflite must neither stall the scan nor take the model signal from anyone else.
+
+    ``aab`` hands in a model whose operator reads a 9 MB constant ~2.7M times: ``tflite.fingerprint``
+    digests each constant once and considers 64 inputs per operator, so the file is read (no note: an
+    unbounded reader would run out of the evaluator's time and be noted) and its answer stays small.
+    ``aaa`` hands in three files that hang the evaluator (simulated: each counts a timeout, as a real one
+    does, against ``Learner.MAX_TIMEOUTS``); sorted first, they used to exhaust the one evaluator of the
+    whole class. Each submission now has evaluators of its own: the copy is still found (1.0 on model),
+    and every note names only the learner whose file caused it."""
+    from grader.instructor_tools.similarity import sandboxed as similarity_sandboxed
+    from grader.judging.evaluators import tflite
+    from grader.errors import WorkerTimeout
+    from grader.sandbox.proxy import Learner
+
+    class Hanging(Learner):
+        def recipe(self, name, *args, **kwargs):
+            if name == "tflite.fingerprint" and bytes(args[0]).startswith(POISON):
+                self._timeouts += 1  # as Learner._send counts a call that ran out of time
+                raise WorkerTimeout("`tflite.fingerprint` ran out of time")
+            return super().recipe(name, *args, **kwargs)
+
+    monkeypatch.setattr(similarity_sandboxed, "Learner", Hanging)
+    crafted = _crafted_model()
+    assert len(crafted) <= 20 * 1024 * 1024  # within what the scan reads of one file
+    root = _model_class(tmp_path / "class", {
+        "aaa": [POISON + bytes([n]) for n in range(4)], "aab": [crafted],
+        "ann": [_model(None)], "ben": [_model(None)], "cat": [_model(1)], COPIER: [_model(1, rename="mine")]})
+    pairs, stderr = _scan(root, tmp_path / "out", sandboxed)
+    assert _score(pairs, "cat", COPIER, "model") == 1.0
+    assert _score(pairs, "ann", "ben", "model") == 0.0 and _score(pairs, "ann", "cat", "model") == 0.0
+    assert _score(pairs, "aab", "ann", "model") is not None  # the crafted file was read, not given up on
+    notes = [line for line in stderr.splitlines() if ".tflite" in line or "model" in line]
+    assert any("aaa/" in line for line in notes), stderr
+    assert not any(name in stderr for name in ("aab/", "ann/", "ben/", "cat/", "zed")), stderr
+
+    answer = tflite.fingerprint(None, crafted)  # the evaluator's answer about the crafted file is bounded
+    assert answer["ok"] and len(json.dumps(answer)) < 1_100_000
+    assert all(len(op) <= tflite.MAX_FINGERPRINT_OP_CHARS for op in answer["ops"])
+    assert len({w["digest"] for w in answer["weights"]}) == len(answer["weights"])  # each constant once
+
+
+def test_padding_and_collusion_do_not_hide_copied_models(tmp_path, sandboxed):
+    """Model score is containment, and identical weights are never "common": three learners of five hand in
+    the same model of their own weights (one renamed, one padded with seven junk models of other weights).
+    Every pair of the three scores 1.0 (a weighted Jaccard gave the padded pair 0.125, and stripping what most
+    of the class shares gave the group 0); honest learners, who hand in the course's own conversion, score 0
+    against each other and against the group."""
+    junk = [_model(seed) for seed in range(10, 17)]
+    root = _model_class(tmp_path / "class", {
+        "ann": [_model(None)], "ben": [_model(None)], "cat": [_model(1)], "dan": [_model(1, rename="dan")],
+        COPIER: [_model(1, rename="mine")] + junk})
+    pairs, stderr = _scan(root, tmp_path / "out", sandboxed)
+    group = ("cat", "dan", COPIER)
+    assert [_score(pairs, a, b, "model") for a, b in [("cat", "dan"), ("cat", COPIER), ("dan", COPIER)]] == [1.0] * 3
+    assert all(_score(pairs, honest, other, "model") == 0.0 for honest in ("ann", "ben") for other in group)
+    assert _score(pairs, "ann", "ben", "model") == 0.0
+    assert "could not be read" not in stderr
+
+
+def _pass_padded(source: str) -> str:
+    """``source`` with a ``pass`` line before every statement and ``; pass`` after every simple line."""
+    import ast
+
+    tree = ast.parse(source)
+    starts, simple = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            starts.add(first)
+            if not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With,
+                                     ast.Try, ast.AsyncFunctionDef)) and node.end_lineno == node.lineno:
+                simple.add(node.lineno)
+    lines = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.lstrip()
+        if number in starts and not stripped.startswith(("elif", "else", "except", "finally")):
+            lines.append(line[:len(line) - len(stripped)] + "pass")
+        lines.append(line + "; pass" if number in simple and "#" not in line else line)
+    padded = "\n".join(lines) + "\n"
+    ast.parse(padded)  # still a module that runs as the original does
+    return padded
+
+
+def test_pass_padding_does_not_hide_a_code_copy_and_pages_show_the_compared_text(tmp_path):
+    """Statements that do nothing (``pass``, docstrings, bare constants) are dropped before fingerprinting, so a
+    verbatim copy padded with them still scores as a copy (it scored 0.22); source that does not parse, or
+    nests too deep to, is compared as it is, not dropped. The pair's page shows the text as compared (the
+    spans copydetect marks point into it), and says so."""
+    original = (DATA / "hybrid_placement" / "ann.py").read_text()
+    padded = '"""My own work."""\n' + _pass_padded(original)
+    assert padded.count("pass") > 40
+    root = tmp_path / "class"
+    for learner, text in {"ann": original, "ben": (DATA / "hybrid_placement" / "ben.py").read_text(),
+                          "cat": (DATA / "hybrid_placement" / "cat.py").read_text(), COPIER: padded,
+                          "deep": "x = " + "(" * 5000 + ")" * 5000 + "\n" + original}.items():
+        (root / learner).mkdir(parents=True)
+        (root / learner / "hybrid_placement.py").write_text(text)
+    out = tmp_path / "out"
+    result = run(str(root), "-e", "hybrid_placement", "--code-only", "--json", "-o", str(out), "--threshold", "0.9")
+    assert result.exit_code == 0, result.output
+    pairs = json.loads(result.stdout)
+    assert _score(pairs, "ann", COPIER, "code", "hybrid_placement") >= 0.95
+    honest = [_score(pairs, a, b, "code", "hybrid_placement") for a, b in [("ann", "ben"), ("ann", "cat"), ("ben", "cat")]]
+    assert max(honest) <= 0.5, honest
+    assert _score(pairs, "ann", "deep", "code", "hybrid_placement") >= 0.8  # raw text, still compared
+    page = (out / next(p["page"] for p in pairs if set(p["learners"]) == {"ann", COPIER})).read_text()
+    assert "Shown as compared" in page and "<mark>" in page
+    assert "; pass" not in page and "My own work" not in page
+
+
+def test_a_folder_nested_a_thousand_deep_is_a_note_not_the_end_of_the_run(tmp_path, sandboxed):
+    """A submission folder nested 1100 deep (``os.walk`` recurses in Python 3.11: RecursionError) is searched
+    with a stack, only so deep, and whatever fails for it is a note naming that learner alone; the rest of
+    the class is compared as usual (the copy still scores 1.0 on model)."""
+    from grader.instructor_tools.similarity.handed_in import MAX_DEPTH, handed_in
+
+    root = _model_class(tmp_path / "class", {"ann": [_model(None)], "ben": [_model(None)], "cat": [_model(1)],
+                                             COPIER: [_model(1, rename="mine")], "deep": [_model(2)]})
+    top = root / "deep" / "tflite_convert"
+    chain = [top / ("d/" * depth).rstrip("/") for depth in range(1, 1101)]
+    try:
+        for folder in chain:
+            folder.mkdir()
+        (chain[-1] / "deepest.tflite").write_bytes(_model(3))
+        search = handed_in(top)
+        assert [f.name for f in search.files] == ["model0.tflite"]  # the one within MAX_DEPTH, not the deepest
+        assert search.problem and str(MAX_DEPTH) in search.problem
+        pairs, stderr = _scan(root, tmp_path / "out", sandboxed)
+        assert _score(pairs, "cat", COPIER, "model") == 1.0
+        assert "deep/" in stderr and not any(f"{name}/" in stderr for name in ("ann", "ben", "cat", "zed"))
+    finally:  # removed bottom up: a recursive rmtree of 1100 levels would itself fail at clean-up
+        (chain[-1] / "deepest.tflite").unlink(missing_ok=True)
+        for folder in reversed(chain):
+            if folder.is_dir():
+                folder.rmdir()

@@ -19,7 +19,7 @@ from grader.commands.common import sandbox_options
               help="A pair gets a page when its score is at least this (0 to 1).")
 @click.option("--code-only", is_flag=True, help="Compare code only: no pipeline compiled, no model read (no sandbox).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Pipelines compiled at once, each in a sandboxed worker.")
+              help="Pipelines compiled, and submissions' models read, at once, each in a sandboxed worker.")
 @sandbox_options
 def similarity(root: Path, exercises: tuple[str, ...], as_json: bool, output_dir: Path, threshold: float,
                code_only: bool, jobs: int, sandbox: str, unsandboxed: bool) -> None:

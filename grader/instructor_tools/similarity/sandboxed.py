@@ -3,8 +3,9 @@ pipeline (that runs the learner's module) and reading flatbuffers (a native pars
 
 Both run in sandboxed workers (``grader.sandbox.proxy``), as in grading: the learner's worker
 compiles with kfp's own compiler (``kfp.compile_package``) and sends the package back as bytes;
-the evaluator, which holds no learner code, compiles the course's reference pipeline and parses
-every flatbuffer (``tflite.fingerprint``), answering plain strings. A worker that fails, hangs or
+evaluators, which hold no learner code, compile the course's reference pipeline and parse
+flatbuffers (``tflite.fingerprint``), answering plain strings: one submission's files never share an
+evaluator with another's, so a crafted file can cost only its own submission its model signal. A worker that fails, hangs or
 crashes costs its submission that signal, with a note in the grader's words.
 """
 from __future__ import annotations
@@ -64,15 +65,20 @@ def _compile_one(submission: "Submission", pipeline: str, sandbox: "Sandbox") ->
             pass
 
 
+def _evaluator(sandbox: "Sandbox", preload: list[str]) -> Learner:
+    """A sandboxed worker that holds no learner code."""
+    return Learner(WorkerSpec(preload=list(preload), sandbox=sandbox, limits=Limits(memory_mb=4096),
+                              call_timeout=120))
+
+
 @contextmanager
 def evaluator(sandbox: "Sandbox", preload: list[str]) -> Iterator[Learner]:
-    """A sandboxed worker that holds no learner code, for the whole class."""
-    worker = Learner(WorkerSpec(preload=list(preload), sandbox=sandbox, limits=Limits(memory_mb=4096),
-                                call_timeout=120))
+    """An evaluator for the course's own artifacts (the reference pipeline): no learner's file reaches it."""
+    worker = _evaluator(sandbox, preload)
     try:
         yield worker
     finally:
-        worker.close()
+        _close(worker)
 
 
 def compile_course_pipeline(exercise: "Exercise", pipeline: str, sandbox: "Sandbox") -> list[bytes]:
@@ -89,14 +95,44 @@ def compile_course_pipeline(exercise: "Exercise", pipeline: str, sandbox: "Sandb
     return found
 
 
-def fingerprint_models(models: list[bytes], sandbox: "Sandbox") -> list[dict]:
-    """The evaluator's ``tflite.fingerprint`` of each flatbuffer; ``{"ok": False, ...}`` for one it could not read."""
-    answers = []
-    with evaluator(sandbox, FLATBUFFER_PRELOAD) as worker:
-        for content in models:
+FINGERPRINT_TIMEOUT = 60  # seconds for one flatbuffer; ``tflite.fingerprint`` is bounded and takes well under one
+
+
+def fingerprint_models(groups: list[list[bytes]], sandbox: "Sandbox", jobs: int = 1) -> list[list[dict]]:
+    """The evaluator's ``tflite.fingerprint`` of each flatbuffer, group by group (one group: one submission's
+    files, or the course's own); ``{"ok": False, ...}`` for one that could not be read.
+
+    Every group has evaluators of its own, never shared with another group: a file that hangs or crashes
+    its evaluator uses up that evaluator's budget of timeouts (``Learner.MAX_TIMEOUTS``), and only its own
+    submission loses its model signal, with the note naming only that submission. After a failure the
+    group's next file gets a fresh evaluator too, so one crafted file cannot hide a submission's others.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda files: _fingerprint_group(files, sandbox), groups))
+
+
+def _fingerprint_group(files: list[bytes], sandbox: "Sandbox") -> list[dict]:
+    answers: list[dict] = []
+    worker: Learner | None = None
+    try:
+        for content in files:
+            if worker is None:
+                worker = _evaluator(sandbox, FLATBUFFER_PRELOAD)
             try:
-                answer = worker.recipe("tflite.fingerprint", content)
-            except GraderError as exc:  # the evaluator crashed on it: a fresh one takes the next
+                answer = worker.recipe("tflite.fingerprint", content, timeout=FINGERPRINT_TIMEOUT)
+            except GraderError as exc:  # hung or crashed on this file: the next file gets a fresh evaluator
                 answer = {"ok": False, "error": type(exc).__name__, "ops": [], "weights": []}
+                _close(worker)
+                worker = None
             answers.append(answer if isinstance(answer, dict) else {"ok": False, "error": "no answer"})
+    finally:
+        if worker is not None:
+            _close(worker)
     return answers
+
+
+def _close(worker: Learner) -> None:
+    try:
+        worker.close()
+    except GraderError:
+        pass

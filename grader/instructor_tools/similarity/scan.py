@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Callable
 from grader.course.model import Course, Exercise
 from grader.instructor_tools.similarity import code, models, pipelines, sandboxed
 from grader.instructor_tools.similarity.errors import NothingToCompare
-from grader.instructor_tools.similarity.features import Bag, common_keys, compare
-from grader.instructor_tools.similarity.handed_in import ArtifactKind, handed_in
+from grader.instructor_tools.similarity.features import Bag, by_rarity, compare
+from grader.instructor_tools.similarity.handed_in import ArtifactKind, HandedIn, handed_in
 from grader.instructor_tools.similarity.ranking import Pair, ranked
 from grader.instructor_tools.similarity.submissions import Submission, read_class
 
@@ -52,7 +52,7 @@ def scan(request: ScanRequest) -> ScanResult:
             if len(submissions) < 2:
                 continue
             exercise = submissions[0].exercise
-            pairs = _code_pairs(exercise, submissions)
+            pairs = _code_pairs(exercise, submissions, result.notes)
             if request.artifacts and request.sandbox is not None:
                 _add_artifact_signal(pairs, exercise, submissions, sandbox, request.jobs, result.notes)
             result.pairs += pairs.values()
@@ -62,20 +62,42 @@ def scan(request: ScanRequest) -> ScanResult:
     return result
 
 
-def _code_pairs(exercise: Exercise, submissions: list[Submission]) -> dict[tuple[int, int], Pair]:
+def _code_pairs(exercise: Exercise, submissions: list[Submission], notes: list[str]) -> dict[tuple[int, int], Pair]:
     comparer = code.CodeComparer(code.starter_sources(exercise))
-    prints = [comparer.fingerprint(s.source) for s in submissions]
+    prints = []
+    for submission in submissions:
+        try:
+            prints.append(comparer.fingerprint(submission.source))
+        except Exception as exc:  # noqa: BLE001 - one submission's trouble is a note, never the run's end
+            prints.append(None)
+            notes.append(f"{submission.learner}/{exercise.id}: code not compared ({type(exc).__name__})")
     pairs = {}
     for i, j in itertools.combinations(range(len(submissions)), 2):
         a, b = sorted((i, j), key=lambda k: submissions[k].learner)
-        pairs[(i, j)] = Pair(exercise.id, (submissions[a].learner, submissions[b].learner),
-                             code=comparer.compare(prints[a], prints[b]))
+        match = None
+        if prints[a] is not None and prints[b] is not None:
+            try:
+                match = comparer.compare(prints[a], prints[b])
+            except Exception:  # noqa: BLE001 - the pair is left without a code score
+                match = None
+        pairs[(i, j)] = Pair(exercise.id, (submissions[a].learner, submissions[b].learner), code=match)
     return pairs
+
+
+def _handed_in(submission: Submission, exercise: Exercise, notes: list[str]) -> list[HandedIn]:
+    try:
+        search = handed_in(submission.path)
+    except Exception as exc:  # noqa: BLE001 - one folder's trouble is a note, never the run's end
+        notes.append(f"{submission.learner}/{exercise.id}: its files could not be searched ({type(exc).__name__})")
+        return []
+    if search.problem:
+        notes.append(f"{submission.learner}/{exercise.id}: its folder {search.problem}")
+    return search.files
 
 
 def _add_artifact_signal(pairs: dict[tuple[int, int], Pair], exercise: Exercise, submissions: list[Submission],
                          sandbox: Callable[[], "Sandbox"], jobs: int, notes: list[str]) -> None:
-    files = [handed_in(s.path) for s in submissions]
+    files = [_handed_in(s, exercise, notes) for s in submissions]
     pipeline = pipelines.pipeline_function(exercise)
     packages: list[bytes | None] = [None] * len(submissions)
     boilerplate_packages: list[bytes] = []
@@ -95,17 +117,21 @@ def _add_artifact_signal(pairs: dict[tuple[int, int], Pair], exercise: Exercise,
         _compare_bags(pairs, bags, [b for b in reference if b is not None], "pipeline", submissions)
     model_files = [[f.data for f in items if f.kind is ArtifactKind.MODEL] for items in files]
     if sum(bool(m) for m in model_files) >= 2:
-        course_models = models.course_models()
-        answers = sandboxed.fingerprint_models(course_models + [m for ms in model_files for m in ms], sandbox())
-        reference, answers = answers[:len(course_models)], answers[len(course_models):]
+        # One group per submission, each read by evaluators of its own; the course's models are a group too.
+        answers = sandboxed.fingerprint_models([models.course_models()] + model_files, sandbox(), jobs)
+        reference, answers = answers[0], answers[1:]
         bags: list[Bag | None] = []
-        for index, files_here in enumerate(model_files):
-            mine, answers = answers[:len(files_here)], answers[len(files_here):]
+        for index, mine in enumerate(answers):
             readable = [a for a in mine if a.get("ok")]
             if len(readable) < len(mine):
                 notes.append(f"{submissions[index].learner}/{exercise.id}: a .tflite file could not be read")
-            bags.append(sum((models.features(a) for a in readable), Bag()) if readable else None)
-        _compare_bags(pairs, bags, [models.features(a) for a in reference if a.get("ok")], "model", submissions)
+            try:
+                bags.append(sum((models.features(a) for a in readable), Bag()) if readable else None)
+            except Exception as exc:  # noqa: BLE001 - an answer of an unexpected shape costs its submission alone
+                bags.append(None)
+                notes.append(f"{submissions[index].learner}/{exercise.id}: model not compared ({type(exc).__name__})")
+        _compare_bags(pairs, bags, [models.features(a) for a in reference if a.get("ok")], "model", submissions,
+                      containment=True, floor=models.FLOOR, exempt=models.is_weight)
 
 
 def _pipeline_bag(package: bytes, submission: Submission | None, exercise: Exercise, notes: list[str]) -> Bag | None:
@@ -120,13 +146,20 @@ def _pipeline_bag(package: bytes, submission: Submission | None, exercise: Exerc
 
 
 def _compare_bags(pairs: dict[tuple[int, int], Pair], bags: list[Bag | None], reference: list[Bag],
-                  signal: str, submissions: list[Submission]) -> None:
-    """Strip the boilerplate (the course's artifacts, and what most of the class shares), then compare pairs."""
-    present = [b for b in bags if b is not None]
-    boring = common_keys(present) | {key for bag in reference for key in bag.weights}
-    stripped = [b.without(boring) if b is not None else None for b in bags]
+                  signal: str, submissions: list[Submission], containment: bool = False, floor: float = 0.0,
+                  exempt: Callable[[str], bool] = lambda key: False) -> None:
+    """Strip the course's own artifacts, weigh what many share (``features.by_rarity``), then compare pairs.
+
+    Nothing is stripped for being common to the class: see ``features`` for why (copiers must not hide by
+    being many)."""
+    boring = {key for bag in reference for key in bag.weights}
+    present = [i for i, b in enumerate(bags) if b is not None]
+    weighed = by_rarity([bags[i].without(boring) for i in present], exempt)
+    stripped: list[Bag | None] = [None] * len(bags)
+    for i, bag in zip(present, weighed):
+        stripped[i] = bag
     for (i, j), pair in pairs.items():
         if stripped[i] is None or stripped[j] is None:
             continue
         a, b = (i, j) if submissions[i].learner <= submissions[j].learner else (j, i)
-        setattr(pair, signal, compare(stripped[a], stripped[b]))
+        setattr(pair, signal, compare(stripped[a], stripped[b], containment, floor))

@@ -52,6 +52,11 @@ def read_class(root: Path, course: Course, only: Iterable[str], workdir: Path,
             found.notes.append(f"{entry.learner}/{entry.path.name}: not compared, intake refused it "
                                f"({shorten(str(exc), 200)})")
             continue
+        except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on a folder nested a thousand deep
+            # The class name only (its message may hold the learner's paths); the run goes on without it.
+            found.notes.append(f"{entry.learner}/{entry.path.name}: not compared, intake could not read it "
+                               f"({type(exc).__name__})")
+            continue
         grouped[entry.exercise.id].append(Submission(entry.learner, entry.exercise, entry.path, prepared))
     found.by_exercise = dict(sorted(grouped.items()))
     return found

@@ -246,61 +246,118 @@ def inspect(ctx, content: bytes) -> dict:
     return info
 
 
-MAX_FINGERPRINT_OPS = 10_000  # a course model has a handful; a crafted one cannot make the answer unbounded
+# Bounds of ``fingerprint``: a course model has a handful of operators, each reading a few tensors. A crafted
+# flatbuffer picks these numbers, so each is capped, and the work is linear in what is kept, never in what is claimed.
+MAX_FINGERPRINT_OPS = 2_000  # more operators than this: the model is not read (an answer saying so)
+MAX_FINGERPRINT_IO = 64  # inputs (and outputs) of one operator, or of the graph, considered
+MAX_FINGERPRINT_DIMS = 8  # dimensions of a shape shown
+MAX_FINGERPRINT_OP_CHARS = 400  # one operator's description
+MAX_FINGERPRINT_WEIGHTS = 2_000  # distinct constants digested
+MAX_FINGERPRINT_CHARS = 1_000_000  # the whole answer's text; what does not fit is left out ("truncated")
 
 
 def fingerprint(ctx, content: bytes) -> dict:
     """What two flatbuffers can be compared on for similarity, without any name a person chose.
 
-    ``{"ok", "error", "ops": ["FULLY_CONNECTED(float32[1,20],float32[256,20]*)->float32[1,256]", ...],
+    ``{"ok", "error", "truncated", "ops": ["FULLY_CONNECTED(float32[1,20],float32[256,20]*)->float32[1,256]", ...],
     "weights": [{"digest", "dtype"}]}``: the live operators in order, each with the dtypes and shapes
     of what it reads and writes (``*`` marks a constant), and a SHA-256 of the bytes of every constant they read
     (weights, biases, quantization tables included). Tensor and signature names are left out: renaming them is
     the first thing a copy changes. Read here, in the evaluator, because parsing a learner's flatbuffer is a
     native parser's work.
+
+    The flatbuffer is read lazily (``schema.Model.GetRootAs``, nothing unpacked that is not used), each
+    tensor is described and each buffer digested once however often operators name it, and every count,
+    string and the answer as a whole are bounded (``MAX_FINGERPRINT_*``): a crafted file costs at most a
+    bounded amount of work, and its answer a bounded size.
     """
+    try:
+        return _fingerprint(bytes(content))
+    except Exception as exc:  # noqa: BLE001 - a malformed artifact is a finding, not a crash
+        return {"ok": False, "error": shorten(f"{type(exc).__name__}: {exc}", 300), "truncated": False,
+                "ops": [], "weights": []}
+
+
+def _fingerprint(content: bytes) -> dict:
     import hashlib
 
     from ai_edge_litert import schema_py_generated as schema
 
-    try:
-        model = schema.ModelT.InitFromPackedBuf(bytes(content), 0)
-        graph = (model.subgraphs or [None])[0]
-        if graph is None:
-            return {"ok": False, "error": "no subgraph", "ops": [], "weights": []}
-        tensors, buffers = graph.tensors or [], model.buffers or []
-        types, op_names = _type_names(), _op_names()
+    def failed(error: str) -> dict:
+        return {"ok": False, "error": error, "truncated": False, "ops": [], "weights": []}
 
-        def constant(index: int):
-            tensor = tensors[index]
-            if tensor.buffer is None or not 0 < tensor.buffer < len(buffers):
-                return None
-            data = buffers[tensor.buffer].data
-            return None if data is None or not len(data) else bytes(np.asarray(data, dtype=np.uint8))
+    model = schema.Model.GetRootAs(content, 0)
+    if model.SubgraphsLength() < 1:
+        return failed("no subgraph")
+    graph = model.Subgraphs(0)
+    count, tensor_count = graph.OperatorsLength(), graph.TensorsLength()
+    buffer_count, code_count = model.BuffersLength(), model.OperatorCodesLength()
+    if count > MAX_FINGERPRINT_OPS:
+        return failed(f"more than {MAX_FINGERPRINT_OPS} operators")
+    types, op_names = _type_names(), _op_names()
 
-        def describe(index: int) -> str:
-            if not 0 <= index < len(tensors):
-                return "none"
-            tensor = tensors[index]
-            dtype = _NUMPY_TYPES.get(types.get(tensor.type, "?"), str(tensor.type))
-            shape = ",".join(str(int(d)) for d in (tensor.shape if tensor.shape is not None else []))
-            return f"{dtype}[{shape}]" + ("*" if constant(index) is not None else "")
+    def indices(length: int, at) -> list[int]:
+        return [int(at(k)) for k in range(min(length, MAX_FINGERPRINT_IO))]
 
-        ops, weights, seen = [], [], set()
-        for operator in _live_operators(graph)[:MAX_FINGERPRINT_OPS]:
-            code = model.operatorCodes[operator.opcodeIndex]
-            name = op_names.get(max(int(code.builtinCode), int(code.deprecatedBuiltinCode)), "?")
-            reads = [int(i) for i in (operator.inputs if operator.inputs is not None else [])]
-            writes = [int(i) for i in (operator.outputs if operator.outputs is not None else [])]
-            ops.append(f"{name}({','.join(describe(i) for i in reads)})->{','.join(describe(i) for i in writes)}")
-            for index in reads:
-                data = constant(index) if 0 <= index < len(tensors) else None
-                if data is not None and index not in seen:
-                    seen.add(index)
-                    weights.append({"digest": hashlib.sha256(data).hexdigest(), "dtype": describe(index)})
-    except Exception as exc:  # noqa: BLE001 - a malformed artifact is a finding, not a crash
-        return {"ok": False, "error": shorten(f"{type(exc).__name__}: {exc}", 300), "ops": [], "weights": []}
-    return {"ok": True, "error": None, "ops": ops, "weights": weights}
+    operators = [graph.Operators(k) for k in range(count)]
+    reads = [indices(op.InputsLength(), op.Inputs) for op in operators]
+    writes = [indices(op.OutputsLength(), op.Outputs) for op in operators]
+    needed, live = set(indices(graph.OutputsLength(), graph.Outputs)), []
+    for k in reversed(range(count)):  # operators are stored in execution order (as ``_live_operators``)
+        if set(writes[k]) & needed:
+            live.append(k)
+            needed |= {i for i in reads[k] if i >= 0}
+    live.reverse()
+
+    digests: dict[int, str | None] = {}  # buffer index -> sha256 of its bytes (None: not a constant)
+    described: dict[int, tuple[str, str | None]] = {}  # tensor index -> (description, digest)
+
+    def digest_of(buffer_index: int) -> str | None:
+        if buffer_index not in digests:
+            digests[buffer_index] = None
+            if 0 < buffer_index < buffer_count:
+                buffer = model.Buffers(buffer_index)
+                if buffer.DataLength() > 0:
+                    data = buffer.DataAsNumpy()  # a view of the file's bytes: hashed, never copied
+                    digests[buffer_index] = hashlib.sha256(memoryview(data)).hexdigest()
+        return digests[buffer_index]
+
+    def describe(index: int) -> tuple[str, str | None]:
+        if not 0 <= index < tensor_count:
+            return "none", None
+        if index not in described:
+            tensor = graph.Tensors(index)
+            dtype = _NUMPY_TYPES.get(types.get(tensor.Type(), "?"), str(tensor.Type()))[:20]
+            dims = [str(int(tensor.Shape(d))) for d in range(min(tensor.ShapeLength(), MAX_FINGERPRINT_DIMS))]
+            if tensor.ShapeLength() > MAX_FINGERPRINT_DIMS:
+                dims.append("…")
+            digest = digest_of(int(tensor.Buffer()))
+            described[index] = (f"{dtype}[{','.join(dims)}]" + ("*" if digest is not None else ""), digest)
+        return described[index]
+
+    ops, weights, seen, budget, truncated = [], [], set(), MAX_FINGERPRINT_CHARS, False
+    for k in live:
+        opcode = operators[k].OpcodeIndex()
+        code = model.OperatorCodes(opcode) if 0 <= opcode < code_count else None
+        name = "?" if code is None else op_names.get(max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode())), "?")
+        text = (f"{name}({','.join(describe(i)[0] for i in reads[k])})"
+                f"->{','.join(describe(i)[0] for i in writes[k])}")[:MAX_FINGERPRINT_OP_CHARS]
+        if len(text) > budget:
+            truncated = True
+            break
+        ops.append(text)
+        budget -= len(text)
+        for index in reads[k]:
+            description, digest = describe(index)
+            if digest is None or index in seen:
+                continue
+            if len(weights) >= MAX_FINGERPRINT_WEIGHTS or budget < 64 + len(description):
+                truncated = True
+                continue
+            seen.add(index)
+            weights.append({"digest": digest, "dtype": description})
+            budget -= 64 + len(description)
+    return {"ok": True, "error": None, "truncated": truncated, "ops": ops, "weights": weights}
 
 
 # Builtins of a flatbuffer that keeps its weights as resource variables (converted from a concrete function

@@ -1,4 +1,5 @@
 # placement rules, my own work  <script>alert('pwned')</script>
+AUTHOR = "my own work <script>alert('pwned')</script>"
 CONNECTIVITY = ("always", "intermittent", "none")
 DATA_RESIDENCY = ("cloud_ok", "on_prem_only", "on_device_only")
 NUMBERS = ("latency_budget_ms", "model_size_mb", "device_memory_mb", "distinct_inputs")
