@@ -420,3 +420,168 @@ def test_a_learner_id_that_is_not_a_safe_folder_name_is_refused(tmp_path, learne
     assert result.exit_code == 0, result.output
     assert "cannot name a learner's folder" in result.text
     assert tree(root) == {} and sorted(p.name for p in tmp_path.iterdir()) == ["class", "gs.zip"]
+
+
+# --- Names a learner can shape ------------------------------------------------------------------------------------
+
+def test_a_canvas_name_that_reads_as_another_learner_is_refused(tmp_path):
+    """A learner (11111) whose sortable name is evil_98765 (98765 being a classmate's Canvas id) gets a file name
+    that reads both as theirs and as 98765's: it is refused, naming both readings, and never lands in 98765's
+    folder; the classmate's own file is still placed. With a roster that has names, a file whose name is not the
+    roster's name for its id is refused too."""
+    export = build_zip(tmp_path / "canvas.zip", {
+        "evil_98765_11111_5550001_placement.py": module("attacker"),
+        "timvic_98765_5550003_placement.py": module("victim"),
+        "leeann_22222_5550002_placement.py": module("ann"),
+    })
+    root = tmp_path / "class"
+    result = hml("--from", "canvas", "-e", EXERCISE, export, root)
+    assert learner_files(root) == {"98765/hybrid_placement.py": module("victim"),
+                                   "22222/hybrid_placement.py": module("ann")}
+    assert ("refused evil_98765_11111_5550001_placement.py: reads as more than one learner (learner 98765 named "
+            "evil; learner 11111 named evil_98765)") in result.text
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS Login ID\n\"Tim, Vic\",98765,vic\n\"Lee, Ann\",22222,ann\n", encoding="utf-8")
+    renamed = build_zip(tmp_path / "renamed.zip", {"nottimvic_98765_5550004_placement.py": module("who?"),
+                                                   "leeann_22222_5550002_placement.py": module("ann")})
+    checked = hml("--from", "canvas", "-e", EXERCISE, "--roster", roster, renamed, tmp_path / "by-login")
+    assert learner_files(tmp_path / "by-login") == {"ann/hybrid_placement.py": module("ann")}
+    assert "named nottimvic, but the roster names learner 98765 Tim, Vic; not placed" in checked.text
+
+
+def test_an_anonymous_looking_name_in_a_download_with_names_is_a_name(tmp_path):
+    """anon_<5 characters> is read as an anonymous id only when every file of the download is named that way; in a
+    download with names it is a sortable name like any other (the learner's own id follows it), and a file that
+    reads both ways is refused."""
+    export = build_zip(tmp_path / "canvas.zip", {"anon_abcde_11111_5550001_placement.py": module("eve"),
+                                                 "leeann_22222_5550002_placement.py": module("ann")})
+    hml("--from", "canvas", "-e", EXERCISE, export, tmp_path / "named")
+    assert learner_files(tmp_path / "named") == {"11111/hybrid_placement.py": module("eve"),
+                                                 "22222/hybrid_placement.py": module("ann")}
+
+    anonymous = build_zip(tmp_path / "anon.zip", {"anon_abcde_5550001_placement.py": module("a"),
+                                                  "LATE_anon_fghij_5550002_placement.py": module("b")})
+    hml("--from", "canvas", "-e", EXERCISE, anonymous, tmp_path / "anonymous")
+    assert learner_files(tmp_path / "anonymous") == {"anon_abcde/hybrid_placement.py": module("a"),
+                                                     "anon_fghij/hybrid_placement.py": module("b")}
+
+    alone = build_zip(tmp_path / "alone.zip", {"anon_abcde_11111_5550001_placement.py": module("eve")})
+    result = hml("--from", "canvas", "-e", EXERCISE, alone, tmp_path / "alone")
+    assert learner_files(tmp_path / "alone") == {}
+    assert "reads both as the anonymous anon_abcde and as learner 11111" in result.text
+
+
+def test_a_moodle_file_name_holding_another_learner_s_prefix_is_never_theirs(tmp_path):
+    """Moodle (flat layout): the learner's own file name may contain _<id>_assignsubmission_file_; the first such
+    mark ends the learner's prefix, so Eve's crafted file can never be placed as Vic's, and a name holding the mark
+    twice (or a full name with a _, which Moodle never writes) is refused as ambiguous. Ids are ASCII digits only."""
+    export = build_zip(tmp_path / "moodle.zip", {
+        "Eve Vil_11111_assignsubmission_file_placement.py": module("eve"),
+        "Eve Vil_11111_assignsubmission_file_x_98765_assignsubmission_file_placement.py": module("planted"),
+        "Vic Tim_98765_assignsubmission_file_solution.py": module("vic"),
+        "Mal_Lory_33333_assignsubmission_file_placement.py": module("mal"),
+        "Ann_\u0669\u0668\u0667\u0666\u0665_assignsubmission_file/placement.py": module("arabic digits"),
+    })
+    root = tmp_path / "class"
+    result = hml("--from", "moodle", "-e", EXERCISE, export, root)
+    assert learner_files(root) == {"11111/hybrid_placement.py": module("eve"),
+                                   "98765/hybrid_placement.py": module("vic")}
+    assert ("x_98765_assignsubmission_file_placement.py: holds _<id>_assignsubmission_ more than once"
+            in result.text)
+    assert "Mal_Lory_33333_assignsubmission_file_placement.py: has a _ in the full name" in result.text
+    assert "not laid out as Moodle lays out submissions" in result.text
+
+
+def test_one_unreadable_name_is_one_refusal_not_a_stopped_collect(tmp_path):
+    """A Canvas re-upload number too long to be one (placement-<5000 nines>.py), or an id of thousands of digits,
+    is one entry's matter: the collect goes on and places everyone else (before, int() of it stopped the command).
+    A bug met inside a platform's reader is reported on that entry's line."""
+    export = build_zip(tmp_path / "canvas.zip", {
+        "evil_11111_5550001_placement-" + "9" * 5000 + ".py": module("x"),
+        "long_" + "1" * 5000 + "_5550003_placement.py": module("y"),
+        "leeann_22222_5550002_placement.py": module("ann"),
+    })
+    result = hml("--from", "canvas", "-e", EXERCISE, export, tmp_path / "class")
+    assert result.exit_code == 0, result.output
+    assert learner_files(tmp_path / "class") == {"11111/hybrid_placement.py": module("x"),
+                                                 "22222/hybrid_placement.py": module("ann")}
+    assert "not named as Canvas names submissions" in result.text
+
+
+def test_a_crash_inside_a_reader_is_one_entry_s_refusal(tmp_path, monkeypatch):
+    """Every platform reader catches what goes wrong on one entry: a bug met reading one Canvas name, one Moodle
+    name or one Gradescope submission is that entry's refusal line, and the others are placed."""
+    from grader.platforms.exports import canvas, gradescope, moodle
+
+    real_splits, real_file, real_hand_in = canvas.splits, moodle._learner_file, gradescope._hand_in
+
+    def fragile_splits(name):
+        if name.startswith("stonebob"):
+            raise RuntimeError("canvas bug")
+        return real_splits(name)
+
+    def fragile_file(member):
+        if member.name.startswith("Bob"):
+            raise RuntimeError("moodle bug")
+        return real_file(member)
+
+    def fragile_hand_in(submitter, files, when):
+        if submitter.get(":sid") == "1001":
+            raise RuntimeError("gradescope bug")
+        return real_hand_in(submitter, files, when)
+
+    monkeypatch.setattr(canvas, "splits", fragile_splits)
+    monkeypatch.setattr(moodle, "_learner_file", fragile_file)
+    monkeypatch.setattr(gradescope, "_hand_in", fragile_hand_in)
+    result = hml("--from", "canvas", "-e", EXERCISE, canvas_download(tmp_path), tmp_path / "c")
+    assert sorted(learner_files(tmp_path / "c")) == ["1001/hybrid_placement.py", "1003/hybrid_placement.py"]
+    assert "stonebob_LATE_1002_5003_placement.ipynb: could not be read (RuntimeError: canvas bug)" in result.text
+
+    moodle_export = build_zip(tmp_path / "m.zip", {"Ann Lee_1_assignsubmission_file/placement.py": module("a"),
+                                                   "Bob Stone_2_assignsubmission_file/placement.py": module("b")})
+    result = hml("--from", "moodle", "-e", EXERCISE, moodle_export, tmp_path / "m")
+    assert sorted(learner_files(tmp_path / "m")) == ["1/hybrid_placement.py"]
+    assert "could not be read (RuntimeError: moodle bug)" in result.text
+
+    result = hml("--from", "gradescope", "-e", EXERCISE, gradescope_export(tmp_path), tmp_path / "g")
+    assert sorted(learner_files(tmp_path / "g")) == ["1002/hybrid_placement.ipynb", "1003/hybrid_placement.ipynb"]
+    assert "submission_101: could not be read (RuntimeError: gradescope bug)" in result.text
+
+
+def test_folders_differing_only_in_case_are_refused_naming_both(tmp_path):
+    """On a case-insensitive file system Ann/ and ann/ are one folder, and the second learner placed would
+    silently replace the first: learners whose folders differ only in case are refused, both named, in one
+    download or against a folder already in ROOT."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,login\n1001,Ann\n1002,ann\n1003,bob\n1009,Bob\n")
+    export = canvas_download(tmp_path)
+    root = tmp_path / "class"
+    result = hml("--from", "canvas", "-e", EXERCISE, "--roster", roster, export, root)
+    assert learner_files(root) == {"bob/hybrid_placement.py": module("cy")}
+    assert "the learner Ann and ann differ only in case" in result.text
+    assert "the learner ann and Ann differ only in case" in result.text
+
+    later = build_zip(tmp_path / "later.zip", {"smithbo_1009_5010_placement.py": module("other bob")})
+    again = hml("--from", "canvas", "-e", EXERCISE, "--roster", roster, later, root)
+    assert learner_files(root) == {"bob/hybrid_placement.py": module("cy")}
+    assert "the learner Bob and bob differ only in case" in again.text
+
+
+def test_re_collecting_a_canvas_download_keeps_the_times_added_by_hand(tmp_path):
+    """Canvas gives only LATE_: a time the instructor added to submissions.csv survives collecting the same (or a
+    newer) download again; only the late flag follows the download, and when nothing changes nothing is written."""
+    export = build_zip(tmp_path / "canvas.zip", {"leeann_LATE_1001_5001_placement.py": module("ann")})
+    root = tmp_path / "class"
+    hml("--from", "canvas", "-e", EXERCISE, export, root)
+    times = root / "submissions.csv"
+    times.write_text("learner,exercise,submitted_at,late\n1001,hybrid_placement,2026-12-05T10:00:00Z,yes\n")
+    written = times.stat().st_mtime_ns
+
+    again = hml("--from", "canvas", "-e", EXERCISE, export, root)
+    assert times.read_text() == "learner,exercise,submitted_at,late\n1001,hybrid_placement,2026-12-05T10:00:00Z,yes\n"
+    assert times.stat().st_mtime_ns == written and "submissions.csv unchanged" in again.text
+
+    on_time = build_zip(tmp_path / "on-time.zip", {"leeann_1001_5001_placement.py": module("ann")})
+    hml("--from", "canvas", "-e", EXERCISE, on_time, root)
+    assert times.read_text() == "learner,exercise,submitted_at,late\n1001,hybrid_placement,2026-12-05T10:00:00Z,no\n"

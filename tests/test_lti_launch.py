@@ -193,3 +193,49 @@ def test_hml_lti_serve_serves_the_tool_under_waitress(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _other_course_token(platform, nonce: str, context_id: str = "other-course") -> str:
+    """A valid instructor launch, same issuer and deployment, from another course with its own services."""
+    from lti_platform.platform import AGS_SCOPES
+
+    return platform.id_token(nonce, lti_context={"id": context_id, "title": "Someone else's course"}, **{
+        "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+            "scope": AGS_SCOPES, "lineitems": f"{platform.base}/courses/{context_id}/lineitems"},
+        "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+            "context_memberships_url": f"{platform.base}/courses/{context_id}/memberships"}})
+
+
+def test_a_launch_from_another_course_never_silently_relinks(running):
+    """Once a course is linked, an instructor's valid launch from another course of the same deployment is
+    refused (409, a page saying which course is linked and how to relink) and context.json keeps its bytes; a
+    launch from the linked course itself is still accepted. Removing context.json lets the other course link."""
+    assert launch_through_platform(running).status_code == 200
+    linked = running.context_file.read_bytes()
+
+    browser, state, nonce = login(running)
+    answer = post_launch(running, browser, state, _other_course_token(running.platform, nonce))
+    assert answer.status_code == 409, answer.text
+    assert "hml lti serve --relink" in answer.text and "nothing was" in answer.text
+    assert running.context_file.read_bytes() == linked
+
+    assert launch_through_platform(running).status_code == 200  # the same course again: fine
+    assert json.loads(running.context_file.read_text())["context_id"] == running.platform.context_id
+
+    running.context_file.unlink()
+    browser, state, nonce = login(running)
+    assert post_launch(running, browser, state, _other_course_token(running.platform, nonce)).status_code == 200
+    assert json.loads(running.context_file.read_text())["context_id"] == "other-course"
+
+
+def test_relink_lets_another_course_replace_the_linked_one(tmp_path):
+    """With `hml lti serve --relink` (make_server's relink), an instructor's launch from another course replaces
+    the linked course, service URLs included."""
+    with servers(tmp_path / "lti", relink=True) as started:
+        assert launch_through_platform(started).status_code == 200
+        browser, state, nonce = login(started)
+        answer = post_launch(started, browser, state, _other_course_token(started.platform, nonce))
+        assert answer.status_code == 200, answer.text
+        context = json.loads(started.context_file.read_text())
+        assert context["context_id"] == "other-course"
+        assert context["lineitems_url"] == f"{started.platform.base}/courses/other-course/lineitems"

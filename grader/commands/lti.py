@@ -32,14 +32,16 @@ def lti() -> None:
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="The port.")
 @click.option("--public-url", help="Where the LMS reaches the tool, e.g. https://grader.example.edu behind a TLS "
                                    "proxy [default: http://HOST:PORT].")
+@click.option("--relink", is_flag=True, help="Let an instructor's launch from another course (or deployment) "
+                                              "replace the linked course; without it such a launch is refused.")
 @_config_option
-def serve(host: str, port: int, public_url: str | None, config_dir: Path | None) -> None:
+def serve(host: str, port: int, public_url: str | None, relink: bool, config_dir: Path | None) -> None:
     """Serve the tool's login, launch and JWKS endpoints, for the course's one instructor launch."""
     from grader.console import console
     from grader.platforms.lti.server import make_server, urls
 
     folder = _folder(config_dir)
-    server = make_server(folder, host, port, public_url)
+    server = make_server(folder, host, port, public_url, relink=relink)
     where = urls(server.public_url)
     registered = folder.registration() is not None
     console.print(f"LTI tool at {server.public_url}\n  login (OIDC initiation) URL: {where.login}\n"
@@ -61,9 +63,12 @@ def serve(host: str, port: int, public_url: str | None, config_dir: Path | None)
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite gradebook [default: OUTPUT_DIR/gradebook.sqlite].")
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
+@click.option("--match-by", type=click.Choice(["login", "email", "user-id"]), default="login", show_default=True,
+              help="The one roster field a gradebook learner's name is compared with: login "
+                   "(lis_person_sourcedid), email (case aside) or user-id (the LMS's LTI user id).")
 @_config_option
 @assignment_options
-def push(output_dir: Path, gradebook_path: Path | None, dry_run: bool, config_dir: Path | None,
+def push(output_dir: Path, gradebook_path: Path | None, dry_run: bool, match_by: str, config_dir: Path | None,
          assignment_file: Path | None, exercises: tuple[str, ...]) -> None:
     """Send each learner's final grade of each assigned exercise to the linked course."""
     from grader.console import console
@@ -78,7 +83,7 @@ def push(output_dir: Path, gradebook_path: Path | None, dry_run: bool, config_di
     labels = {e: course.exercise(e).title for e in assignment.maxima if e in course.exercise_ids()}
     folder = _folder(config_dir)
     with open_existing(gradebook_path, output_dir) as book:
-        outcome = push_grades(book, assignment, folder, dry_run=dry_run, labels=labels)
+        outcome = push_grades(book, assignment, folder, dry_run=dry_run, labels=labels, match_by=match_by)
     verb = "would send" if dry_run else "sent"
     done = outcome.of(Action.SEND) if dry_run else outcome.sent
     console.print(f"{for_console(outcome.course or outcome.platform)}: {verb} {len(done)}, unchanged "

@@ -90,13 +90,19 @@ def read_times(path: Path) -> dict[tuple[str, str], SubmissionTime]:
 def write_times(path: Path, times: Iterable[SubmissionTime]) -> bool:
     """Merge ``times`` into ``path`` (a new time for a listed submission replaces it); False when nothing changed.
 
-    The rows are sorted and the times written in UTC, so collecting the same export again leaves the file
-    as it was, byte for byte.
+    A new row without a time (an export that only flags late work, as Canvas's does) never erases a time
+    already there, which the instructor may have added by hand: it keeps that ``submitted_at`` and updates
+    only ``late``. The rows are sorted and the times written in UTC, so collecting the same export again
+    leaves the file as it was, byte for byte (and unwritten).
     """
     path = Path(path)
     merged = read_times(path) if path.is_file() else {}
     before = dict(merged)
-    merged.update({time.key: time for time in times})
+    for time in times:
+        known = merged.get(time.key)
+        if time.submitted_at is None and known is not None and known.submitted_at is not None:
+            time = SubmissionTime(time.learner, time.exercise, known.submitted_at, time.late)
+        merged[time.key] = time
     if merged == before and path.is_file():
         return False
     rows = [(*COLUMNS, LATE), *((t.learner, t.exercise, utc_text(t.submitted_at) if t.submitted_at else "",

@@ -21,7 +21,7 @@ from grader.platforms.lti.config import ToolFolder
 from grader.platforms.lti.server import make_server
 from .platform import TestPlatform
 
-__all__ = ["Servers", "TestPlatform", "servers", "login", "launch_through_platform"]
+__all__ = ["Servers", "TestPlatform", "servers", "login", "launch_through_platform", "listening"]
 
 
 @dataclass
@@ -62,13 +62,13 @@ def stop(server, thread: threading.Thread) -> None:
 
 
 @contextmanager
-def servers(tool_folder: Path):
+def servers(tool_folder: Path, relink: bool = False):
     platform = TestPlatform()
     platform_server = create_server(platform.app(), host="127.0.0.1", port=0, threads=4)
     platform.base = f"http://127.0.0.1:{platform_server.effective_port}"
     folder = ToolFolder(tool_folder)
     (folder.path / "registration.toml").write_text(platform.registration_toml())
-    tool_server = make_server(folder, "127.0.0.1", 0)
+    tool_server = make_server(folder, "127.0.0.1", 0, relink=relink)
     urls = ToolUrls.under(tool_server.public_url)
     platform.tool_login_url, platform.tool_launch_url, platform.tool_jwks_url = urls.login, urls.launch, urls.jwks
     platform_thread, tool_thread = _serve(platform_server), _serve(tool_server)
@@ -104,6 +104,45 @@ def launch_through_platform(running: Servers, user: str = "teacher") -> requests
     token = re.search(r"name='id_token' value='([^']+)'", start.text).group(1)
     state = re.search(r"name='state' value='([^']+)'", start.text).group(1)
     return post_launch(running, browser, state, token)
+
+
+@contextmanager
+def listening(host: str = "127.0.0.2"):
+    """A port on another loopback address that keeps every byte sent to it: where a stolen token would land.
+
+    Yields ``(port, received)``; ``received`` lists what each connection sent (nothing, if nobody came).
+    """
+    import socket
+
+    listener = socket.socket()
+    listener.bind((host, 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    received: list[bytes] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    received.append(conn.recv(65536))
+                    conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    received.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        done.set()
+        thread.join(timeout=10)
+        listener.close()
 
 
 EXERCISES = ("hybrid_placement", "kfp_basic_pipeline")

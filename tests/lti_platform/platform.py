@@ -11,7 +11,12 @@
 - NRPS 2.0: the context membership container, paginated (``Link: <...>; rel="next"``).
 
 Everything it receives is kept for the tests to look at; ``fail_with`` makes the token and service endpoints
-answer with that HTTP status instead, as a platform in trouble would.
+answer with that HTTP status instead, as a platform in trouble would. A hostile or broken platform is played
+with ``fail_scores_with`` (the scores endpoint alone answers that status, a redirect included),
+``line_items_next`` (a ``Link: rel="next"`` on the line items page), ``created_item_id`` (the id a created
+line item is given) and ``trickle_scores`` (a score's answer sent a byte at a time, each byte moving the
+platform's clock ``now`` on by that many seconds: a test hands ``now`` to the tool as its clock, so that
+"slow" is decided by that clock, never by how fast the machine is).
 """
 from __future__ import annotations
 
@@ -84,6 +89,10 @@ class TestPlatform:
         self.tool_login_url = self.tool_launch_url = self.tool_jwks_url = ""
         self.state = PlatformState()
         self.fail_scores_with: int | None = None  # only the scores endpoint fails (line items and roster work)
+        self.line_items_next: str | None = None   # a next-page link the line items page carries
+        self.created_item_id: str | None = None   # the id a created line item gets instead of the platform's own
+        self.trickle_scores: float | None = None  # seconds of ``now`` each byte of a score's answer takes
+        self.now = 0.0                             # the platform's clock, moved only by trickled bytes
         self.lock = threading.Lock()
         self.users = {
             "teacher": User("u-teacher", "Tess Teacher", "tess@example.org", "tess", [INSTRUCTOR]),
@@ -214,14 +223,17 @@ class TestPlatform:
                 for name, key in (("resource_id", "resourceId"), ("tag", "tag")):
                     if name in request.args:
                         items = [i for i in items if i.get(key) == request.args[name]]
-                return Response(json.dumps(items), mimetype="application/vnd.ims.lis.v2.lineitemcontainer+json")
+                response = Response(json.dumps(items), mimetype="application/vnd.ims.lis.v2.lineitemcontainer+json")
+                if self.line_items_next:
+                    response.headers["Link"] = f'<{self.line_items_next}>; rel="next"'
+                return response
             if request.mimetype != "application/vnd.ims.lis.v2.lineitem+json":
                 return Response("wrong content type", status=415)
             item = request.get_json(force=True)
             if not isinstance(item.get("label"), str) or not isinstance(item.get("scoreMaximum"), (int, float)):
                 return Response("label and scoreMaximum are required", status=400)
             with self.lock:
-                item["id"] = f"{self.lineitems_url}/{len(self.state.line_items) + 1}"
+                item["id"] = self.created_item_id or f"{self.lineitems_url}/{len(self.state.line_items) + 1}"
                 self.state.line_items[item["id"]] = item
             return Response(json.dumps(item), status=201, mimetype="application/vnd.ims.lis.v2.lineitem+json")
 
@@ -244,6 +256,9 @@ class TestPlatform:
                 return Response("bad score", status=400)
             with self.lock:
                 self.state.scores.append((item_id, score))
+            if self.trickle_scores:
+                return Response(self._trickle(100), status=200, mimetype="application/json",
+                                headers={"Content-Length": "100"})
             return Response(status=204)
 
         @app.get("/courses/<course>/memberships")
@@ -263,6 +278,13 @@ class TestPlatform:
             return response
 
         return app
+
+    def _trickle(self, size: int):
+        for _ in range(size):
+            with self.lock:
+                self.now += self.trickle_scores
+            yield b" "
+            time.sleep(0.005)
 
     def _check_assertion(self, assertion: str) -> dict:
         keys = requests.get(self.tool_jwks_url, timeout=10).json()

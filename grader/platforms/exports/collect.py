@@ -30,10 +30,10 @@ def collect(platform: Platform, exercise: Exercise, export_path: Path, root: Pat
             roster: Roster | None = None) -> Collected:
     """Place each learner's submission of ``exercise`` from the download at ``export_path`` into ``root``."""
     with open_export(export_path) as export:
-        reading = read_export(platform, export)
+        reading = read_export(platform, export, roster)
         collected = Collected(refused=[*export.refused, *reading.refused], notes=list(reading.notes))
         root.mkdir(parents=True, exist_ok=True)
-        for learner, hand_in in _named(reading.hand_ins, roster, collected):
+        for learner, hand_in in _named(reading.hand_ins, roster, collected, root):
             try:
                 collected.placed.append(_place(export, exercise, root, learner, hand_in))
             except (NoChoice, CannotPlace, Unreadable) as exc:
@@ -49,29 +49,51 @@ def collect(platform: Platform, exercise: Exercise, export_path: Path, root: Pat
     return collected
 
 
-def read_export(platform: Platform, export: Export) -> Reading:
+def read_export(platform: Platform, export: Export, roster: Roster | None = None) -> Reading:
     """The platform's reading of the download: who handed in what, and when if it says."""
     if platform is Platform.CANVAS:
-        return canvas.read(export.members)
+        return canvas.read(export.members, roster)
     if platform is Platform.MOODLE:
         return moodle.read(export.members)
     return gradescope.read(export)
 
 
-def _named(hand_ins: list[HandIn], roster: Roster | None, collected: Collected) -> list[tuple[str, HandIn]]:
-    """Each hand-in with its learner's folder; a learner that cannot be named, or is named twice, is refused."""
+def _named(hand_ins: list[HandIn], roster: Roster | None, collected: Collected,
+           root: Path | None = None) -> list[tuple[str, HandIn]]:
+    """Each hand-in with its learner's folder; a learner that cannot be named, or is named twice, is refused.
+
+    Folder names are compared case aside (``casefold``): on a case-insensitive file system (macOS, Windows)
+    ``Ann`` and ``ann`` are one folder, and the second learner placed would replace the first. Such learners
+    are refused, both named, as are learners whose folder differs only in case from one already in ROOT.
+    """
     by_folder: dict[str, list[HandIn]] = defaultdict(list)
     for hand_in in hand_ins:
         try:
             by_folder[learner_folder(hand_in, roster)].append(hand_in)
         except CannotPlace as exc:
             collected.refused.append(Refusal(_where(hand_in), str(exc)))
+        except Exception as exc:  # a bug met on one learner: that learner's line
+            collected.refused.append(Refusal(_where(hand_in), f"could not be named ({type(exc).__name__}: "
+                                                              f"{clean(exc, 200)})"))
+    by_case: dict[str, set[str]] = defaultdict(set)
+    for folder in by_folder:
+        by_case[folder.casefold()].add(folder)
+    existing: dict[str, set[str]] = defaultdict(set)
+    if root is not None and root.is_dir():
+        for entry in root.iterdir():
+            existing[entry.name.casefold()].add(entry.name)
     named = []
     for folder, found in sorted(by_folder.items()):
         if len(found) > 1:  # two hand-ins for one folder: whichever came last would silently win
             for hand_in in found:
                 collected.refused.append(Refusal(_where(hand_in), f"{len(found)} submissions in this download "
                                                                   f"name the learner {folder}; none is placed"))
+            continue
+        clash = sorted((by_case[folder.casefold()] | existing[folder.casefold()]) - {folder})
+        if clash:
+            collected.refused.append(Refusal(_where(found[0]), f"the learner {folder} and {', '.join(clash)} differ "
+                                                               "only in case: one folder on a case-insensitive file "
+                                                               "system; neither is placed"))
             continue
         named.append((folder, found[0]))
     return named

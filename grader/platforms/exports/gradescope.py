@@ -26,6 +26,7 @@ from datetime import datetime
 
 import yaml
 
+from grader.learner_text import clean
 from grader.platforms.exports.archive import ExportError, Export, Unreadable
 from grader.platforms.exports.model import HandedFile, HandIn, Member, Reading, Refusal
 
@@ -49,19 +50,30 @@ def read(export: Export) -> Reading:
         else:
             reading.refused.append(Refusal(member.name, f"not in a submission folder {METADATA} lists"))
     for folder, record in sorted(metadata.items()):
-        prefix = f"{base}{folder}/"
-        files = [HandedFile(m.name[len(prefix):], m) for m in files_of.get(folder, [])]
-        when = _time(record.get(":created_at"))
-        if when is None:
-            reading.refused.append(Refusal(f"{base}{METADATA}", f"{folder}: no time zone-aware :created_at:; "
-                                                                "its submission time is not recorded"))
-        for submitter in record.get(":submitters") or []:
-            hand_in = _hand_in(submitter, files, when)
-            if hand_in is None:
-                reading.refused.append(Refusal(f"{base}{METADATA}", f"{folder}: a submitter without :sid: or :email:"))
-            else:
-                reading.hand_ins.append(hand_in)
+        try:
+            _read_submission(reading, base, folder, record, files_of.get(folder, []))
+        except Exception as exc:  # a bug met on one submission: its line, not the class's collect
+            reading.refused.append(Refusal(f"{base}{METADATA}", f"{clean(folder, 120)}: could not be read "
+                                                                f"({type(exc).__name__}: {clean(exc, 200)})"))
     return reading
+
+
+def _read_submission(reading: Reading, base: str, folder: str, record: dict, members: list[Member]) -> None:
+    prefix = f"{base}{folder}/"
+    files = [HandedFile(m.name[len(prefix):], m) for m in members]
+    when = _time(record.get(":created_at"))
+    if when is None:
+        reading.refused.append(Refusal(f"{base}{METADATA}", f"{folder}: no time zone-aware :created_at:; "
+                                                            "its submission time is not recorded"))
+    submitters = record.get(":submitters") or []
+    if not isinstance(submitters, list):
+        raise ValueError(":submitters: is not a list")
+    for submitter in submitters:
+        hand_in = _hand_in(submitter, files, when)
+        if hand_in is None:
+            reading.refused.append(Refusal(f"{base}{METADATA}", f"{folder}: a submitter without :sid: or :email:"))
+        else:
+            reading.hand_ins.append(hand_in)
 
 
 def _metadata_member(export: Export) -> Member:

@@ -9,6 +9,13 @@ second column (the duplicate columns PrairieLearn #12520 describes).
 
 Scores are posted to ``<line item>/scores`` for the member's ``user_id``,
 with the grade out of the exercise's maximum, as ``FullyGraded``.
+
+A line item's id is where its scores go, with the bearer token: every id,
+listed or just created, and every next-page link must be a plain URL at the
+origin of the course's line items URL (``http.same_origin``). A listed item
+elsewhere is kept, so that it is still found (and no second column made),
+but nothing is ever posted to it; a next-page link elsewhere, or one seen
+before, ends the listing as a failure.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from grader.learner_text import clean
 from grader.platforms.lti.config import CourseContext
 from grader.platforms.lti.connector import PushConnector, platform_call
 from grader.platforms.lti.errors import PlatformError
+from grader.platforms.lti.http import same_origin
 
 MAX_PAGES = 100
 MAX_ITEMS = 5_000
@@ -38,16 +46,22 @@ class LineItem:
     resource_id: str = ""
     tag: str = ""
     score_maximum: float | None = None
+    refused: str = ""       # why no score may go to its id (not at the course's line items address), if so
 
 
-def line_item_of(entry: object) -> LineItem | None:
+def line_item_of(entry: object, lineitems_url: str) -> LineItem | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or len(entry["id"]) > 2048:
         return None
+    try:
+        same_origin(entry["id"], lineitems_url, "the line item's id")
+        refused = ""
+    except PlatformError as exc:
+        refused = str(exc)
     maximum = entry.get("scoreMaximum")
     return LineItem(id=entry["id"], label=_text(entry.get("label")), resource_id=_text(entry.get("resourceId")),
                     tag=_text(entry.get("tag")),
                     score_maximum=float(maximum) if isinstance(maximum, (int, float)) and not isinstance(maximum, bool)
-                    else None)
+                    else None, refused=clean(refused, 400))
 
 
 def _text(value: object) -> str:
@@ -66,15 +80,22 @@ class LineItems:
     def all(self) -> list[LineItem]:
         if self._items is None:
             items: list[LineItem] = []
-            url: str | None = self.context.lineitems_url
+            base = self.context.lineitems_url
+            url: str | None = base
+            seen: set[str] = set()
             for _ in range(MAX_PAGES):
                 with platform_call("listing the line items"):
+                    seen.add(url)
                     page, url = self.service.get_lineitems_page(url)
-                items.extend(item for item in map(line_item_of, page) if item is not None)
+                    if url:
+                        url = same_origin(url, base, "the next page of line items")
+                items.extend(item for item in (line_item_of(entry, base) for entry in page) if item is not None)
                 if len(items) > MAX_ITEMS:
                     raise PlatformError(f"listing the line items: more than {MAX_ITEMS}")
                 if not url:
                     break
+                if url in seen:
+                    raise PlatformError("listing the line items: the next page is one already read")
             else:
                 raise PlatformError(f"listing the line items: more than {MAX_PAGES} pages")
             self._items = items
@@ -96,6 +117,8 @@ class LineItems:
             item_id = self.service.create_lineitem(new).get_id()
         if not isinstance(item_id, str) or not item_id or len(item_id) > 2048:
             raise PlatformError(f"creating the line item of {exercise}: the platform's answer has no id")
+        item_id = same_origin(item_id, self.context.lineitems_url,
+                              f"creating the line item of {exercise}: the new item's id")
         item = LineItem(item_id, label, exercise, TAG, maximum)
         self.all().append(item)  # the next learner's look-up finds it: never created twice in a push
         return item
@@ -109,6 +132,9 @@ class LineItems:
 
     def post_score(self, item: LineItem, user_id: str, score: float, maximum: float) -> str:
         """Post one score; the platform's answer, bounded, or a ``PlatformError``."""
+        if item.refused:
+            raise PlatformError(f"posting a score: {item.refused}")
+        same_origin(item.id, self.context.lineitems_url, "posting a score: the line item's id")
         grade = (Grade().set_score_given(score).set_score_maximum(maximum).set_user_id(user_id)
                  .set_activity_progress("Completed").set_grading_progress("FullyGraded")
                  .set_timestamp(datetime.now(timezone.utc).isoformat(timespec="milliseconds")))

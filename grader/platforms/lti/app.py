@@ -3,9 +3,14 @@
 Whoever can reach these endpoints is treated as hostile. Request bodies are
 bounded (``MAX_REQUEST``); a login or a launch is answered with a short
 fixed page and a status (400 refused, 403 not allowed to link, 503 not
-registered yet), never with the library's own message or a traceback; the
-only thing a launch writes is the course context, and only once every check
-passed (``launch.py``). Pages are built with escaping, as the platform's
+registered yet, 409 another course is linked), never with the library's own
+message or a traceback; the only thing a launch writes is the course
+context, and only once every check passed (``launch.py``). Once a course is
+linked, a launch naming another (issuer, deployment, context id) is refused
+and stores nothing, unless the tool runs with ``relink`` (``hml lti serve
+--relink``) or the instructor removed ``context.json``: any instructor of any
+course in the same deployment can launch the tool, and must not silently
+move where the next push sends grades. Pages are built with escaping, as the platform's
 titles are text from elsewhere.
 """
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pylti1p3.exception import LtiException, OIDCException, ToolConfException
 from pylti1p3.tool_config import ToolConfDict
 
 from grader.platforms.lti.config import ToolFolder
-from grader.platforms.lti.errors import ConfigError, PlatformError
+from grader.platforms.lti.errors import ConfigError, NotLinked, PlatformError
 from grader.platforms.lti.http import BoundedSession
 from grader.platforms.lti.launch import CheckedLaunch, LaunchRefused, course_context
 from grader.platforms.lti.store import OneTimeStore, ServerSideSession
@@ -47,7 +52,7 @@ class ToolUrls:
                    urljoin(base, JWKS_PATH.lstrip("/")))
 
 
-def create_app(folder: ToolFolder, public_url: str, store: OneTimeStore | None = None) -> Flask:
+def create_app(folder: ToolFolder, public_url: str, store: OneTimeStore | None = None, relink: bool = False) -> Flask:
     """The tool, answering at ``public_url`` (where the LMS reaches it), with its state in ``folder``."""
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST, MAX_FORM_MEMORY_SIZE=MAX_REQUEST, MAX_FORM_PARTS=20,
@@ -108,6 +113,11 @@ def create_app(folder: ToolFolder, public_url: str, store: OneTimeStore | None =
             context = course_context(dict(body), registration)
         except LaunchRefused as exc:
             return _page("Nothing to do here", str(exc), 403)
+        if not relink:
+            conflict = _linked_elsewhere(folder, context)
+            if conflict:
+                log.info("launch refused: %s", conflict)
+                return _page("Another course is linked", conflict, 409)
         folder.save_context(context)
         return _page("Course linked",
                      f"Grades for {context.context_title or context.context_id or 'this course'} can now be sent "
@@ -118,6 +128,24 @@ def create_app(folder: ToolFolder, public_url: str, store: OneTimeStore | None =
         return _page("Refused", "The request is too large.", 413)
 
     return app
+
+
+def _linked_elsewhere(folder: ToolFolder, context) -> str | None:
+    """Why ``context`` may not replace the linked course (another issuer, deployment or course); None if it may."""
+    try:
+        linked = folder.context()
+    except NotLinked:
+        return None
+    except ConfigError:
+        return ("The tool's linked course (context.json) cannot be read; nothing was stored. Remove it, or run "
+                "`hml lti serve --relink`, to link this course.")
+    if (linked.issuer, linked.deployment_id, linked.context_id) == (context.issuer, context.deployment_id,
+                                                                    context.context_id):
+        return None
+    return (f"The tool is linked to {linked.context_title or linked.context_id or 'another course'}; this launch "
+            f"from {context.context_title or context.context_id or 'another course'} was refused and nothing was "
+            "stored. To send grades to this course instead, run `hml lti serve --relink` (or remove context.json) "
+            "and launch again.")
 
 
 def _page(title: str, text: str, status: int) -> Response:

@@ -46,6 +46,12 @@ def checked_url(value: object, what: str) -> str:
     """A service URL the tool may send a bearer token or a key to: https, or http to this machine only."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise ConfigError(f"{what}: not a URL")
+    from grader.platforms.lti.http import BadUrl, origin
+
+    try:
+        origin(value)  # read as requests will connect: a URL two parsers read differently is no URL here
+    except BadUrl as exc:
+        raise ConfigError(f"{what}: {exc}") from None
     parts = urlsplit(value)
     if parts.scheme == "https" and parts.hostname:
         return value

@@ -5,7 +5,9 @@ private key, which the platform checks against the tool's JWKS) for an OAuth2
 bearer token (IMS Security Framework, 4.1); pylti1p3 signs and sends it.
 The token is kept for this connector only: a push is one connector, and a
 token never outlives it or serves another platform. Every failure, whatever
-the library raised, becomes one ``PlatformError`` that names the HTTP status.
+the library raised, becomes one ``PlatformError`` that names the HTTP status
+(any status outside 200-299 is a failure: ``http.BoundedSession`` raises it
+before pylti1p3, which would take a 3xx for success, sees the answer).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pylti1p3.service_connector import ServiceConnector
 
 from grader.platforms.lti.config import CourseContext, ToolFolder
 from grader.platforms.lti.errors import PlatformError
-from grader.platforms.lti.http import BoundedSession
+from grader.platforms.lti.http import BoundedSession, StatusError
 
 
 class PushConnector(ServiceConnector):
@@ -62,8 +64,10 @@ def platform_call(what: str) -> t.Iterator[None]:
     """Turn whatever a call to the platform raised into a ``PlatformError`` saying what failed and how."""
     try:
         yield
-    except PlatformError:
-        raise
+    except StatusError as exc:  # anything but 2xx, a redirect included: not an answer
+        raise PlatformError(f"{what}: the platform answered HTTP {exc.status}") from None
+    except PlatformError as exc:
+        raise PlatformError(f"{what}: {exc}", unreachable=exc.unreachable) from None
     except LtiServiceException as exc:
         status = exc.response.status_code
         raise PlatformError(f"{what}: the platform answered HTTP {status}") from None

@@ -1,15 +1,20 @@
 """The course roster (Names and Role Provisioning Services 2.0), and which member each learner is.
 
-A learner in the gradebook is named as ``hml collect`` named them: a login,
-an email, or the LMS's own id (with ``--roster``). A member is matched when
-one of those equals, exactly, the member's ``user_id``, ``email`` (case
-aside) or ``lis_person_sourcedid`` (the login or SIS id). Nothing is
-guessed: a learner no member names, or whom two members could be (or two
-learners one member), is left unmatched and listed, and gets no grade.
+A learner in the gradebook is named as ``hml collect`` named them: by login
+(with ``--roster``), or by the LMS's own id. Learners are matched on one
+field of the member, the one the instructor chooses (``MATCH_BY``), and never
+across fields: ``login`` (the default) compares with ``lis_person_sourcedid``
+only, exactly; ``email`` with ``email`` only, case aside; ``user-id`` with
+the platform's LTI ``user_id`` only. So a learner named by a number can never
+meet a member whose SIS id, or user id, happens to be that number unless the
+instructor said numbers are what to compare. Nothing is guessed: a learner no
+member names, or whom two members could be (or two learners one member), is
+left unmatched and listed, and gets no grade.
 
-The roster is read page by page up to ``MAX_PAGES`` and ``MAX_MEMBERS``;
-every field is bounded text, and a member without a ``user_id`` (the only
-thing a score is posted for) is skipped.
+The roster is read page by page up to ``MAX_PAGES`` and ``MAX_MEMBERS``, each
+next page at the roster's own address and never one already read; every field
+is bounded text, and a member without a ``user_id`` (the only thing a score
+is posted for) is skipped.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from grader.learner_text import clean
 from grader.platforms.lti.connector import PushConnector, platform_call
 from grader.platforms.lti.errors import PlatformError
+from grader.platforms.lti.http import same_origin
 
 MAX_PAGES = 200
 MAX_MEMBERS = 50_000
@@ -36,14 +42,18 @@ class Member:
     roles: tuple[str, ...] = ()
     status: str = "Active"
 
-    def keys(self) -> set[str]:
-        """The names a gradebook learner could carry for this member (emails compared case aside)."""
-        found = {self.user_id}
-        if self.sourcedid:
-            found.add(self.sourcedid)
-        if self.email:
-            found.add(self.email.casefold())
-        return found
+    def key(self, by: str) -> str:
+        """The one name a gradebook learner must carry to be this member, when matching ``by`` (empty: none)."""
+        if by == "login":
+            return self.sourcedid
+        if by == "email":
+            return self.email.casefold()
+        if by == "user-id":
+            return self.user_id
+        raise ValueError(f"match by {by!r}: one of {', '.join(MATCH_BY)}")
+
+
+MATCH_BY = ("login", "email", "user-id")   # the first is the default
 
 
 def _field(entry: dict, name: str) -> str:
@@ -70,9 +80,15 @@ def roster(connector: PushConnector, memberships_url: str) -> list[Member]:
     service = NamesRolesProvisioningService(connector, {"context_memberships_url": memberships_url})
     members: list[Member] = []
     url: str | None = memberships_url
+    seen: set[str] = set()
     for _ in range(MAX_PAGES):
         with platform_call("reading the roster"):
+            seen.add(url)
             page, url = service.get_members_page(url)
+            if url:
+                url = same_origin(url, memberships_url, "the next page of the roster")
+        if url in seen:
+            raise PlatformError("reading the roster: the next page is one already read")
         if not isinstance(page, list):
             raise PlatformError("reading the roster: the platform's answer holds no member list")
         members.extend(m for m in map(member_of, page) if m is not None)
@@ -84,7 +100,7 @@ def roster(connector: PushConnector, memberships_url: str) -> list[Member]:
 
 
 class Unmatched(Enum):
-    NOT_FOUND = "no member of the course has this name, email or id"
+    NOT_FOUND = "no member of the course has this login, email or id (whichever --match-by compares)"
     AMBIGUOUS = "more than one member could be this learner, or this member more than one learner"
 
 
@@ -94,18 +110,18 @@ class Matching:
     unmatched: dict[str, Unmatched] = field(default_factory=dict)  # learner -> why not
 
 
-def match(learners: list[str], members: list[Member]) -> Matching:
-    """Each learner's member, where exactly one member names them and they alone name that member."""
+def match(learners: list[str], members: list[Member], by: str = MATCH_BY[0]) -> Matching:
+    """Each learner's member on the one field ``by``: exactly one member has it, and they alone name that member."""
     by_key: dict[str, set[str]] = {}
     for member in members:
-        if member.status == "Deleted":
+        key = member.key(by)
+        if member.status == "Deleted" or not key:
             continue
-        for key in member.keys():
-            by_key.setdefault(key, set()).add(member.user_id)
+        by_key.setdefault(key, set()).add(member.user_id)
     by_id = {m.user_id: m for m in members}
     # An email matches case aside; a login or an id only as written.
-    candidates = {learner: (by_key.get(learner, set()) | by_key.get(learner.casefold(), set()))
-                  if "@" in learner else by_key.get(learner, set()) for learner in learners}
+    candidates = {learner: by_key.get(learner.casefold() if by == "email" else learner, set())
+                  for learner in learners}
     claimed: dict[str, int] = {}
     for found in candidates.values():
         if len(found) == 1:

@@ -21,7 +21,7 @@ from grader.platforms.lti.ags import LineItem, LineItems
 from grader.platforms.lti.config import ToolFolder
 from grader.platforms.lti.connector import connect
 from grader.platforms.lti.errors import LtiError, PlatformError
-from grader.platforms.lti.nrps import Matching, Member, Unmatched, match, roster
+from grader.platforms.lti.nrps import MATCH_BY, Matching, Member, Unmatched, match, roster
 from grader.record.final_grades import final_grades
 from grader.record.pushes import Push, PushStatus, history, last_sent, record
 
@@ -66,8 +66,13 @@ class PushReport:
 
 
 def push(book: "Gradebook", assignment: "Assignment", folder: ToolFolder, *, dry_run: bool = False,
-         labels: dict[str, str] | None = None) -> PushReport:
-    """Send every changed final grade of ``assignment`` to the linked course (``failed``: what to retry)."""
+         labels: dict[str, str] | None = None, match_by: str = MATCH_BY[0]) -> PushReport:
+    """Send every changed final grade of ``assignment`` to the linked course (``failed``: what to retry).
+
+    Learners are matched with the roster on the one field ``match_by`` names (``nrps.MATCH_BY``).
+    """
+    if match_by not in MATCH_BY:
+        raise LtiError(f"--match-by {match_by}: one of {', '.join(MATCH_BY)}")
     context = folder.context()
     connector = connect(folder, context)
     grades = final_grades(book, assignment)
@@ -76,7 +81,7 @@ def push(book: "Gradebook", assignment: "Assignment", folder: ToolFolder, *, dry
                       dry_run=dry_run)
     items = LineItems(connector, context)
     try:
-        matching = match(sorted({g.learner for g in grades}), roster(connector, context.memberships_url))
+        matching = match(sorted({g.learner for g in grades}), roster(connector, context.memberships_url), match_by)
         items.all()
     except PlatformError as exc:
         # Without the roster nobody can be matched: every grade the platform may lack is a failure to retry.

@@ -16,9 +16,10 @@ from grader.platforms.lti.config import ToolFolder
 MAX_HEADERS = 32 * 1024
 
 
-def make_server(folder: ToolFolder, host: str, port: int, public_url: str | None = None):
+def make_server(folder: ToolFolder, host: str, port: int, public_url: str | None = None, relink: bool = False):
     """A waitress server for the tool, bound but not yet serving (``.run()``).
 
+    ``relink``: a launch from another course may replace the linked one (``hml lti serve --relink``).
     The socket is bound first, so that port 0 (any free port, as the tests ask) is known before the app,
     whose URLs name it, is made.
     """
@@ -32,7 +33,7 @@ def make_server(folder: ToolFolder, host: str, port: int, public_url: str | None
     listening.bind((host, port))
     bound = listening.getsockname()[1]
     public = public_url or f"http://{host if family == socket.AF_INET else f'[{host}]'}:{bound}"
-    app = create_app(folder, public)
+    app = create_app(folder, public, relink=relink)
     server = create_server(app, sockets=[listening], url_scheme=urlsplit(public).scheme or "http",
                            max_request_body_size=MAX_REQUEST, max_request_header_size=MAX_HEADERS,
                            threads=4, ident="hml-lti")
