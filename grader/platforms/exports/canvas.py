@@ -109,8 +109,7 @@ def read(members: list[Member], roster: Roster | None = None) -> Reading:
             reading.refused.append(Refusal(member.name, str(exc)))
             continue
         except Exception as exc:  # a bug met on one entry: that entry's line, not the class's collect
-            reading.refused.append(Refusal(member.name, f"could not be read ({type(exc).__name__}: "
-                                                        f"{clean(exc, 200)})"))
+            reading.refused.append(Refusal.crashed(member.name, "could not be read", exc))
             continue
         names.setdefault(found.id, found.name)
         handed = HandedFile(found.original, member, late=found.late, unnumbered=unnumbered(found.original)[0])

@@ -14,7 +14,6 @@ from grader.course.model import Exercise
 from grader.intake.prepare import MAX_FILE_BYTES, MAX_TOTAL_BYTES
 from grader.intake.submission_times import FILE_NAME as TIMES_FILE
 from grader.intake.submission_times import SubmissionTime, write_times
-from grader.learner_text import clean
 from grader.platforms.exports import canvas, gradescope, moodle
 from grader.platforms.exports.archive import Export, Unreadable, open_export
 from grader.platforms.exports.choose import NoChoice, choose, suffix
@@ -39,8 +38,7 @@ def collect(platform: Platform, exercise: Exercise, export_path: Path, root: Pat
             except (NoChoice, CannotPlace, Unreadable) as exc:
                 collected.refused.append(Refusal(_where(hand_in), str(exc)))
             except Exception as exc:  # a bug met on one learner must not lose the class: report it and go on
-                collected.refused.append(Refusal(_where(hand_in), f"could not be placed "
-                                                                  f"({type(exc).__name__}: {clean(exc, 200)})"))
+                collected.refused.append(Refusal.crashed(_where(hand_in), "could not be placed", exc))
     # What the export says of when work came (a time, or only a late flag) goes where the late policy reads it.
     times = [SubmissionTime(p.learner, p.exercise, p.submitted_at, p.late)
              for p in collected.placed if p.submitted_at or p.late is not None]
@@ -73,8 +71,7 @@ def _named(hand_ins: list[HandIn], roster: Roster | None, collected: Collected,
         except CannotPlace as exc:
             collected.refused.append(Refusal(_where(hand_in), str(exc)))
         except Exception as exc:  # a bug met on one learner: that learner's line
-            collected.refused.append(Refusal(_where(hand_in), f"could not be named ({type(exc).__name__}: "
-                                                              f"{clean(exc, 200)})"))
+            collected.refused.append(Refusal.crashed(_where(hand_in), "could not be named", exc))
     by_case: dict[str, set[str]] = defaultdict(set)
     for folder in by_folder:
         by_case[folder.casefold()].add(folder)

@@ -53,8 +53,8 @@ def read(export: Export) -> Reading:
         try:
             _read_submission(reading, base, folder, record, files_of.get(folder, []))
         except Exception as exc:  # a bug met on one submission: its line, not the class's collect
-            reading.refused.append(Refusal(f"{base}{METADATA}", f"{clean(folder, 120)}: could not be read "
-                                                                f"({type(exc).__name__}: {clean(exc, 200)})"))
+            reading.refused.append(Refusal.crashed(f"{base}{METADATA}", f"{clean(folder, 120)}: could not be read",
+                                                   exc))
     return reading
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
+from grader.learner_text import clean
+
 
 class Platform(Enum):
     """The LMSs whose bulk downloads ``hml collect`` reads."""
@@ -38,6 +40,11 @@ class Refusal:
 
     name: str
     reason: str
+
+    @classmethod
+    def crashed(cls, name: str, what: str, exc: Exception) -> "Refusal":
+        """A bug met on one entry: that entry's line, never the end of the class's collect."""
+        return cls(name, f"{what} ({type(exc).__name__}: {clean(exc, 200)})")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 
-from grader.learner_text import clean
 from grader.platforms.exports.model import HandedFile, HandIn, Member, Reading, Refusal
 
 _FOLDER = re.compile(r"^(?P<name>.*?)_(?P<id>[0-9]{1,20})_assignsubmission_(?P<plugin>[a-z0-9]+)_?$")
@@ -45,8 +44,7 @@ def read(members: list[Member]) -> Reading:
             reading.refused.append(Refusal(member.name, str(exc)))
             continue
         except Exception as exc:  # a bug met on one entry: that entry's line, not the class's collect
-            reading.refused.append(Refusal(member.name, f"could not be read ({type(exc).__name__}: "
-                                                        f"{clean(exc, 200)})"))
+            reading.refused.append(Refusal.crashed(member.name, "could not be read", exc))
             continue
         if found is None:
             reading.refused.append(Refusal(member.name, f"not laid out as Moodle lays out submissions ({NAMING})"))
