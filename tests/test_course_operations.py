@@ -191,6 +191,7 @@ def test_grace_days_go_where_they_save_points_and_max_days_ends_the_points():
     (("[extensions.bo]", "[extensions.zed]"),
      "assignment.toml, line 8: extensions.zed: the gradebook knows no learner 'zed' (a typo?"),
     (("max_days = 5", "max_days = 5\nmax_weeks = 1"), "assignment.toml, line 7: late.max_weeks: not a late-policy"),
+    (("grace_days = 1", "grace_days = 10000"), "assignment.toml, line 7: late.grace_days: 10000 is more than 30"),
 ])
 def test_a_bad_assignment_file_names_its_line_and_field(tmp_path, change, message):
     """Each mistake in the course's policy is one line naming the file, the line and the field; nothing is

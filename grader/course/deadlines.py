@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 DAY = timedelta(days=1)
+MAX_GRACE_DAYS = 30
 _LAST = datetime.max.replace(tzinfo=timezone.utc)  # where an exercise without a due date sorts
 
 
@@ -101,7 +102,10 @@ class Deadlines:
         for exercise, when in submitted.items():
             due = self.due_for(learner, exercise)
             late[exercise] = days_after(when, due) if when is not None and due is not None else 0
-        order = sorted(late, key=lambda e: (self.due_for(learner, e) is None, self.due_for(learner, e) or _LAST, e))
+        # Only late work can use grace days, and never more days than it is late: that bounds the search to
+        # (late exercises) x (grace days that can matter), whatever the file says.
+        order = sorted((e for e in late if late[e]),
+                       key=lambda e: (self.due_for(learner, e) is None, self.due_for(learner, e) or _LAST, e))
         worth = worth or {}
 
         def cost(exercise: str, charged: int) -> float:
@@ -121,7 +125,8 @@ class Deadlines:
             lost, spent, _ = min(options)
             return lost, spent
 
-        result, grace = {}, self.late.grace_days
+        result = {exercise: ON_TIME for exercise in late if not late[exercise]}
+        grace = min(self.late.grace_days, sum(late[e] for e in order))
         for index, exercise in enumerate(order):
             target = best(index, grace)
             used = next(u for u in range(min(grace, late[exercise]), -1, -1)
@@ -129,7 +134,7 @@ class Deadlines:
                             best(index + 1, grace - u)[1] + u) == target)
             grace -= used
             result[exercise] = Lateness(late[exercise], used, self._share_lost(late[exercise] - used))
-        return result
+        return {exercise: result[exercise] for exercise in late}
 
     def _share_lost(self, charged_days: int) -> float:
         if charged_days <= 0:
@@ -179,6 +184,10 @@ def _policy(late: dict) -> LatePolicy:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise DeadlineError(f"late.{name}: {value!r} is not a whole number of days, 0 or more", f"late.{name}")
         counts[name] = value
+    if (counts["grace_days"] or 0) > MAX_GRACE_DAYS:
+        # Spending them well is a search over the days each late exercise could use: bounded, it stays instant.
+        raise DeadlineError(f"late.grace_days: {counts['grace_days']} is more than {MAX_GRACE_DAYS}; a course gives "
+                            f"a few (or set no due date)", "late.grace_days")
     return LatePolicy(float(penalty), counts["max_days"], counts["grace_days"] or 0)
 
 
