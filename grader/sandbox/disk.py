@@ -48,16 +48,17 @@ def remove_tree(root: Path) -> bool:
     """Remove ``root`` whatever modes the worker left on its folders and however deep they nest; whether it is gone.
 
     Run as the grader's uid once the worker is dead: every folder is made readable, writable and searchable by
-    its owner first (the grader's uid owns them, or is root), links are removed, never followed. GNU find and
+    its owner first (the grader's uid owns them, or is root), links are removed, never followed. GNU chmod and
     rm walk a tree of any depth; Python's own walks recurse once per level, and a learner's scratch can nest
-    folders thousands deep.
+    folders thousands deep, or past PATH_MAX.
     """
     if not os.path.lexists(root):
         return True
     for _ in range(3):
-        # Pre-order, one folder at a time: a folder must be opened up before find can look inside it.
-        subprocess.run(["find", "-P", str(root), "-type", "d", "!", "-perm", "-u=rwx", "-exec", "chmod", "u+rwx",
-                        "{}", ";"], stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        # GNU chmod opens each folder up before it enters it, by handle (no path grows past PATH_MAX), and
+        # neither follows nor changes a link inside the tree.
+        subprocess.run(["chmod", "-R", "u+rwx", "--", str(root)], stdin=subprocess.DEVNULL, capture_output=True,
+                       check=False)
         subprocess.run(["rm", "-rf", "--one-file-system", "--", str(root)], stdin=subprocess.DEVNULL,
                        capture_output=True, check=False)
         if not os.path.lexists(root):
