@@ -305,3 +305,16 @@ def test_the_tool_folder_stays_private(tmp_path):
     os.chmod(target / "tool-key.pem", 0o644)
     with pytest.raises(ConfigError, match="others can read it"):
         ToolFolder(target).private_key_pem()
+
+
+def test_a_roster_field_cleaning_would_change_is_never_matched_on():
+    """The platform's ids are compared exactly: a user id or e-mail holding a control character or a long run of
+    digits (which cleaning would shorten into another member's) leaves that member unmatchable on it, never
+    matched as the cleaned value."""
+    from grader.platforms.lti.nrps import member_of
+
+    assert member_of({"user_id": "u-\x00bob", "email": "bob@example.edu"}) is None
+    long_id = "1" * 41
+    assert member_of({"user_id": long_id, "email": "bob@example.edu"}) is None
+    shown = member_of({"user_id": "u-bob", "email": "bob\x1b@example.edu", "lis_person_sourcedid": "bob"})
+    assert (shown.user_id, shown.email, shown.sourcedid) == ("u-bob", "", "bob")

@@ -105,7 +105,8 @@ def course_context(body: dict, registration: Registration) -> CourseContext:
             lineitems_url=checked_url(ags.get("lineitems"), "the line items URL"),
             memberships_url=checked_url(nrps.get("context_memberships_url"), "the roster URL"),
             scopes=tuple(s for s in scopes[:20] if isinstance(s, str) and len(s) < 200),
-            context_id=_text(context.get("id") if isinstance(context, dict) else ""),
+            # Compared on every later launch (a relink is refused): kept exactly, never cleaned into another id.
+            context_id=checked_id(context.get("id") if isinstance(context, dict) else None, "the course's id"),
             context_title=_text(context.get("title") if isinstance(context, dict) else ""),
             linked_by=_text(body.get("sub")), linked_at=now())
     except ConfigError as exc:

@@ -57,8 +57,13 @@ MATCH_BY = ("login", "email", "user-id")   # the first is the default
 
 
 def _field(entry: dict, name: str) -> str:
+    """A member's field as the platform sent it; one that cleaning would change is left out (matching on a
+    cleaned id could post a grade to another member), so that member cannot be matched on it."""
     value = entry.get(name)
-    return clean(value, MAX_FIELD) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    value = str(value)
+    return value if clean(value, MAX_FIELD) == value else ""
 
 
 def member_of(entry: object) -> Member | None:
