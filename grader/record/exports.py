@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from grader.course.assignment import or_whole_course
 from grader.learner_text import csv_text
 from grader.record.final_grades import FinalGrade, final_grades
 
@@ -20,12 +21,6 @@ if TYPE_CHECKING:
 
 UNKNOWN_TIME = "unknown"  # a due date was set, but the intake had no submission time: counted on time
 LMS_LATE = "unknown (late by the LMS)"  # no time, but the LMS marked it late: the instructor must give its time
-
-
-def _or_whole_course(assignment: "Assignment | None") -> "Assignment":
-    from grader.course.assignment import or_whole_course
-
-    return or_whole_course(assignment)
 
 
 def _with_details(grades: list[FinalGrade], assignment: "Assignment") -> list[str]:
@@ -48,10 +43,14 @@ def _cell(points: float | None) -> object:
     return "" if points is None else points
 
 
-def grade_table(book: "Gradebook", assignment: "Assignment | None" = None) -> tuple[list[str], list[dict]]:
-    """One row per learner: the final points per assigned exercise, the totals with nbgrader's names, then details."""
-    assignment = _or_whole_course(assignment)
-    grades = final_grades(book, assignment)
+def grade_table(book: "Gradebook", assignment: "Assignment | None" = None,
+                grades: list[FinalGrade] | None = None) -> tuple[list[str], list[dict]]:
+    """One row per learner: the final points per assigned exercise, the totals with nbgrader's names, then details.
+
+    ``grades``: the assignment's final grades when the caller has them already (a report computes them once).
+    """
+    assignment = or_whole_course(assignment)
+    grades = final_grades(book, assignment) if grades is None else grades
     by_learner: dict[str, dict[str, FinalGrade]] = {}
     for grade in grades:
         by_learner.setdefault(grade.learner, {})[grade.exercise] = grade
@@ -80,14 +79,15 @@ def grade_table(book: "Gradebook", assignment: "Assignment | None" = None) -> tu
     return columns, rows
 
 
-def export_csv(book: "Gradebook", assignment: "Assignment | None" = None) -> str:
-    columns, rows = grade_table(book, assignment)
+def export_csv(book: "Gradebook", assignment: "Assignment | None" = None,
+               grades: list[FinalGrade] | None = None) -> str:
+    columns, rows = grade_table(book, assignment, grades)
     return csv_text([columns, *([row[column] for column in columns] for row in rows)])
 
 
 def export_nbgrader_csv(book: "Gradebook", assignment: "Assignment | None" = None) -> str:
     """nbgrader's own grades.csv layout: a row per learner and assigned exercise, its due date and late penalty."""
-    assignment = _or_whole_course(assignment)
+    assignment = or_whole_course(assignment)
     columns = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                "raw_score", "late_submission_penalty", "score", "max_score"]
     rows = [[g.exercise, g.due.isoformat() if g.due else "", submitted_text(g) or g.run.graded_at, g.learner, "", "",
@@ -96,7 +96,7 @@ def export_nbgrader_csv(book: "Gradebook", assignment: "Assignment | None" = Non
 
 
 def export_json(book: "Gradebook", assignment: "Assignment | None" = None) -> str:
-    assignment = _or_whole_course(assignment)
+    assignment = or_whole_course(assignment)
     return json.dumps([grade_json(g) for g in final_grades(book, assignment)], indent=2)
 
 

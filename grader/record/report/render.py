@@ -228,8 +228,8 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
     out_dir = Path(out_dir)
     (out_dir / "learners").mkdir(parents=True, exist_ok=True)
     assignment = or_whole_course(assignment)
-    runs = book.assigned(assignment)
     finals = final_grades(book, assignment)
+    runs = [grade.run for grade in finals]  # each assigned latest run has its final grade: read the gradebook once
     env = _environment()
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     overview = class_overview(runs, assignment, finals)
@@ -250,7 +250,7 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
                                                           course_max=overview["course_max"])
         _write(out_dir / "learners" / f"{learner.slug}.html", html)
     _remove_stale_pages(out_dir / "learners", {f"{learner.slug}.html" for learner in overview["learners"]})
-    _write(out_dir / "grades.csv", export_csv(book, assignment))
+    _write(out_dir / "grades.csv", export_csv(book, assignment, finals))
     if junit:
         for run in runs:
             page = overview["pages"][run.learner]
