@@ -44,19 +44,26 @@ class Servers:
 
 
 def _serve(server) -> threading.Thread:
-    thread = threading.Thread(target=server.run, daemon=True)
+    """Serve in a thread whose loop checks a stop flag between short polls, so that stopping needs nothing but
+    the flag: no write to the server's trigger pipe from another thread (a race on it once failed a teardown)."""
+    from waitress import wasyncore
+
+    server.stopping = threading.Event()
+
+    def loop() -> None:
+        while not server.stopping.is_set() and server._map:
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        wasyncore.close_all(server._map, ignore_all=True)
+
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     return thread
 
 
 def stop(server, thread: threading.Thread) -> None:
-    """Stop a waitress server from another thread: everything in its loop (listening socket, open connections,
-    its trigger) is closed by the loop's own thread, which then finds nothing left to serve and returns."""
-    from waitress import wasyncore
-
-    if not thread.is_alive():
-        return
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    """Stop a waitress server from another thread: its loop closes everything it serves (listening socket, open
+    connections, trigger) in its own thread and returns; then its request threads end."""
+    server.stopping.set()
     thread.join(timeout=60)
     server.task_dispatcher.shutdown(timeout=10)
 
