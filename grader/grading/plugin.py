@@ -29,11 +29,25 @@ from grader.record.kinds import Kind, NotAttempted, TimedOut
 from grader.record.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox.launch import Limits, Sandbox, protections
 from grader.sandbox.processes import become_subreaper, kill_descendants
+from grader.sandbox.pool import PoolAddress
 from grader.sandbox.proxy import Learner, LeftOnHost, WorkerSpec
 from grader.sandbox.server import make_non_dumpable
 
 
 PIPELINE_RUNNER_PRELOAD = ("kfp", "kfp.dsl", "kfp.local", "kfp.components", "grader.sandbox.recipes.kfp_local")
+WORKER_KINDS = ("learner", "evaluator", "pipeline_runner")
+
+
+def worker_settings(exercise, kind: str) -> tuple[list[str], Limits, bool]:
+    """What a worker of ``kind`` imports, its limits, and whether learner code runs in it: decided here for the
+    workers a grading starts and for the warm pools they fork from (``grader/grading/warm_pools.py``)."""
+    if kind == "learner":
+        return list(exercise.preload), Limits(memory_mb=exercise.memory_mb), True
+    if kind == "evaluator":
+        return list(exercise.evaluator_preload), Limits(memory_mb=max(exercise.memory_mb, 4096)), False
+    if kind == "pipeline_runner":
+        return list(PIPELINE_RUNNER_PRELOAD), Limits(memory_mb=exercise.memory_mb), True
+    raise ValueError(f"unknown kind of worker {kind!r}")
 
 
 @dataclass
@@ -46,6 +60,7 @@ class GradingConfig:
     refused: str | None = None
     sandbox: str = "bwrap"  # a grader.sandbox.launch.Sandbox value, chosen by the coordinator
     cache_dir: str | None = None
+    pools: dict[str, dict] | None = None  # kind of worker -> a warm pool's address (grader.sandbox.pool)
 
     @classmethod
     def read(cls, path: str) -> "GradingConfig":
@@ -120,20 +135,18 @@ class Grading:
 
     def _spec(self, kind: str) -> WorkerSpec:
         exercise = self._exercise
+        preload, limits, runs_learner_code = worker_settings(exercise, kind)
+        pool = PoolAddress(**self.config.pools[kind]) if kind in (self.config.pools or {}) else None
         if kind == "learner":
             prepared = PreparedSubmission.load(Path(self.config.prepared))
             return WorkerSpec(
-                module_dir=prepared.module_dir, module_name=exercise.module_name,
-                preload=list(exercise.preload), sandbox=self._sandbox, limits=Limits(memory_mb=exercise.memory_mb),
-                call_timeout=exercise.call_timeout, start_timeout=exercise.start_timeout,
-                locate=prepared.locate if prepared.cells else None, own_identity=not exercise.needs_tensorflow)
-        if kind == "evaluator":
-            return WorkerSpec(preload=list(exercise.evaluator_preload), sandbox=self._sandbox,
-                              limits=Limits(memory_mb=max(exercise.memory_mb, 4096)),
-                              call_timeout=max(exercise.call_timeout, 120))
-        return WorkerSpec(preload=list(PIPELINE_RUNNER_PRELOAD), sandbox=self._sandbox,
-                          limits=Limits(memory_mb=exercise.memory_mb),
-                          call_timeout=max(exercise.call_timeout, 120), runs_learner_code=True)
+                module_dir=prepared.module_dir, module_name=exercise.module_name, preload=preload,
+                sandbox=self._sandbox, limits=limits, call_timeout=exercise.call_timeout,
+                start_timeout=exercise.start_timeout, locate=prepared.locate if prepared.cells else None,
+                own_identity=not exercise.needs_tensorflow, pool=pool)
+        return WorkerSpec(preload=preload, sandbox=self._sandbox, limits=limits,
+                          call_timeout=max(exercise.call_timeout, 120), runs_learner_code=runs_learner_code,
+                          pool=pool)
 
     @pytest.fixture
     def metric(self, request):
@@ -158,7 +171,7 @@ class Grading:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start every worker the tests will need at once: their imports overlap instead of adding up."""
         needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
-        for kind in ("learner", "evaluator", "pipeline_runner"):
+        for kind in WORKER_KINDS:
             if kind in needed and (kind != "learner" or self.config.prepared is not None):
                 self._worker(kind).start()
 

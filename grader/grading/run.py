@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +32,9 @@ from grader.course.model import Course, Exercise
 from grader.grading.plugin import GradingConfig
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
+from grader.grading.warm_pools import WarmPools
 from grader.sandbox.launch import Sandbox, protections
+from grader.sandbox.pool import PoolAddress
 from grader.sandbox.processes import kill_descendants
 
 RUN_TIMEOUT = 30 * 60
@@ -106,19 +109,22 @@ def submission_names(paths: list[Path]) -> list[str]:
 def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Path, *, course: Course,
               sandbox: Sandbox, cache_dir: Path | None = None, include_public: bool = True,
               include_hidden: bool = True, stop: threading.Event | None = None,
-              pytest_args: Sequence[str] = (), refused: str | None = None) -> GradeResult:
+              pytest_args: Sequence[str] = (), refused: str | None = None,
+              pools: dict[str, PoolAddress] | None = None) -> GradeResult:
     """Grade one submission and write its ``results.json``; never raises for a bad submission.
 
     ``refused`` grades a submission that was refused before it got here (a cluster's
     coordinator packs submissions itself) as intake would have refused it.
-    Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs.
+    Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs. ``pools``: the
+    warm pools (``grader/grading/warm_pools.py``) its workers fork from, by kind; else they start cold.
     """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hml-grade-") as scratch:
         scratch = Path(scratch)
         config = GradingConfig(exercise=exercise.id, course_root=str(course.root), submission=name,
                                results_path=str(scratch / "results.json"), sandbox=sandbox.value,
-                               cache_dir=str(Path(cache_dir).resolve()) if cache_dir else None)
+                               cache_dir=str(Path(cache_dir).resolve()) if cache_dir else None,
+                               pools={kind: address.to_dict() for kind, address in (pools or {}).items()})
         try:
             if refused is not None:
                 raise SubmissionRefused(refused)
@@ -129,7 +135,8 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         config_path.write_text(json.dumps(asdict(config)))
         tests = (exercise.public_tests if include_public else []) + (exercise.hidden_tests if include_hidden else [])
         log = scratch / "pytest.log"
-        error = _run_pytest(config_path, tests, course.root, log, stop, pytest_args)
+        error = _run_pytest(config_path, tests, course.root, log, stop, pytest_args,
+                            [address.fd for address in (pools or {}).values()])
         discard(scratch / "workspace")
         if stop is not None and stop.is_set():
             raise GradingCancelled(name)
@@ -153,7 +160,8 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
 
 
 def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
-                stop: threading.Event | None = None, extra: Sequence[str] = ()) -> str | None:
+                stop: threading.Event | None = None, extra: Sequence[str] = (),
+                pass_fds: Sequence[int] = ()) -> str | None:
     """Run the trusted pytest process; return a description of what went wrong, if anything did."""
     argv = [sys.executable, "-c", _CHILD, "-p", "grader.grading.plugin", "--hml-config", str(config_path),
             "-c", str(markers.PYTEST_INI), "--rootdir", str(root), "-q", "-p", "no:cacheprovider",
@@ -164,7 +172,7 @@ def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
         # A session of its own: a Ctrl-C at the terminal reaches the grader, which
         # stops its pytest processes itself, rather than each of them half-finishing.
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=root, env=env, start_new_session=True)
+                                   cwd=root, env=env, start_new_session=True, pass_fds=tuple(pass_fds))
         try:
             while True:
                 try:
@@ -222,6 +230,8 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     has been handed to ``on_done``.
     """
     stop = stop or threading.Event()
+    pools = WarmPools(sandbox)
+    left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}
     warmers: set[int] = set()
@@ -250,7 +260,8 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
         cache = cache_dirs(job) if cache_dirs else cache_dir
         try:
             return grade_one(job.exercise, job.submission, job.name, job.results_file, course=course,
-                             sandbox=sandbox, cache_dir=cache, stop=stop, pytest_args=pytest_args)
+                             sandbox=sandbox, cache_dir=cache, stop=stop, pytest_args=pytest_args,
+                             pools=pools.addresses(job.exercise))
         except GradingCancelled:
             return None
         except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
@@ -258,7 +269,14 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
                                  sandboxed=sandbox.confines, sandbox=protections(sandbox))
             result.write(job.results_file)
             return result
+        finally:
+            with lock:
+                left[job.exercise.id] -= 1
+                last = left[job.exercise.id] == 0
+            if last:
+                pools.finished(job.exercise)
 
+    lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hml-grade")
     futures: dict[Future, int] = {}
     try:
@@ -281,6 +299,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
         for future in futures:
             future.cancel()
         pool.shutdown(wait=True)
+        pools.close()
         # Whatever finished while stopping is still a result worth keeping.
         for future, index in futures.items():
             if index not in results and future.done() and not future.cancelled() and future.exception() is None:
@@ -291,4 +310,5 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
                         on_done(jobs[index], result)
         raise
     pool.shutdown(wait=True)
+    pools.close()
     return [results[i] for i in range(len(jobs)) if i in results]

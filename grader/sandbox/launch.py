@@ -27,6 +27,7 @@ from grader.errors import GraderError
 
 SANDBOX_SCRATCH = "/scratch"
 SANDBOX_SUBMISSION = "/submission"
+SANDBOX_POOL = "/pool"  # a warm parent's inbox: a folder per fork, each fork seeing only its own
 # Parts of the grader package a learner's worker must not see (grader/judging/evaluators explains why).
 LEARNER_HIDDEN = ("judging",)
 
@@ -189,20 +190,23 @@ def _worker_entry(package_parent: Path | None = None) -> list[str]:
     return ["-I", "-u", "-B", "-c", _BOOT, str(package_parent or _grader_dir().parent)]
 
 
-def _worker_uid() -> int:
+def worker_uid() -> int:
     """An unused uid for one worker: random in a range no account uses."""
     return secrets.choice(WORKER_UIDS)
 
 
 def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sandbox: "Sandbox",
-           host_scratch: Path, runs_learner_code: bool | None = None, own_identity: bool = False) -> Launch:
+           host_scratch: Path, runs_learner_code: bool | None = None, own_identity: bool = False,
+           pool_dir: Path | None = None) -> Launch:
     """Build the command that starts ``python -m grader.sandbox.server`` with ``worker_args``.
 
     ``runs_learner_code`` (by default: whether a learner module is given)
     hides the grader's reference code; the pipeline runner holds no learner
     module but starts the learner's components. ``own_identity``: where
     Landlock workers run as root without capabilities, this one still counts
-    its processes against a uid of its own (``grader.sandbox.proxy.WorkerSpec``).
+    its processes against a uid of its own (``grader.sandbox.proxy.WorkerSpec``). ``pool_dir``: the
+    worker is a warm parent (``grader/sandbox/warm_parent.py``) with this inbox; it stays root of its
+    sandbox, to give each fork namespaces and a uid of its own.
     """
     if runs_learner_code is None:
         runs_learner_code = module_dir is not None
@@ -237,6 +241,8 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
         argv += _parent_dirs(root) + ["--ro-bind", str(root), str(root)]
     if module_dir is not None:
         argv += ["--ro-bind", str(module_dir), SANDBOX_SUBMISSION]
+    if pool_dir is not None:
+        argv += ["--bind", str(pool_dir), SANDBOX_POOL, "--dir", SANDBOX_SUBMISSION]
     if runs_learner_code:
         for folder in LEARNER_HIDDEN:
             # Empty folders over the code that computes reference answers: one
@@ -246,8 +252,10 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     argv += [python, *_worker_entry(), "--scratch", SANDBOX_SCRATCH, "--pid-namespace"]
     if module_dir is not None:
         argv += ["--module-dir", SANDBOX_SUBMISSION]
-    if os.geteuid() == 0:
-        argv += ["--drop-to", str(_worker_uid())]
+    if pool_dir is not None:
+        argv += ["--read-only-roots", json.dumps([str(r) for r in _read_only_roots()])]
+    elif os.geteuid() == 0:
+        argv += ["--drop-to", str(worker_uid())]
     return Launch(argv + worker_args, env, SANDBOX_SCRATCH, preexec, True)
 
 
@@ -291,12 +299,12 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
     uid = None
     identity = _landlock_identity()
     if identity == OWN_UID:
-        uid = _worker_uid()
+        uid = worker_uid()
         args += ["--drop-to", str(uid)]
     elif identity == ROOT_WITHOUT_CAPABILITIES:
         # The kernel never limits real root's processes; a worker whose spec allows it counts its
         # own against a uid of its own (the others stay real root: docs/security.md, known limits).
-        args += ["--drop-capabilities", str(_worker_uid() if own_identity else 0)]
+        args += ["--drop-capabilities", str(worker_uid() if own_identity else 0)]
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
     preexec = set_limits(limits, _own_task_count(), die_with_parent=True)

@@ -22,7 +22,8 @@ from grader.sandbox.disk import held_nameless, remove_tree, scratch_usage
 from grader.errors import (
     GraderError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
-from grader.sandbox.launch import Limits, Sandbox, launch
+from grader.sandbox.launch import SANDBOX_SCRATCH, Limits, Sandbox, launch, worker_uid
+from grader.sandbox.pool import Fork, PoolAddress, PoolUnavailable, fork_worker
 from grader.sandbox.processes import descendants, kill_descendants, process_table
 
 OUTPUT_LIMIT = 64 * 1024
@@ -50,6 +51,7 @@ class WorkerSpec:
     # starts shells (they drop an effective uid that differs from the real one: the pipeline
     # runner's tasks) or loads TensorFlow (it checks file access by the real uid).
     own_identity: bool = False
+    pool: PoolAddress | None = None  # a warm pool of this kind of worker, to fork from (else: a cold start)
 
 
 class Worker:
@@ -58,6 +60,7 @@ class Worker:
     def __init__(self, spec: WorkerSpec):
         self.spec = spec
         self._host_scratch = Path(tempfile.mkdtemp(prefix="hml-scratch-"))
+        self.host_scratch = self._host_scratch  # where a cold worker's scratch is on the host (gone once closed)
         self._output = bytearray()
         self._output_dropped = 0
         self._answers: queue.Queue = queue.Queue()
@@ -67,30 +70,58 @@ class Worker:
         request_read, self._request_write = os.pipe()
         answer_read, answer_write = os.pipe()
         output_read, output_write = os.pipe()
-        channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
-        # Without an IPC namespace (Landlock) what exists now is kept; what the worker's identity adds goes.
-        self._ipc_before = sysv.snapshot() if spec.sandbox is Sandbox.LANDLOCK else None
-        plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandbox,
-                      self._host_scratch, spec.runs_learner_code, spec.own_identity)
-        self.scratch = plan.scratch
-        self.host_scratch = self._host_scratch  # where the scratch is on the host (gone once closed)
-        self.sandboxed = plan.sandboxed
-        self._uid = plan.uid
-        self._kill_tree = plan.kill_tree
-        self.process = subprocess.Popen(
-            plan.argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
-            pass_fds=(request_read, answer_write), preexec_fn=plan.preexec,
-            cwd=str(self._host_scratch) if not plan.sandboxed else "/",
-        )
+        self._fork: Fork | None = None
+        if spec.pool is not None:
+            self._fork = self._forked(request_read, answer_write, output_write)
+        if self._fork is None:
+            self._start_cold(request_read, answer_write, output_write)
         for fd in (request_read, answer_write, output_write):
             os.close(fd)
         self._requests = os.fdopen(self._request_write, "wb")
         threading.Thread(target=self._read_answers, args=(answer_read,), daemon=True).start()
         threading.Thread(target=self._read_output, args=(output_read,), daemon=True).start()
         self._disk_exceeded = False
-        if plan.sandboxed:
-            threading.Thread(target=self._watch_disk, args=(spec.limits.tmpfs_mb, plan.scratch_on_disk),
+        if self.sandboxed:
+            threading.Thread(target=self._watch_disk, args=(spec.limits.tmpfs_mb, self._scratch_on_disk),
                              daemon=True).start()
+
+    def _start_cold(self, request_read: int, answer_write: int, output_write: int) -> None:
+        """A worker of its own: a new sandbox, a new interpreter, its libraries imported again."""
+        spec = self.spec
+        channels = ["--request-fd", str(request_read), "--answer-fd", str(answer_write)]
+        # Without an IPC namespace (Landlock) what exists now is kept; what the worker's identity adds goes.
+        self._ipc_before = sysv.snapshot() if spec.sandbox is Sandbox.LANDLOCK else None
+        plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandbox,
+                      self._host_scratch, spec.runs_learner_code, spec.own_identity)
+        self.scratch = plan.scratch
+        self.sandboxed = plan.sandboxed
+        self._uid = plan.uid
+        self._kill_tree = plan.kill_tree
+        self._scratch_on_disk = plan.scratch_on_disk
+        self.process = subprocess.Popen(
+            plan.argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
+            pass_fds=(request_read, answer_write), preexec_fn=plan.preexec,
+            cwd=str(self._host_scratch) if not plan.sandboxed else "/",
+        )
+
+    def _forked(self, request_read: int, answer_write: int, output_write: int) -> Fork | None:
+        """A fork of the warm pool's parent, confined before it reads the module; None: start cold."""
+        spec = self.spec
+        try:
+            fork = fork_worker(spec.pool, module_dir=spec.module_dir, module_name=spec.module_name,
+                               preload=spec.preload, limits=spec.limits, uid=worker_uid(),
+                               channels={"request": request_read, "answer": answer_write, "output": output_write},
+                               timeout=spec.start_timeout)
+        except PoolUnavailable:
+            return None
+        self._ipc_before = None
+        self.scratch = SANDBOX_SCRATCH
+        self.sandboxed = True
+        self._uid = None
+        self._kill_tree = False
+        self._scratch_on_disk = False
+        self.process = fork.process
+        return fork
 
     def _worker_args(self) -> list[str]:
         args = ["--preload", ",".join(self.spec.preload)]
@@ -149,6 +180,8 @@ class Worker:
             self.kill()
             code = self.process.returncode
         self.kill()
+        if getattr(self.process, "setup_error", None):
+            raise PoolUnavailable(f"the warm pool could not set a worker up: {self.process.setup_error}")
         advice = ""
         if self._disk_exceeded:
             reason = (f"it wrote more than the {self.spec.limits.tmpfs_mb} MB of files allowed "
@@ -211,10 +244,13 @@ class Worker:
         if self._kill_tree and self.process.poll() is None:
             kill_descendants(self.process.pid)  # a daemon that left the process group is still below the worker
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            if self._fork is not None:
+                self.process.kill()  # the keeper: PID 1 of the fork's namespace, which ends with it
+            else:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.process.wait()
         if self._uid is not None:
             _kill_uid(self._uid)  # without a PID namespace, what left the process group still runs as its uid
@@ -234,8 +270,9 @@ class Worker:
             left = sysv.remove(sysv.left_by(self._ipc_before, sysv.worker_uid(self._uid), self._uid is not None))
             problems += [f"SysV {o.kind} {o.id}" for o in left]
             self._ipc_before = None
-        if not remove_tree(self._host_scratch):
-            problems.append(f"the scratch folder {self._host_scratch}")
+        for folder in [self._host_scratch] + ([self._fork.inbox] if self._fork else []):
+            if not remove_tree(folder):
+                problems.append(f"the scratch folder {folder}")
         if problems:
             raise LeftOnHost(f"a worker's leftovers could not be removed: {', '.join(problems)}")
 

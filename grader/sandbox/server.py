@@ -31,6 +31,9 @@ MAX_READ = 256 * 1024 * 1024
 
 def main(argv: list[str] | None = None) -> None:
     options = _parse(argv)
+    if options.warm_control is not None:
+        _serve_warm(options)
+        return
     if options.landlock or options.pid_namespace:
         # A session keyring of its own before anything else: the grader's session keyring, which every
         # worker would otherwise inherit and possess, is out of reach (under Landlock the filter then
@@ -70,6 +73,16 @@ def main(argv: list[str] | None = None) -> None:
         wire.write_message(answers, answer, out_blobs)
 
 
+def _serve_warm(options: argparse.Namespace) -> None:
+    """A warm parent (``grader/sandbox/warm_parent.py``): the libraries imported, then a fork per worker."""
+    from grader.sandbox import warm_parent
+
+    make_non_dumpable()
+    if not Server(Path(options.scratch)).start(options.preload, None, None)["ok"]:
+        return  # the pool's end closes: every fork asked of it fails over to a cold worker
+    warm_parent.serve(options.warm_control, json.loads(options.read_only_roots or "[]"), main)
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="grader.sandbox.server")
     parser.add_argument("--scratch", required=True)
@@ -81,8 +94,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--landlock", help="the Landlock rules (JSON) to confine this process to")
     parser.add_argument("--drop-capabilities", type=int, metavar="UID",
                         help="stay root without capabilities, processes counted as UID")
-    parser.add_argument("--request-fd", type=int, required=True)
-    parser.add_argument("--answer-fd", type=int, required=True)
+    parser.add_argument("--request-fd", type=int)
+    parser.add_argument("--answer-fd", type=int)
+    parser.add_argument("--warm-control", type=int, help="serve forks of this process on this socket")
+    parser.add_argument("--read-only-roots", help="the host folders bound read-only (JSON), for the forks")
     return parser.parse_args(argv)
 
 

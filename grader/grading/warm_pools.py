@@ -1,0 +1,61 @@
+"""The warm pools a batch grades with: one per kind of worker an exercise's tests use, started once.
+
+A pool is started when the first submission of its exercise is graded (its
+imports overlap that submission's own start-up) and closed once the
+exercise's last submission is done, so a batch holds the pools of the
+exercises it is grading now, not of every exercise it has seen.
+"""
+from __future__ import annotations
+
+import re
+import threading
+
+from grader.course.model import Exercise
+from grader.grading.plugin import WORKER_KINDS, worker_settings
+from grader.sandbox.launch import Sandbox
+from grader.sandbox.pool import PoolAddress, WarmPool, pools_work_here
+
+
+def kinds_used(exercise: Exercise) -> list[str]:
+    """The kinds of worker the exercise's tests ask for (a name the tests never mention starts no pool)."""
+    text = "\n".join(path.read_text(errors="replace") for path in exercise.public_tests + exercise.hidden_tests)
+    return [kind for kind in WORKER_KINDS if kind == "learner" or re.search(rf"\b{kind}\b", text)]
+
+
+class WarmPools:
+    """The pools of a batch; ``addresses`` for each submission, ``done`` after it, ``close`` at the end."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+        self.enabled = pools_work_here(sandbox)
+        self._pools: dict[str, dict[str, WarmPool]] = {}
+        self._lock = threading.Lock()
+
+    def addresses(self, exercise: Exercise) -> dict[str, PoolAddress]:
+        if not self.enabled:
+            return {}
+        with self._lock:
+            if exercise.id not in self._pools:
+                self._pools[exercise.id] = {kind: WarmPool(*worker_settings(exercise, kind), self.sandbox)
+                                            for kind in kinds_used(exercise)}
+            return {kind: pool.address for kind, pool in self._pools[exercise.id].items()}
+
+    def finished(self, exercise: Exercise) -> None:
+        """The exercise's last submission is graded: its pools go."""
+        with self._lock:
+            pools = self._pools.pop(exercise.id, {})
+        for pool in pools.values():
+            pool.close()
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = self._pools, {}
+        for exercise_pools in pools.values():
+            for pool in exercise_pools.values():
+                pool.close()
+
+    def __enter__(self) -> "WarmPools":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,235 @@
+"""Warm pools: a fork of a warm parent per worker, and nothing of one submission reaches the next.
+
+Each test forks workers from one pool (``grader.sandbox.pool``): an attacking
+module first, then an honest probe that reports what it finds. What the
+attacker says about itself is never read; the probe is test code, and the
+pool's state is read from outside.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.errors import WorkerCrashed
+from grader.sandbox.launch import Limits, Sandbox
+from grader.sandbox.pool import WarmPool, pools_work_here
+from grader.sandbox.proxy import Learner, WorkerSpec
+
+
+MARK = "hml-pool-canary"
+
+# Leaves everything a process can leave behind: files, environment, a patched library, a thread, a signal
+# handler, SysV objects, descriptors, a listening port and an abstract socket, a child process.
+ATTACKER = f'''
+import colorsys, ctypes, os, signal, socket, subprocess, sys, threading, time
+
+def leave():
+    for folder in ("/tmp", "/scratch", os.environ["HOME"], "/dev/shm"):
+        try:
+            with open(os.path.join(folder, "{MARK}"), "w") as stream:
+                stream.write("{MARK}")
+        except OSError:
+            pass
+    os.environ["{MARK}"] = "1"
+    colorsys.rgb_to_hsv = lambda *a: "{MARK}"  # a module the pool's parent imported
+    sys.modules["{MARK}"] = colorsys
+    threading.Thread(target=time.sleep, args=(600,), daemon=True, name="{MARK}").start()
+    signal.signal(signal.SIGTERM, lambda *a: None)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmget(0x4d4c, 4096, 0o1666)  # IPC_CREAT | 0666
+    libc.semget(0x4d4c, 1, 0o1666)
+    libc.msgget(0x4d4c, 0o1666)
+    kept = [open("/proc/self/status"), os.pipe()]
+    os.set_inheritable(kept[0].fileno(), True)
+    listener = socket.create_server(("127.0.0.1", 47613))
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind("\\0{MARK}")
+    abstract.listen()
+    globals()["kept"] = (kept, listener, abstract)
+    subprocess.Popen(["sleep", "600"], start_new_session=True)
+    return os.getpid()
+'''
+
+PROBE = f'''
+import colorsys, ctypes, os, signal, socket, sys, threading
+
+def look():
+    libc = ctypes.CDLL(None, use_errno=True)
+    def connects(address, family=socket.AF_INET):
+        with socket.socket(family) as s:
+            s.settimeout(1)
+            try:
+                s.connect(address)
+                return True
+            except OSError:
+                return False
+    files = []
+    for folder in ("/tmp", "/scratch", os.environ["HOME"], "/dev/shm", "/pool", "/submission"):
+        try:
+            files += [os.path.join(folder, n) for n in os.listdir(folder)]
+        except OSError:
+            pass
+    processes = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            processes.append(open(f"/proc/{{pid}}/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+        except OSError:
+            pass
+    return {{
+        "files": files,
+        "environment": "{MARK}" in os.environ,
+        "patched": colorsys.rgb_to_hsv(0, 0, 0) != (0, 0, 0) or "{MARK}" in sys.modules,
+        "threads": [t.name for t in threading.enumerate() if t.name == "{MARK}"],
+        "os_threads": len(os.listdir("/proc/self/task")),
+        "sigterm": signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL,
+        "sysv": [libc.shmget(0x4d4c, 0, 0) >= 0, libc.semget(0x4d4c, 0, 0) >= 0, libc.msgget(0x4d4c, 0) >= 0],
+        "descriptors": sorted(int(n) for n in os.listdir("/proc/self/fd")),
+        "port": connects(("127.0.0.1", 47613)),
+        "abstract": connects("\\0{MARK}", socket.AF_UNIX),
+        "processes": processes,
+        "uid": os.getuid(),
+        "pid": os.getpid(),
+    }}
+'''
+
+CRASHERS = {
+    "exit": "import os\ndef crash():\n    os._exit(3)\n",
+    "kill": "import os, signal\ndef crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    "segfault": "import ctypes\ndef crash():\n    ctypes.string_at(0)\n",
+    # Everything it can see is its own namespace: PID 1 is its keeper, which ignores signals from inside.
+    "signals everyone": ("import os, signal\ndef crash():\n    for pid in range(1, 400):\n"
+                         "        try:\n            os.kill(pid, signal.SIGKILL)\n"
+                         "        except OSError:\n            pass\n    os.kill(-1, signal.SIGKILL)\n    os._exit(9)\n"),
+}
+
+
+def _module(folder: Path, name: str, source: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def bubblewrap(sandboxed):
+    """Warm pools fork under bubblewrap run as root; under Landlock every worker starts cold."""
+    if not pools_work_here(sandboxed):
+        pytest.skip("warm pools need bubblewrap, run as root")
+    return sandboxed
+
+
+@pytest.fixture(scope="module")
+def pool(bubblewrap):
+    started = WarmPool(["colorsys"], Limits(), True, Sandbox.BWRAP)
+    yield started
+    started.close()
+
+
+def _learner(pool: WarmPool, folder: Path, name: str) -> Learner:
+    learner = Learner(WorkerSpec(module_dir=folder, module_name=name, preload=["colorsys"], sandbox=Sandbox.BWRAP,
+                                 pool=pool.address, start_timeout=60))
+    learner.start()
+    return learner
+
+
+def _forked(learner: Learner) -> bool:
+    return learner._worker is not None and learner._worker._fork is not None
+
+
+def _probe(pool: WarmPool, tmp_path: Path) -> dict:
+    probe = _learner(pool, _module(tmp_path / "probe", "probe", PROBE), "probe")
+    try:
+        assert probe.defines("look")
+        assert _forked(probe), "the probe did not come from the pool"
+        return probe.look()
+    finally:
+        probe.close()
+
+
+def test_a_submission_leaves_nothing_for_the_next(pool, tmp_path):
+    """Files, environment, a patched library, threads, a signal handler, SysV objects, descriptors, a port, an
+    abstract socket and a process left by one fork (still running, even) are not found by the next one."""
+    before = _probe(pool, tmp_path)
+    attacker = _learner(pool, _module(tmp_path / "attacker", "attacker", ATTACKER), "attacker")
+    try:
+        assert _forked(attacker)
+        attacker.leave()
+        found = _probe(pool, tmp_path)  # the attacker's fork is still alive while the probe looks
+    finally:
+        attacker.close()
+    assert not [f for f in found["files"] if MARK in f], found["files"]
+    assert not found["environment"] and not found["patched"] and not found["threads"] and not found["sigterm"]
+    assert found["os_threads"] == before["os_threads"], (before["os_threads"], found["os_threads"])
+    assert found["sysv"] == [False, False, False]
+    assert found["descriptors"] == [0, 1, 2, 3, 4, 5], found["descriptors"]  # stdio, its two channels, listdir's
+    assert not found["port"] and not found["abstract"]
+    assert not [p for p in found["processes"] if "sleep" in p], found["processes"]
+    assert found["pid"] == 2 and len(found["processes"]) == 2, found["processes"]  # its keeper and itself
+
+
+def test_each_fork_has_a_uid_of_its_own_and_sees_no_other(pool, tmp_path):
+    """Two forks alive at once: different uids, neither in the other's process list."""
+    first = _learner(pool, _module(tmp_path / "a", "probe", PROBE), "probe")
+    try:
+        seen_first = first.look()
+        seen_second = _probe(pool, tmp_path)
+    finally:
+        first.close()
+    assert seen_first["uid"] != seen_second["uid"]
+    assert seen_first["uid"] != 0 and seen_second["uid"] != 0
+
+
+@pytest.mark.parametrize("how", sorted(CRASHERS))
+def test_a_crashed_or_killed_fork_leaves_the_pool_serving(pool, tmp_path, how):
+    """A fork that exits, is killed, segfaults or signals every process it can see fails its own call as a
+    crash; the pool's parent lives on and the next fork is served."""
+    crasher = _learner(pool, _module(tmp_path / "crasher", "crasher", CRASHERS[how]), "crasher")
+    try:
+        assert _forked(crasher)
+        with pytest.raises(WorkerCrashed):
+            crasher.crash()
+    finally:
+        crasher.close()
+    assert pool.process.poll() is None, "the pool's parent died"
+    assert _probe(pool, tmp_path)["pid"] == 2
+
+
+def test_a_fork_killed_from_outside_and_a_hung_one_are_ended_whole(pool, tmp_path):
+    """Closing a worker kills its keeper, and the kernel ends everything in the fork's namespace: the
+    daemon the attacker started is gone too (read from the host's process table, not from the fork)."""
+    attacker = _learner(pool, _module(tmp_path / "attacker", "attacker", ATTACKER), "attacker")
+    keeper = attacker._worker.process.pid
+    attacker.leave()
+    attacker.close()
+    survivors = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if f"{MARK}" in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace"):
+                survivors.append(pid)
+        except OSError:
+            continue
+    assert not Path(f"/proc/{keeper}").exists() or Path(f"/proc/{keeper}/stat").read_text().split()[2] == "Z"
+    assert survivors == [], survivors
+    assert pool.process.poll() is None
+
+
+def test_without_a_pool_answer_the_worker_starts_cold(bubblewrap, tmp_path):
+    """A pool that is gone (its parent killed) costs a cold start, never a grading."""
+    gone = WarmPool(["colorsys"], Limits(), True, Sandbox.BWRAP)
+    os.killpg(gone.process.pid, signal.SIGKILL)
+    gone.process.wait()
+    watch = select.poll()
+    watch.register(gone.address.fd, select.POLLHUP)
+    assert watch.poll(30_000), "the pool's parent still holds its end"  # gone for sure, not just signalled
+    try:
+        probe = _learner(gone, _module(tmp_path / "probe", "probe", PROBE), "probe")
+        try:
+            assert probe.defines("look") and not _forked(probe)
+        finally:
+            probe.close()
+    finally:
+        gone.close()
