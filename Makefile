@@ -55,7 +55,7 @@ demo: install
 
 # The security suite runs twice: with bubblewrap, and with Landlock forced (as inside a container).
 SECURITY_TESTS := tests/test_security.py tests/test_security_hybrid.py tests/test_security_mobile.py \
-	tests/test_security_redteam.py tests/test_security_landlock.py
+	tests/test_security_redteam.py tests/test_security_landlock.py tests/test_warm_pools.py
 
 test: install
 	$(VENV)/bin/pytest
