@@ -33,6 +33,7 @@ from grader.grading.plugin import GradingConfig
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
 from grader.grading.warm_pools import WarmPools
+from grader.grading.warm_pytest import Run, WarmPytest, WarmPytestGone, warm_pytest_wanted
 from grader.sandbox.launch import Sandbox, protections
 from grader.sandbox.pool import PoolAddress
 from grader.sandbox.processes import kill_descendants
@@ -110,13 +111,15 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
               sandbox: Sandbox, cache_dir: Path | None = None, include_public: bool = True,
               include_hidden: bool = True, stop: threading.Event | None = None,
               pytest_args: Sequence[str] = (), refused: str | None = None,
-              pools: dict[str, PoolAddress] | None = None) -> GradeResult:
+              pools: dict[str, PoolAddress] | None = None, pytest_parent: WarmPytest | None = None) -> GradeResult:
     """Grade one submission and write its ``results.json``; never raises for a bad submission.
 
     ``refused`` grades a submission that was refused before it got here (a cluster's
     coordinator packs submissions itself) as intake would have refused it.
     Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs. ``pools``: the
     warm pools (``grader/grading/warm_pools.py``) its workers fork from, by kind; else they start cold.
+    ``pytest_parent``: the batch's warm pytest parent (``grader/grading/warm_pytest.py``) to fork the
+    trusted pytest process from; else it starts as a new interpreter.
     """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hml-grade-") as scratch:
@@ -136,7 +139,7 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         tests = (exercise.public_tests if include_public else []) + (exercise.hidden_tests if include_hidden else [])
         log = scratch / "pytest.log"
         error = _run_pytest(config_path, tests, course.root, log, stop, pytest_args,
-                            [address.fd for address in (pools or {}).values()])
+                            [address.fd for address in (pools or {}).values()], pytest_parent)
         discard(scratch / "workspace")
         if stop is not None and stop.is_set():
             raise GradingCancelled(name)
@@ -161,18 +164,26 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
 
 def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
                 stop: threading.Event | None = None, extra: Sequence[str] = (),
-                pass_fds: Sequence[int] = ()) -> str | None:
+                pass_fds: Sequence[int] = (), pytest_parent: WarmPytest | None = None) -> str | None:
     """Run the trusted pytest process; return a description of what went wrong, if anything did."""
-    argv = [sys.executable, "-c", _CHILD, "-p", "grader.grading.plugin", "--hml-config", str(config_path),
-            "-c", str(markers.PYTEST_INI), "--rootdir", str(root), "-q", "-p", "no:cacheprovider",
-            "--assert=plain", "--import-mode=importlib", *extra, *map(str, tests)]
+    args = ["-p", "grader.grading.plugin", "--hml-config", str(config_path), "-c", str(markers.PYTEST_INI),
+            "--rootdir", str(root), "-q", "-p", "no:cacheprovider", "--assert=plain", "--import-mode=importlib",
+            *extra, *map(str, tests)]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HML_GRADER_PID=str(os.getpid()))
     deadline = time.monotonic() + RUN_TIMEOUT
     with log.open("wb") as out:
         # A session of its own: a Ctrl-C at the terminal reaches the grader, which
         # stops its pytest processes itself, rather than each of them half-finishing.
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=root, env=env, start_new_session=True, pass_fds=tuple(pass_fds))
+        process = None
+        if pytest_parent is not None:
+            try:
+                process = pytest_parent.start(args, root, out.fileno(), env, pass_fds)
+            except WarmPytestGone:
+                process = None  # a new interpreter, as without a parent
+        if process is None:
+            process = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, cwd=root, env=env, start_new_session=True,
+                                       pass_fds=tuple(pass_fds))
         try:
             while True:
                 try:
@@ -195,7 +206,7 @@ def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
     return f"the test run failed (pytest exit code {process.returncode}):\n{tail}"
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: "subprocess.Popen | Run") -> None:
     """Stop a trusted pytest process and everything below it.
 
     Stopped first, so its subtree holds still: without a PID namespace (Landlock)
@@ -231,6 +242,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     """
     stop = stop or threading.Event()
     pools = WarmPools(sandbox)
+    pytest_parent = WarmPytest() if warm_pytest_wanted() else None
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}
@@ -261,7 +273,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
         try:
             return grade_one(job.exercise, job.submission, job.name, job.results_file, course=course,
                              sandbox=sandbox, cache_dir=cache, stop=stop, pytest_args=pytest_args,
-                             pools=pools.addresses(job.exercise))
+                             pools=pools.addresses(job.exercise), pytest_parent=pytest_parent)
         except GradingCancelled:
             return None
         except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
@@ -300,6 +312,8 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
             future.cancel()
         pool.shutdown(wait=True)
         pools.close()
+        if pytest_parent is not None:
+            pytest_parent.close()
         # Whatever finished while stopping is still a result worth keeping.
         for future, index in futures.items():
             if index not in results and future.done() and not future.cancelled() and future.exception() is None:
@@ -311,4 +325,6 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
         raise
     pool.shutdown(wait=True)
     pools.close()
+    if pytest_parent is not None:
+        pytest_parent.close()
     return [results[i] for i in range(len(jobs)) if i in results]

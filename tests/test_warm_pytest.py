@@ -1,0 +1,76 @@
+"""The warm pytest parent: a batch forks its trusted pytest runs from one process that never collected a test.
+
+A probe plugin, loaded into every run (``-p``), writes down who its parent is and whether any test file was
+already imported when the run began: the parent imports libraries, never tests (hidden ones included).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+
+import pytest
+
+from grader.grading.run import Job, grade_many, grade_one
+from grader.grading.warm_pytest import WarmPytest
+
+PROBE = textwrap.dedent('''
+    import json, os, sys
+
+    def pytest_configure(config):
+        tests = sorted(m for m in sys.modules if "test_public" in m or "test_hidden" in m)
+        with open(os.environ["HML_WARM_PROBE"], "a") as stream:
+            stream.write(json.dumps({"pid": os.getpid(), "parent": os.getppid(), "tests": tests}) + "\\n")
+''')
+
+
+@pytest.fixture
+def probe(tmp_path, monkeypatch):
+    """The probe plugin on the path every run starts with; its records, read after the batch."""
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "warm_probe.py").write_text(PROBE)
+    records = tmp_path / "records.jsonl"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path / "plugins"),
+                                                                   os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("HML_WARM_PROBE", str(records))
+    return lambda: [json.loads(line) for line in records.read_text().splitlines()]
+
+
+def _class(course, tmp_path, learners: int) -> list[Job]:
+    exercise = course.exercise("hybrid_placement")
+    jobs = []
+    for i in range(learners):
+        folder = tmp_path / f"learner{i}"
+        folder.mkdir()
+        (folder / exercise.file).write_text(f"# learner {i}\n{exercise.reference.read_text()}")
+        jobs.append(Job(exercise, folder, f"learner{i}", tmp_path / "out"))
+    return jobs
+
+
+def test_a_batch_forks_every_run_from_one_parent_that_never_imported_a_test(course, sandboxed, tmp_path, probe):
+    """Four submissions, two at a time: four runs, each a fork of the same parent (not of the grader), none
+    finding a test module already imported; every submission earns full marks."""
+    results = grade_many(_class(course, tmp_path, 4), course=course, sandbox=sandboxed, workers=2,
+                         pytest_args=("-p", "warm_probe"))
+    assert [r.score for r in results] == [r.max_score for r in results] and all(r.max_score for r in results)
+    runs = probe()
+    assert len(runs) == 4 and len({r["pid"] for r in runs}) == 4
+    parents = {r["parent"] for r in runs}
+    assert len(parents) == 1 and os.getpid() not in parents, runs
+    assert all(r["tests"] == [] for r in runs), runs
+
+
+def test_a_dead_parent_costs_a_new_interpreter_not_a_grading(course, sandboxed, tmp_path, probe):
+    """The parent killed before the run: the run starts as its own interpreter, a child of the grader."""
+    parent = WarmPytest()
+    os.killpg(parent.process.pid, signal.SIGKILL)
+    parent.process.wait()
+    try:
+        job = _class(course, tmp_path, 1)[0]
+        result = grade_one(job.exercise, job.submission, job.name, job.results_file, course=course,
+                           sandbox=sandboxed, pytest_args=("-p", "warm_probe"), pytest_parent=parent)
+    finally:
+        parent.close()
+    assert result.score == result.max_score > 0, result.error
+    assert [r["parent"] for r in probe()] == [os.getpid()]
