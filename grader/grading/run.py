@@ -169,7 +169,10 @@ def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
     args = ["-p", "grader.grading.plugin", "--hml-config", str(config_path), "-c", str(markers.PYTEST_INI),
             "--rootdir", str(root), "-q", "-p", "no:cacheprovider", "--assert=plain", "--import-mode=importlib",
             *extra, *map(str, tests)]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HML_GRADER_PID=str(os.getpid()))
+    # Plugins installed beside pytest (anyio's, say) are not loaded: grading needs none, and each costs
+    # every submission its import.
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HML_GRADER_PID=str(os.getpid()),
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     deadline = time.monotonic() + RUN_TIMEOUT
     with log.open("wb") as out:
         # A session of its own: a Ctrl-C at the terminal reaches the grader, which
