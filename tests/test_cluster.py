@@ -36,6 +36,7 @@ from grader.record.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADING = "grader.grading.plugin"  # in the command line of a node's trusted pytest: the node is grading
+WARM_PARENT = "grader.grading.warm_pytest"  # ... or of its parent, when the run is a fork of the pytest parent
 
 
 def _free_port() -> int:
@@ -168,9 +169,15 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _grading(pid: int) -> bool:
-    """Whether the node ``pid`` is grading now: one of its descendants is a trusted pytest."""
+    """Whether the node ``pid`` is grading now: one of its descendants is a trusted pytest, started as one or
+    forked from the node's pytest parent (the fork's command line is its parent's)."""
     table = _processes()
-    return any(GRADING.encode() in table[child][1] for child in _descendants(pid) if child in table)
+
+    def is_run(child: int) -> bool:
+        own, parent = table[child][1], table.get(table[child][0], (0, b""))[1]
+        return GRADING.encode() in own or WARM_PARENT.encode() in parent
+
+    return any(is_run(child) for child in _descendants(pid) if child in table)
 
 
 def _class(root: Path) -> Path:

@@ -25,8 +25,11 @@ def kinds_used(exercise: Exercise) -> list[str]:
 class WarmPools:
     """The pools of a batch; ``addresses`` for each submission, ``done`` after it, ``close`` at the end."""
 
-    def __init__(self, sandbox: Sandbox):
+    def __init__(self, sandbox: Sandbox, keep: int | None = None):
+        """``keep``: at most this many exercises' pools at once, the least recently used closed first (a
+        cluster node, which never learns that an exercise is finished); None: until ``finished``."""
         self.sandbox = sandbox
+        self.keep = keep
         self.enabled = pools_work_here(sandbox)
         self._pools: dict[str, dict[str, WarmPool]] = {}
         self._lock = threading.Lock()
@@ -35,10 +38,16 @@ class WarmPools:
         if not self.enabled:
             return {}
         with self._lock:
-            if exercise.id not in self._pools:
-                self._pools[exercise.id] = {kind: WarmPool(*worker_settings(exercise, kind), self.sandbox)
-                                            for kind in kinds_used(exercise)}
-            return {kind: pool.address for kind, pool in self._pools[exercise.id].items()}
+            pools = self._pools.pop(exercise.id, None) or {
+                kind: WarmPool(*worker_settings(exercise, kind), self.sandbox) for kind in kinds_used(exercise)}
+            self._pools[exercise.id] = pools  # the most recently used last
+            unused = list(self._pools)[:-self.keep] if self.keep else []
+            retired = [self._pools.pop(exercise_id) for exercise_id in unused]
+            addresses = {kind: pool.address for kind, pool in pools.items()}
+        for old in retired:
+            for pool in old.values():
+                pool.close()
+        return addresses
 
     def finished(self, exercise: Exercise) -> None:
         """The exercise's last submission is graded: its pools go."""

@@ -211,7 +211,8 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
     if runs_learner_code is None:
         runs_learner_code = module_dir is not None
     if sandbox is Sandbox.LANDLOCK:
-        return _landlock_launch(worker_args, module_dir, limits, host_scratch, runs_learner_code, own_identity)
+        return _landlock_launch(worker_args, module_dir, limits, host_scratch, runs_learner_code, own_identity,
+                                pool_dir)
     python = sys.executable
     preexec = set_limits(limits, _own_task_count())
     if sandbox is Sandbox.NONE:
@@ -260,44 +261,73 @@ def launch(worker_args: list[str], module_dir: Path | None, limits: Limits, sand
 
 
 def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Limits, host_scratch: Path,
-                     runs_learner_code: bool, own_identity: bool) -> Launch:
+                     runs_learner_code: bool, own_identity: bool, pool_dir: Path | None = None) -> Launch:
     """The worker confines itself with Landlock (see ``grader/sandbox/landlock.py``) before anything else runs.
 
     There is no private mount tree, so the module is copied into the worker's
     scratch directory, which is the one place it may write (its ``TMPDIR``
     too). The rules name what it may read: the system, the Python
     installation and the grader package, less the reference code when it
-    runs learner code.
+    runs learner code. A warm parent (``pool_dir``) may also write its inbox,
+    where each fork confines itself further to its own folder.
     """
-    from grader.sandbox.landlock import PROC_ALL, PROC_OWN, SYSTEM_READ, SYSTEM_WRITE, Rules
-
     host_scratch.chmod(0o755)  # a worker of its own uid must pass through to its folders
-    scratch = (host_scratch / "work").resolve()
-    (scratch / "tmp").mkdir(parents=True)
-    # The grader package is imported through a folder that holds only a link to it: the checkout
-    # around it (solutions, exercises) is never readable, and this folder is not writable.
+    lib = _package_link(host_scratch)
+    worker = landlock_worker(module_dir, host_scratch, runs_learner_code, own_identity, lib, pool_dir)
+    args = [sys.executable, *_worker_entry(lib), *worker.args]
+    preexec = set_limits(limits, _own_task_count(), die_with_parent=True)
+    return Launch(args + worker_args, worker.env, str(worker.scratch), preexec, True, worker.uid,
+                  scratch_on_disk=True, kill_tree=True)
+
+
+def _package_link(host_scratch: Path) -> Path:
+    """The grader package is imported through a folder that holds only a link to it: the checkout
+    around it (solutions, exercises) is never readable, and this folder is not writable."""
     lib = (host_scratch / "lib").resolve()
     lib.mkdir()
-    grader_dir = _grader_dir()
-    (lib / "grader").symlink_to(grader_dir, target_is_directory=True)
-    args = [sys.executable, *_worker_entry(lib), "--scratch", str(scratch)]
+    (lib / "grader").symlink_to(_grader_dir(), target_is_directory=True)
+    return lib
+
+
+@dataclass
+class LandlockWorker:
+    """A Landlock worker's own part of its launch: its server arguments, environment, uid and scratch."""
+
+    args: list[str]
+    env: dict[str, str]
+    uid: int | None
+    scratch: Path
+
+
+def landlock_worker(module_dir: Path | None, host_scratch: Path, runs_learner_code: bool, own_identity: bool,
+                    lib: Path, pool_dir: Path | None = None) -> LandlockWorker:
+    """What a Landlock worker confines itself to, in ``host_scratch``: a cold worker's, a fork's (``lib`` is
+    then its warm parent's), or a warm parent's (``pool_dir``: it keeps its uid, to give each fork its own)."""
+    from grader.sandbox.landlock import PROC_ALL, PROC_OWN, SYSTEM_READ, SYSTEM_WRITE, Rules
+
+    scratch = (host_scratch / "work").resolve()
+    (scratch / "tmp").mkdir(parents=True)
+    args = ["--scratch", str(scratch)]
     if module_dir is not None:
         copy = scratch / "submission"
         shutil.copytree(module_dir, copy, symlinks=False)
         args += ["--module-dir", str(copy)]
+    grader_dir = _grader_dir()
     if runs_learner_code:
         # The package's folder may be listed (names only); the reference code in it is not readable.
         package = [str(p) for p in sorted(grader_dir.iterdir()) if p.name not in LEARNER_HIDDEN]
         listed = [str(grader_dir)]
     else:
         package, listed = [str(grader_dir)], []
-    proc = PROC_OWN if module_dir is not None else PROC_ALL  # the pipeline runner reads its tasks' processes
+    # The pipeline runner reads its tasks' processes, and a warm parent lists its own descriptors.
+    proc = PROC_OWN if module_dir is not None else PROC_ALL
     rules = Rules(read=[*SYSTEM_READ, *proc, *(str(r) for r in _read_only_roots() if r != grader_dir), *package,
                         str(lib)],
-                  write=[str(scratch), *SYSTEM_WRITE], list_only=listed)
+                  write=[str(scratch), *SYSTEM_WRITE, *([str(pool_dir)] if pool_dir is not None else [])],
+                  list_only=listed)
     args += ["--landlock", json.dumps(rules.to_dict())]
     uid = None
-    identity = _landlock_identity()
+    identity = _landlock_identity() if pool_dir is None else None
     if identity == OWN_UID:
         uid = worker_uid()
         args += ["--drop-to", str(uid)]
@@ -307,9 +337,7 @@ def _landlock_launch(worker_args: list[str], module_dir: Path | None, limits: Li
         args += ["--drop-capabilities", str(worker_uid() if own_identity else 0)]
     env = worker_env(str(scratch))
     env["TMPDIR"] = str(scratch / "tmp")
-    preexec = set_limits(limits, _own_task_count(), die_with_parent=True)
-    return Launch(args + worker_args, env, str(scratch), preexec, True, uid, scratch_on_disk=True,
-                  kill_tree=True)
+    return LandlockWorker(args, env, uid, scratch)
 
 
 OWN_UID = "own uid"

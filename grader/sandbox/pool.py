@@ -23,12 +23,17 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
 from grader.sandbox.disk import remove_tree
-from grader.sandbox.launch import Limits, Sandbox, launch
+from grader.sandbox.launch import (
+    SANDBOX_SCRATCH, SANDBOX_SUBMISSION, Limits, Sandbox, landlock_worker, launch, worker_uid,
+)
+from grader.sandbox.processes import kill_descendants
 
 DISABLE = "HML_WARM_POOLS"  # set to 0 to start every worker cold
 
@@ -38,8 +43,11 @@ class PoolUnavailable(GraderError, RuntimeError):
 
 
 def pools_work_here(sandbox: Sandbox) -> bool:
-    """Warm pools need bubblewrap run as root (forks take namespaces and a uid of their own)."""
-    return sandbox is Sandbox.BWRAP and os.geteuid() == 0 and os.environ.get(DISABLE, "1") != "0"
+    """Under bubblewrap, warm pools need root (forks take namespaces and a uid of their own); under Landlock
+    each fork narrows its warm parent's rules and takes the identity a cold worker would."""
+    if os.environ.get(DISABLE, "1") == "0":
+        return False
+    return (sandbox is Sandbox.BWRAP and os.geteuid() == 0) or sandbox is Sandbox.LANDLOCK
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class PoolAddress:
 
     fd: int
     inbox: str
+    sandbox: str
+    lib: str = ""  # Landlock: the folder the warm parent imports the grader package through
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +67,9 @@ class WarmPool:
     """One warm parent with the libraries of one kind of worker imported."""
 
     def __init__(self, preload: list[str], limits: Limits, runs_learner_code: bool, sandbox: Sandbox):
+        self.sandbox = sandbox
         self.inbox = Path(tempfile.mkdtemp(prefix="hml-pool-"))
+        self.inbox.chmod(0o711)  # a fork of its own uid passes through to its folder (Landlock)
         self._scratch = Path(tempfile.mkdtemp(prefix="hml-pool-scratch-"))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         args = ["--preload", ",".join(preload), "--warm-control", str(theirs.fileno())]
@@ -70,7 +82,8 @@ class WarmPool:
 
     @property
     def address(self) -> PoolAddress:
-        return PoolAddress(self._control.fileno(), str(self.inbox))
+        lib = self._scratch / "lib" if self.sandbox is Sandbox.LANDLOCK else ""
+        return PoolAddress(self._control.fileno(), str(self.inbox), self.sandbox.value, str(lib))
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -86,28 +99,41 @@ class WarmPool:
 
 @dataclass
 class Fork:
-    """A forked worker: its process handle, where its inbox is on the host (removed once it ends)."""
+    """A forked worker: its process handle, and where it lives as the worker and the host see it."""
 
     process: "ForkedProcess"
-    inbox: Path
+    inbox: Path  # its folder in the pool's inbox, removed once it ends (Landlock: its scratch is inside)
+    scratch: str  # its scratch folder as the worker sees it
+    uid: int | None  # its own uid where there is no PID namespace to find its processes by (Landlock)
 
 
 def fork_worker(address: PoolAddress, *, module_dir: Path | None, module_name: str | None, preload: list[str],
-                limits: Limits, uid: int, channels: dict[str, int], timeout: float) -> Fork:
+                limits: Limits, runs_learner_code: bool, own_identity: bool, channels: dict[str, int],
+                timeout: float) -> Fork:
     """Ask the pool for a worker serving on ``channels`` (request, answer and output descriptors, theirs).
 
     ``PoolUnavailable`` when the pool does not answer: the caller starts the worker cold.
     """
     inbox = Path(address.inbox) / secrets.token_hex(8)
     inbox.mkdir(mode=0o755)
-    if module_dir is not None:
-        shutil.copytree(module_dir, inbox / "submission", symlinks=False)
-        _readable_by_all(inbox / "submission")
+    request = {"inbox": inbox.name, "module_name": module_name, "preload": ",".join(preload),
+               "limits": asdict(limits), "tmpfs_mb": limits.tmpfs_mb}
+    if Sandbox(address.sandbox) is Sandbox.LANDLOCK:
+        worker = landlock_worker(module_dir, inbox, runs_learner_code, own_identity, Path(address.lib))
+        request.update(namespaces=False, worker_args=worker.args, env=worker.env)
+        scratch, uid = str(worker.scratch), worker.uid
+    else:
+        if module_dir is not None:
+            shutil.copytree(module_dir, inbox / "submission", symlinks=False)
+            _readable_by_all(inbox / "submission")
+        args = ["--scratch", SANDBOX_SCRATCH, "--pid-namespace", "--drop-to", str(worker_uid())]
+        if module_dir is not None:
+            args += ["--module-dir", SANDBOX_SUBMISSION]
+        request.update(namespaces=True, worker_args=args)
+        scratch, uid = SANDBOX_SCRATCH, None
     status_read, status_write = os.pipe()
     hello, hello_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     hello.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    request = {"inbox": inbox.name, "module_name": module_name, "preload": ",".join(preload), "uid": uid,
-               "limits": asdict(limits), "tmpfs_mb": limits.tmpfs_mb}
     process = None
     try:
         with socket.socket(fileno=os.dup(address.fd)) as control, hello_theirs, open(status_write, "wb"):
@@ -115,7 +141,7 @@ def fork_worker(address: PoolAddress, *, module_dir: Path | None, module_name: s
                             [channels["request"], channels["answer"], channels["output"], status_write,
                              hello_theirs.fileno()])
         pid = _fork_pid(hello, timeout)
-        process = ForkedProcess(pid, status_read)
+        process = ForkedProcess(pid, status_read, tree=not request["namespaces"])
         hello.send(b"go")  # the keeper waits for this: until now its PID could not be reused
     except (OSError, PoolUnavailable) as exc:
         if process is None:
@@ -127,7 +153,7 @@ def fork_worker(address: PoolAddress, *, module_dir: Path | None, module_name: s
         raise PoolUnavailable(f"no fork from the warm pool ({exc})") from None
     finally:
         hello.close()
-    return Fork(process, inbox)
+    return Fork(process, inbox, scratch, uid)
 
 
 def _fork_pid(hello: socket.socket, timeout: float) -> int:
@@ -145,38 +171,52 @@ def _fork_pid(hello: socket.socket, timeout: float) -> int:
 
 
 class ForkedProcess:
-    """What ``subprocess.Popen`` gives for a cold worker, for a fork: the keeper's PID, its end, the worker's.
+    """What ``subprocess.Popen`` gives for a cold worker, for a fork: the keeper's PID, the worker's end.
 
-    Killing the keeper (PID 1 of the fork's namespace) ends everything in it. The worker's exit status
-    comes from the keeper, which never ran learner code; a keeper killed from here reports nothing, and
-    the worker counts as killed.
+    The worker's exit status comes from its keeper, which never ran learner code; a keeper killed from
+    here reports nothing, and the worker counts as killed. ``kill`` ends the keeper and everything below
+    it: under bubblewrap the keeper is PID 1 of the fork's namespaces, which end with it; under Landlock
+    (``tree``) its descendants are killed first, from the host's process table.
     """
 
-    def __init__(self, pid: int, status_fd: int):
+    def __init__(self, pid: int, status_fd: int, tree: bool):
         self.pid = pid
         self._pidfd = os.pidfd_open(pid)
         self._status = os.fdopen(status_fd, "rb")
+        self._tree = tree
+        self._lock = threading.Lock()  # the disk watcher's thread may kill while the test's thread does
         self.returncode: int | None = None
         self.setup_error: str | None = None  # the keeper could not set the fork up (the grader's fault)
 
     def poll(self) -> int | None:
-        if self.returncode is None and select.select([self._pidfd], [], [], 0)[0]:
-            self._ended()
-        return self.returncode
+        with self._lock:
+            if self.returncode is None and select.select([self._status], [], [], 0)[0]:
+                self._ended()
+            return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            if not select.select([self._pidfd], [], [], timeout)[0]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("worker", timeout)
-            self._ended()
+            time.sleep(0.01)
         return self.returncode
 
     def kill(self) -> None:
-        if self.returncode is None:
+        """End the worker, its keeper and everything they started; return once the keeper is gone."""
+        with self._lock:
+            if self._pidfd is None:
+                return
+            if self._tree:
+                kill_descendants(self.pid)
             try:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            select.select([self._pidfd], [], [], 30)
+            if self.returncode is None:
+                self._ended()
+            self._release()
 
     def _ended(self) -> None:
         try:
@@ -186,12 +226,16 @@ class ForkedProcess:
             self.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         except (ValueError, KeyError, TypeError, OSError):
             self.returncode = -signal.SIGKILL
-        self.release()
 
     def release(self) -> None:
-        if not self._status.closed:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
+        if self._pidfd is not None:
             self._status.close()
             os.close(self._pidfd)
+            self._pidfd = None
 
 
 def _readable_by_all(folder: Path) -> None:

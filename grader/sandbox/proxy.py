@@ -22,7 +22,7 @@ from grader.sandbox.disk import held_nameless, remove_tree, scratch_usage
 from grader.errors import (
     GraderError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout, learner_error,
 )
-from grader.sandbox.launch import SANDBOX_SCRATCH, Limits, Sandbox, launch, worker_uid
+from grader.sandbox.launch import Limits, Sandbox, launch
 from grader.sandbox.pool import Fork, PoolAddress, PoolUnavailable, fork_worker
 from grader.sandbox.processes import descendants, kill_descendants, process_table
 
@@ -107,19 +107,26 @@ class Worker:
     def _forked(self, request_read: int, answer_write: int, output_write: int) -> Fork | None:
         """A fork of the warm pool's parent, confined before it reads the module; None: start cold."""
         spec = self.spec
+        landlock = spec.sandbox is Sandbox.LANDLOCK
+        ipc_before = sysv.snapshot() if landlock else None
         try:
             fork = fork_worker(spec.pool, module_dir=spec.module_dir, module_name=spec.module_name,
-                               preload=spec.preload, limits=spec.limits, uid=worker_uid(),
+                               preload=spec.preload, limits=spec.limits,
+                               runs_learner_code=spec.runs_learner_code if spec.runs_learner_code is not None
+                               else spec.module_dir is not None, own_identity=spec.own_identity,
                                channels={"request": request_read, "answer": answer_write, "output": output_write},
                                timeout=spec.start_timeout)
         except PoolUnavailable:
             return None
-        self._ipc_before = None
-        self.scratch = SANDBOX_SCRATCH
+        self._ipc_before = ipc_before
+        self.scratch = fork.scratch
         self.sandboxed = True
-        self._uid = None
-        self._kill_tree = False
-        self._scratch_on_disk = False
+        self._uid = fork.uid
+        self._kill_tree = False  # the fork's keeper is killed with everything below it
+        self._scratch_on_disk = landlock
+        if landlock:  # its scratch is in its inbox folder, on the host's disk: watched and removed there
+            os.rmdir(self._host_scratch)
+            self._host_scratch = self.host_scratch = fork.inbox
         self.process = fork.process
         return fork
 
@@ -243,14 +250,13 @@ class Worker:
     def kill(self) -> None:
         if self._kill_tree and self.process.poll() is None:
             kill_descendants(self.process.pid)  # a daemon that left the process group is still below the worker
-        if self.process.poll() is None:
-            if self._fork is not None:
-                self.process.kill()  # the keeper: PID 1 of the fork's namespace, which ends with it
-            else:
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if self._fork is not None:
+            self.process.kill()  # the keeper and everything below it, whether or not the worker has ended
+        elif self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.process.wait()
         if self._uid is not None:
             _kill_uid(self._uid)  # without a PID namespace, what left the process group still runs as its uid
@@ -270,7 +276,7 @@ class Worker:
             left = sysv.remove(sysv.left_by(self._ipc_before, sysv.worker_uid(self._uid), self._uid is not None))
             problems += [f"SysV {o.kind} {o.id}" for o in left]
             self._ipc_before = None
-        for folder in [self._host_scratch] + ([self._fork.inbox] if self._fork else []):
+        for folder in dict.fromkeys([self._host_scratch] + ([self._fork.inbox] if self._fork else [])):
             if not remove_tree(folder):
                 problems.append(f"the scratch folder {folder}")
         if problems:

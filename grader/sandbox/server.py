@@ -78,6 +78,10 @@ def _serve_warm(options: argparse.Namespace) -> None:
     from grader.sandbox import warm_parent
 
     make_non_dumpable()
+    if options.landlock:
+        # Its rules, which each fork narrows to its own folder; no identity change and no system call
+        # filter here: each fork takes its uid and its filter itself.
+        landlock.confine(landlock.Rules(**json.loads(options.landlock)))
     if not Server(Path(options.scratch)).start(options.preload, None, None)["ok"]:
         return  # the pool's end closes: every fork asked of it fails over to a cold worker
     warm_parent.serve(options.warm_control, json.loads(options.read_only_roots or "[]"), main)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import resource
 import signal
 import socket
 import struct
@@ -72,10 +71,20 @@ def serve(control_fd: int, read_only_roots: list[str], run_worker: Callable[[lis
 
 
 def _fork(request: dict, fds: dict[str, int], read_only_roots: list[str], run_worker) -> None:
-    """In the fork: give up everything shared, then become the keeper of a namespace of its own."""
+    """In the fork: give up everything shared, then become the keeper of the worker it starts.
+
+    Under bubblewrap the keeper is PID 1 of namespaces of its own. Under Landlock (no namespaces) it is a
+    subreaper that outlives the worker, so that whatever the worker left stays below it until the trusted
+    side kills the keeper's tree.
+    """
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _close_all_but(set(fds.values()))
+    if not request["namespaces"]:
+        from grader.sandbox.processes import become_subreaper
+
+        become_subreaper()
+        _keep(request, fds, read_only_roots, run_worker)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     keeper = os.fork()  # the first child in the new PID namespace is its PID 1
@@ -96,7 +105,8 @@ def _keep(request: dict, fds: dict[str, int], read_only_roots: list[str], run_wo
     hello.close()
     status = os.fdopen(fds["status"], "w")
     try:
-        _private_mounts(request, read_only_roots)
+        if request["namespaces"]:
+            _private_mounts(request, read_only_roots)
     except OSError as exc:
         status.write(json.dumps({"setup": str(exc)}) + "\n")
         status.flush()
@@ -108,7 +118,7 @@ def _keep(request: dict, fds: dict[str, int], read_only_roots: list[str], run_wo
         os._exit(0)
     for fd in (fds["request"], fds["answer"], fds["output"]):
         os.close(fd)
-    while True:  # PID 1 reaps every orphan; the worker's own end is what the trusted side hears about
+    while True:  # the keeper reaps every orphan; the worker's own end is what the trusted side hears about
         try:
             pid, code = os.wait()
         except ChildProcessError:
@@ -116,8 +126,12 @@ def _keep(request: dict, fds: dict[str, int], read_only_roots: list[str], run_wo
         if pid == worker:
             status.write(json.dumps({"exit": code}) + "\n")
             status.flush()
-            break
-    os._exit(0)  # the kernel kills whatever is left in the namespace
+            if request["namespaces"]:
+                break
+    if request["namespaces"]:
+        os._exit(0)  # the kernel kills whatever is left in the namespace
+    while True:
+        signal.pause()  # until the trusted side kills this process and what is below it
 
 
 def _private_mounts(request: dict, read_only_roots: list[str]) -> None:
@@ -160,6 +174,8 @@ def _loopback_up() -> None:
 
 def _serve_as_worker(request: dict, fds: dict[str, int], run_worker) -> None:
     """The worker: stdio on its output pipe, the limits of its spec, then the cold worker's own code."""
+    import tempfile
+
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     sys.stdout.flush()
@@ -168,14 +184,13 @@ def _serve_as_worker(request: dict, fds: dict[str, int], run_worker) -> None:
     os.dup2(fds["output"], 2)
     for fd in (null, fds["output"]):
         os.close(fd)
+    os.environ.update(request.get("env") or {})  # under Landlock: HOME and TMPDIR in its own folder
+    tempfile.tempdir = None  # what the warm parent's imports may have cached
     set_limits(Limits(**request["limits"]))()
-    resource.setrlimit(resource.RLIMIT_NOFILE, (request["limits"]["open_files"],) * 2)
-    argv = ["--scratch", SANDBOX_SCRATCH, "--pid-namespace", "--preload", request.get("preload", ""),
+    argv = [*request["worker_args"], "--preload", request.get("preload", ""),
             "--request-fd", str(fds["request"]), "--answer-fd", str(fds["answer"])]
     if request.get("module_name"):
-        argv += ["--module-dir", SANDBOX_SUBMISSION, "--module-name", request["module_name"]]
-    if request.get("uid") is not None:
-        argv += ["--drop-to", str(int(request["uid"]))]
+        argv += ["--module-name", request["module_name"]]
     run_worker(argv)
 
 
