@@ -140,18 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         by_exercise: dict[str, list[dict]] = defaultdict(list)
         for record in records:
             by_exercise[record["exercise"]].append(record)
-        say("| exercise | workers started per submission (learner + evaluator) | heavy imports per worker "
-            "| heavy modules in the trusted process |")
-        say("| --- | ---: | --- | --- |")
+        say("| exercise | workers per submission (learner + evaluator) | of them forked from a warm pool "
+            "| what each imports (a forked one: its pool, once) | heavy modules in the trusted process |")
+        say("| --- | ---: | ---: | --- | --- |")
         for exercise_id in exercises:
             own = by_exercise.get(exercise_id, [])
             if not own:
                 continue
             counts = [len(r["workers"]) for r in own]
+            forked = [sum(1 for w in r["workers"] if w.get("forked")) for r in own]
             kinds = sorted({f"{'learner' if w['learner'] else 'evaluator'}: {', '.join(w['preload']) or '-'}"
                             for r in own for w in r["workers"]})
             trusted = sorted({m for r in own for m in r["trusted_heavy"]})
-            say(f"| {exercise_id} | {statistics.mean(counts):.1f} (max {max(counts)}) | {'; '.join(kinds)} "
+            say(f"| {exercise_id} | {statistics.mean(counts):.1f} (max {max(counts)}) | {statistics.mean(forked):.1f} "
+                f"| {'; '.join(kinds)} "
                 f"| {', '.join(trusted) or 'none'} |")
         problems = problems_1 + problems_u + problems_2
         if problems:

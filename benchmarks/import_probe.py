@@ -2,7 +2,8 @@
 
 Loaded into the trusted pytest process of each grading (``-p import_probe``,
 with ``benchmarks/`` on ``PYTHONPATH``). It counts the workers the grading
-starts (each imports its ``preload`` libraries once, at start) and lists the
+starts (a cold one imports its ``preload`` libraries at start; one forked from a warm pool has them
+already) and lists the
 heavy libraries the trusted process itself imported, then writes one JSON
 line to ``$HML_PROBE_FILE``. Not a test; the grader never loads it otherwise.
 """
@@ -22,8 +23,9 @@ def pytest_configure(config) -> None:
     original = learner.Worker.__init__
 
     def counting_init(self, spec):
-        _started.append({"preload": list(spec.preload), "learner": spec.module_name is not None})
         original(self, spec)
+        _started.append({"preload": list(spec.preload), "learner": spec.module_name is not None,
+                         "forked": getattr(self, "_fork", None) is not None})
 
     learner.Worker.__init__ = counting_init
 

@@ -424,7 +424,7 @@ def test_a_task_cannot_reach_the_runner_or_the_graders_secrets(sandboxed, tmp_pa
     from kfp import compiler
 
     import grader
-    from grader.grading.plugin import PIPELINE_RUNNER_PRELOAD
+    from grader.grading.config import PIPELINE_RUNNER_PRELOAD
     from grader.sandbox.proxy import Learner, WorkerSpec
 
     spec = importlib.util.spec_from_file_location("probe_runner", KFP_HOSTILE / "probe_runner.py")

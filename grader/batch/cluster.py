@@ -258,7 +258,7 @@ def _warm(sandbox: "Sandbox"):
 
     if _WARM.get("pid") != os.getpid():  # a fork of the worker (Celery's prefork pool) starts its own
         _WARM.update(pid=os.getpid(), pools=WarmPools(sandbox, keep=2),
-                     pytest=WarmPytest() if warm_pytest_wanted() else None)
+                     pytest=WarmPytest(kfp=True) if warm_pytest_wanted() else None)
     return _WARM["pools"], _WARM["pytest"]
 
 

@@ -8,10 +8,8 @@ learner may see of each test is decided here, and only here.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -20,6 +18,7 @@ import pytest
 from grader.course import markers
 from grader.course.model import Course
 from grader.grading.batch_cache import BatchCache
+from grader.grading.config import WORKER_KINDS, GradingConfig, worker_settings
 from grader.errors import (
     GraderError, LearnerError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout,
 )
@@ -27,44 +26,11 @@ from grader.grading.explain import Source, rewrite_frames
 from grader.intake.prepare import PreparedSubmission, SubmissionRefused
 from grader.record.kinds import Kind, NotAttempted, TimedOut
 from grader.record.results import VISIBILITIES, GradeResult, TestResult
-from grader.sandbox.launch import Limits, Sandbox, protections
+from grader.sandbox.launch import Sandbox, protections
 from grader.sandbox.processes import become_subreaper, kill_descendants
 from grader.sandbox.pool import PoolAddress
 from grader.sandbox.proxy import Learner, LeftOnHost, WorkerSpec
 from grader.sandbox.server import make_non_dumpable
-
-
-PIPELINE_RUNNER_PRELOAD = ("kfp", "kfp.dsl", "kfp.local", "kfp.components", "grader.sandbox.recipes.kfp_local")
-WORKER_KINDS = ("learner", "evaluator", "pipeline_runner")
-
-
-def worker_settings(exercise, kind: str) -> tuple[list[str], Limits, bool]:
-    """What a worker of ``kind`` imports, its limits, and whether learner code runs in it: decided here for the
-    workers a grading starts and for the warm pools they fork from (``grader/grading/warm_pools.py``)."""
-    if kind == "learner":
-        return list(exercise.preload), Limits(memory_mb=exercise.memory_mb), True
-    if kind == "evaluator":
-        return list(exercise.evaluator_preload), Limits(memory_mb=max(exercise.memory_mb, 4096)), False
-    if kind == "pipeline_runner":
-        return list(PIPELINE_RUNNER_PRELOAD), Limits(memory_mb=exercise.memory_mb), True
-    raise ValueError(f"unknown kind of worker {kind!r}")
-
-
-@dataclass
-class GradingConfig:
-    exercise: str
-    course_root: str
-    submission: str
-    results_path: str
-    prepared: str | None = None  # the prepared submission's folder; None when it was refused
-    refused: str | None = None
-    sandbox: str = "bwrap"  # a grader.sandbox.launch.Sandbox value, chosen by the coordinator
-    cache_dir: str | None = None
-    pools: dict[str, dict] | None = None  # kind of worker -> a warm pool's address (grader.sandbox.pool)
-
-    @classmethod
-    def read(cls, path: str) -> "GradingConfig":
-        return cls(**json.loads(Path(path).read_text()))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

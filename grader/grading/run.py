@@ -29,7 +29,7 @@ from typing import Callable, Collection, Sequence
 
 from grader.course import markers
 from grader.course.model import Course, Exercise
-from grader.grading.plugin import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
 from grader.grading.warm_pools import WarmPools
@@ -245,7 +245,8 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     """
     stop = stop or threading.Event()
     pools = WarmPools(sandbox)
-    pytest_parent = WarmPytest() if warm_pytest_wanted() else None
+    kfp = any(name.split(".")[0] == "kfp" for job in jobs for name in job.exercise.preload)
+    pytest_parent = WarmPytest(kfp=kfp) if warm_pytest_wanted() else None
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}

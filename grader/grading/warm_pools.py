@@ -11,7 +11,7 @@ import re
 import threading
 
 from grader.course.model import Exercise
-from grader.grading.plugin import WORKER_KINDS, worker_settings
+from grader.grading.config import WORKER_KINDS, worker_settings
 from grader.sandbox.launch import Sandbox
 from grader.sandbox.pool import PoolAddress, WarmPool, pools_work_here
 

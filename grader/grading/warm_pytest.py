@@ -47,10 +47,13 @@ class WarmPytestGone(RuntimeError):
 class WarmPytest:
     """A pytest parent for one batch; ``start`` forks a run, ``Run.wait``/``kill`` follow it."""
 
-    def __init__(self):
+    def __init__(self, kfp: bool = False):
+        """``kfp``: the batch grades KFP exercises, whose checks read pipelines with kfp's IR modules: the
+        parent imports them too (lean, ``grader.lean_imports``), so no run pays for them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HML_GRADER_PID=str(os.getpid()))
-        self.process = subprocess.Popen([sys.executable, "-c", _PARENT, str(theirs.fileno())], env=env,
+        argv = [sys.executable, "-c", _PARENT, str(theirs.fileno()), *(["kfp"] if kfp else [])]
+        self.process = subprocess.Popen(argv, env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         pass_fds=(theirs.fileno(),), start_new_session=True,
                                         preexec_fn=_die_with_parent)
@@ -135,6 +138,12 @@ def parent() -> None:
 
     for name in WARM_IMPORTS:
         importlib.import_module(name)
+    if sys.argv[2:] == ["kfp"]:
+        from grader import lean_imports
+        from grader.judging.kfp_ir import KFP_MODULES
+
+        for name in KFP_MODULES:
+            lean_imports.import_module(name)
     control = socket.socket(fileno=int(sys.argv[1]))
     # A run's end wakes the loop at once: SIGCHLD writes a byte to this pipe.
     woken, wake = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
