@@ -63,7 +63,7 @@ def test_a_batch_forks_every_run_from_one_parent_that_never_imported_a_test(cour
 
 def test_a_dead_parent_costs_a_new_interpreter_not_a_grading(course, sandboxed, tmp_path, probe):
     """The parent killed before the run: the run starts as its own interpreter, a child of the grader."""
-    parent = WarmPytest()
+    parent = WarmPytest(course.root)
     os.killpg(parent.process.pid, signal.SIGKILL)
     parent.process.wait()
     try:
@@ -74,3 +74,24 @@ def test_a_dead_parent_costs_a_new_interpreter_not_a_grading(course, sandboxed, 
         parent.close()
     assert result.score == result.max_score > 0, result.error
     assert [r["parent"] for r in probe()] == [os.getpid()]
+
+
+def test_the_parent_never_imports_from_where_the_grader_was_started(course, sandboxed, tmp_path, probe,
+                                                                      monkeypatch):
+    """An instructor grading from a folder of submissions that holds a ``numpy.py`` and a ``kfp.py``: the
+    parent (and each run) imports the real libraries, never those files (they would leave a canary)."""
+    here = tmp_path / "submissions"
+    here.mkdir()
+    canary = tmp_path / "canary"
+    for name in ("numpy", "kfp", "pytest"):
+        (here / f"{name}.py").write_text(f"open({str(canary)!r}, 'a').write({name!r})\n")
+    monkeypatch.chdir(here)
+    jobs = _class(course, tmp_path, 2)
+    kfp = course.exercise("kfp_basic_pipeline")
+    (tmp_path / "kfp").mkdir()
+    (tmp_path / "kfp" / kfp.file).write_text(kfp.reference.read_text())
+    jobs.append(Job(kfp, tmp_path / "kfp", "kfp", tmp_path / "out"))
+    results = grade_many(jobs, course=course, sandbox=sandboxed, workers=2, pytest_args=("-p", "warm_probe"))
+    assert not canary.exists(), canary.read_text()
+    assert all(r.score == r.max_score > 0 for r in results), [(r.score, r.error) for r in results]
+    assert len({r["parent"] for r in probe()}) == 1 and os.getpid() not in {r["parent"] for r in probe()}

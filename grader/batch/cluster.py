@@ -239,7 +239,7 @@ def _grade(task: GradingTask, course: "Course") -> tuple[Status, dict | None, st
     cache_root = Path(os.environ.get("HML_WORKER_CACHE") or Path(tempfile.gettempdir()) / "hml-worker-cache")
     with tempfile.TemporaryDirectory(prefix="hml-task-") as scratch:
         submission = _materialise(task, Path(scratch) / "in")
-        pools, pytest_parent = _warm(node_sandbox())
+        pools, pytest_parent = _warm(node_sandbox(), course)
         result = grade_one(exercise, submission, task.name, Path(scratch) / "results.json", course=course,
                            sandbox=node_sandbox(), cache_dir=batch_cache.folder(cache_root, exercise, mine),
                            refused=task.refused, pools=pools.addresses(exercise), pytest_parent=pytest_parent)
@@ -249,7 +249,7 @@ def _grade(task: GradingTask, course: "Course") -> tuple[Status, dict | None, st
 _WARM: dict = {}
 
 
-def _warm(sandbox: "Sandbox"):
+def _warm(sandbox: "Sandbox", course: "Course"):
     """This worker process's warm pools (the two exercises it graded last) and pytest parent, kept across
     its tasks: a node pays each import once, not once per task. Started again with the worker (after an
     update of the checkout, as the worker itself is)."""
@@ -258,7 +258,7 @@ def _warm(sandbox: "Sandbox"):
 
     if _WARM.get("pid") != os.getpid():  # a fork of the worker (Celery's prefork pool) starts its own
         _WARM.update(pid=os.getpid(), pools=WarmPools(sandbox, keep=2),
-                     pytest=WarmPytest(kfp=True) if warm_pytest_wanted() else None)
+                     pytest=WarmPytest(course.root, kfp=True) if warm_pytest_wanted() else None)
     return _WARM["pools"], _WARM["pytest"]
 
 

@@ -246,7 +246,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     stop = stop or threading.Event()
     pools = WarmPools(sandbox)
     kfp = any(name.split(".")[0] == "kfp" for job in jobs for name in job.exercise.preload)
-    pytest_parent = WarmPytest(kfp=kfp) if warm_pytest_wanted() else None
+    pytest_parent = WarmPytest(course.root, kfp=kfp) if warm_pytest_wanted() else None
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}

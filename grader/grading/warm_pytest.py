@@ -47,13 +47,16 @@ class WarmPytestGone(RuntimeError):
 class WarmPytest:
     """A pytest parent for one batch; ``start`` forks a run, ``Run.wait``/``kill`` follow it."""
 
-    def __init__(self, kfp: bool = False):
-        """``kfp``: the batch grades KFP exercises, whose checks read pipelines with kfp's IR modules: the
-        parent imports them too (lean, ``grader.lean_imports``), so no run pays for them."""
+    def __init__(self, root: Path, kfp: bool = False):
+        """``root``: the course, where the parent runs (as a new pytest process would): ``python -c`` looks
+        for modules in its working folder first, which must never be wherever the grader was started (a
+        folder of submissions holding a ``numpy.py``, say). ``kfp``: the batch grades KFP exercises, whose
+        checks read pipelines with kfp's IR modules: the parent imports them too (lean,
+        ``grader.lean_imports``), so no run pays for them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HML_GRADER_PID=str(os.getpid()))
         argv = [sys.executable, "-c", _PARENT, str(theirs.fileno()), *(["kfp"] if kfp else [])]
-        self.process = subprocess.Popen(argv, env=env,
+        self.process = subprocess.Popen(argv, env=env, cwd=root,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         pass_fds=(theirs.fileno(),), start_new_session=True,
                                         preexec_fn=_die_with_parent)
