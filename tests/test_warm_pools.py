@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import WorkerCrashed
+from grader.sandbox.landlock import SCOPE_ABI, abi_version as landlock_abi
 from grader.sandbox.launch import Limits, Sandbox
 from grader.sandbox.pool import WarmPool, pools_work_here
 from grader.sandbox.proxy import Learner, WorkerSpec
@@ -113,6 +114,22 @@ def look():
     }}
 '''
 
+PEEK = '''
+def peek(pid):
+    """Whether this fork can read another process's command line, or signal it."""
+    try:
+        open(f"/proc/{pid}/cmdline", "rb").read()
+        readable = True
+    except OSError:
+        readable = False
+    try:
+        os.kill(pid, 0)
+        signalled = True
+    except OSError:
+        signalled = False
+    return {"readable": readable, "signalled": signalled}
+'''
+
 CRASHERS = {
     "exit": "import os\ndef crash():\n    os._exit(3)\n",
     "kill": "import os, signal\ndef crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
@@ -158,12 +175,16 @@ def _forked(learner: Learner) -> bool:
     return learner._worker is not None and learner._worker._fork is not None
 
 
-def _probe(pool: WarmPool, tmp_path: Path) -> dict:
-    probe = _learner(pool, _module(tmp_path / "probe", "probe", PROBE), "probe")
+def _probe(pool: WarmPool, tmp_path: Path, *, peek: int | None = None) -> dict:
+    """What a fresh fork finds; with ``peek``, also whether it can read or signal that process."""
+    probe = _learner(pool, _module(tmp_path / "probe", "probe", PROBE + PEEK), "probe")
     try:
         assert probe.defines("look")
         assert _forked(probe), "the probe did not come from the pool"
-        return probe.look()
+        found = probe.look()
+        if peek is not None:
+            found["peek"] = probe.peek(peek)
+        return found
     finally:
         probe.close()
 
@@ -191,18 +212,23 @@ def test_a_submission_leaves_nothing_for_the_next(pool, tmp_path):
 
 
 def test_each_fork_has_a_uid_of_its_own_and_sees_no_other(pool, tmp_path):
-    """Two forks alive at once: different uids (under Landlock: the identity a cold worker would have),
-    neither in the other's process list."""
+    """Two forks alive at once. Under bubblewrap: different uids, and the second sees only its keeper and
+    itself. Under Landlock (no PID namespace, so the first fork's PID is the host's): the second can neither
+    read the first's command line nor signal it (other uids, or Landlock's signal scoping)."""
     first = _learner(pool, _module(tmp_path / "a", "probe", PROBE), "probe")
     try:
         seen_first = first.look()
-        seen_second = _probe(pool, tmp_path)
+        seen_second = _probe(pool, tmp_path, peek=seen_first["pid"] if pool.sandbox is Sandbox.LANDLOCK else None)
+        assert first.look()["pid"] == seen_first["pid"], "the first fork did not live through the second"
     finally:
         first.close()
-    assert len(seen_second["processes"]) <= 2, seen_second["processes"]  # at most its keeper and itself
-    if pool.sandbox is Sandbox.BWRAP or seen_first["uid"] != 0:
-        assert seen_first["uid"] != seen_second["uid"]
-        assert seen_first["uid"] != 0 and seen_second["uid"] != 0
+    if pool.sandbox is Sandbox.BWRAP:
+        assert seen_first["uid"] != seen_second["uid"] and 0 not in (seen_first["uid"], seen_second["uid"])
+        assert len(seen_second["processes"]) == 2, seen_second["processes"]  # its keeper and itself
+        return
+    assert not seen_second["peek"]["readable"]
+    if seen_first["uid"] != seen_second["uid"] or landlock_abi() >= SCOPE_ABI:
+        assert not seen_second["peek"]["signalled"]
 
 
 @pytest.mark.parametrize("how", sorted(CRASHERS))

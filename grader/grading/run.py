@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -244,9 +245,10 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     has been handed to ``on_done``.
     """
     stop = stop or threading.Event()
-    pools = WarmPools(sandbox)
+    warm = ExitStack()  # the batch's warm pools and pytest parent, closed however the batch ends
+    pools = warm.enter_context(WarmPools(sandbox))
     kfp = any(name.split(".")[0] == "kfp" for job in jobs for name in job.exercise.preload)
-    pytest_parent = WarmPytest(course.root, kfp=kfp) if warm_pytest_wanted() else None
+    pytest_parent = warm.enter_context(WarmPytest(course.root, kfp=kfp)) if warm_pytest_wanted() else None
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}
@@ -292,43 +294,38 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
             if last:
                 pools.finished(job.exercise)
 
-    lock = threading.Lock()
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hml-grade")
-    futures: dict[Future, int] = {}
-    try:
-        futures = {pool.submit(work, job): i for i, job in enumerate(jobs)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=futures.get):
-                index = futures[future]
-                result = future.result()
-                if result is None:
-                    continue
-                results[index] = result
-                if on_done:
-                    on_done(jobs[index], result)
-            if stop.is_set() and pending:
-                raise KeyboardInterrupt
-    except BaseException:
-        stop.set()
-        for future in futures:
-            future.cancel()
-        pool.shutdown(wait=True)
-        pools.close()
-        if pytest_parent is not None:
-            pytest_parent.close()
-        # Whatever finished while stopping is still a result worth keeping.
-        for future, index in futures.items():
-            if index not in results and future.done() and not future.cancelled() and future.exception() is None:
-                result = future.result()
-                if result is not None:
+    with warm:
+        lock = threading.Lock()
+        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hml-grade")
+        futures: dict[Future, int] = {}
+        try:
+            futures = {pool.submit(work, job): i for i, job in enumerate(jobs)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=futures.get):
+                    index = futures[future]
+                    result = future.result()
+                    if result is None:
+                        continue
                     results[index] = result
                     if on_done:
                         on_done(jobs[index], result)
-        raise
-    pool.shutdown(wait=True)
-    pools.close()
-    if pytest_parent is not None:
-        pytest_parent.close()
-    return [results[i] for i in range(len(jobs)) if i in results]
+                if stop.is_set() and pending:
+                    raise KeyboardInterrupt
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+            # Whatever finished while stopping is still a result worth keeping.
+            for future, index in futures.items():
+                if index not in results and future.done() and not future.cancelled() and future.exception() is None:
+                    result = future.result()
+                    if result is not None:
+                        results[index] = result
+                        if on_done:
+                            on_done(jobs[index], result)
+            raise
+        pool.shutdown(wait=True)
+        return [results[i] for i in range(len(jobs)) if i in results]

@@ -14,6 +14,7 @@ killed with the coordinator.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import json
@@ -26,6 +27,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Sequence
+
+from grader.sandbox.processes import reaped
 
 PR_SET_PDEATHSIG = 1
 # What a pytest run imports before its first test file: imported once, in the parent.
@@ -90,6 +93,12 @@ class WarmPytest:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self._control.close()
+
+    def __enter__(self) -> "WarmPytest":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class Run:
@@ -159,12 +168,8 @@ def parent() -> None:
         except InterruptedError:
             continue
         if woken in ready:
-            while True:
-                try:
-                    if not os.read(woken, 512):
-                        break
-                except BlockingIOError:
-                    break
+            with contextlib.suppress(BlockingIOError):
+                os.read(woken, 4096)  # what is left wakes the loop again
             _report_ended(running)
         if control not in ready:
             continue
@@ -190,20 +195,11 @@ def parent() -> None:
 
 
 def _report_ended(running: dict[int, socket.socket]) -> None:
-    while running:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    for pid, code in reaped():
         reply = running.pop(pid, None)
         if reply is not None:
-            code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-            try:
+            with contextlib.suppress(OSError):
                 reply.send(json.dumps({"exit": code}).encode())
-            except OSError:
-                pass
             reply.close()
 
 

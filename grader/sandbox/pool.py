@@ -87,6 +87,8 @@ class WarmPool:
 
     def close(self) -> None:
         if self.process.poll() is None:
+            if self.sandbox is Sandbox.LANDLOCK:
+                kill_descendants(self.process.pid)  # no PID namespace: every fork is found below the parent
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)  # bubblewrap's session: the parent and every fork
             except ProcessLookupError:
@@ -222,8 +224,7 @@ class ForkedProcess:
         try:
             report = json.loads(self._status.readline(4096))
             self.setup_error = str(report["setup"]) if "setup" in report else None
-            status = int(report["exit"])
-            self.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            self.returncode = os.waitstatus_to_exitcode(int(report["exit"]))
         except (ValueError, KeyError, TypeError, OSError):
             self.returncode = -signal.SIGKILL
 

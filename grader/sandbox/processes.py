@@ -13,6 +13,7 @@ import ctypes
 import os
 import signal
 import time
+from typing import Iterator
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -81,10 +82,18 @@ def ancestors(pid: int) -> list[int]:
 
 def _reap() -> None:
     """Collect the exit status of this process's children that have died (orphans handed to a subreaper)."""
+    for _ in reaped():
+        pass
+
+
+def reaped() -> Iterator[tuple[int, int]]:
+    """``(pid, exit code)`` of each child of this process that has ended, collected now, without waiting
+    (the code as ``subprocess`` gives it: negative for a signal)."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        yield pid, os.waitstatus_to_exitcode(status)

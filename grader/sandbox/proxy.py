@@ -53,6 +53,12 @@ class WorkerSpec:
     own_identity: bool = False
     pool: PoolAddress | None = None  # a warm pool of this kind of worker, to fork from (else: a cold start)
 
+    @property
+    def learner_code(self) -> bool:
+        """Whether learner code runs in this worker (its reference code is then hidden): by default, whether
+        it holds a learner module."""
+        return self.module_dir is not None if self.runs_learner_code is None else self.runs_learner_code
+
 
 class Worker:
     """One sandboxed worker process and its two channels."""
@@ -92,7 +98,7 @@ class Worker:
         # Without an IPC namespace (Landlock) what exists now is kept; what the worker's identity adds goes.
         self._ipc_before = sysv.snapshot() if spec.sandbox is Sandbox.LANDLOCK else None
         plan = launch(self._worker_args() + channels, spec.module_dir, spec.limits, spec.sandbox,
-                      self._host_scratch, spec.runs_learner_code, spec.own_identity)
+                      self._host_scratch, spec.learner_code, spec.own_identity)
         self.scratch = plan.scratch
         self.sandboxed = plan.sandboxed
         self._uid = plan.uid
@@ -112,8 +118,7 @@ class Worker:
         try:
             fork = fork_worker(spec.pool, module_dir=spec.module_dir, module_name=spec.module_name,
                                preload=spec.preload, limits=spec.limits,
-                               runs_learner_code=spec.runs_learner_code if spec.runs_learner_code is not None
-                               else spec.module_dir is not None, own_identity=spec.own_identity,
+                               runs_learner_code=spec.learner_code, own_identity=spec.own_identity,
                                channels={"request": request_read, "answer": answer_write, "output": output_write},
                                timeout=spec.start_timeout)
         except PoolUnavailable:

@@ -80,7 +80,9 @@ def _serve_warm(options: argparse.Namespace) -> None:
     make_non_dumpable()
     if options.landlock:
         # Its rules, which each fork narrows to its own folder; no identity change and no system call
-        # filter here: each fork takes its uid and its filter itself.
+        # filter here: each fork takes its uid and its filter itself. A subreaper: what escapes a fork's
+        # keeper (it can be signalled only where Landlock does not scope signals) stays below the pool.
+        become_subreaper()
         landlock.confine(landlock.Rules(**json.loads(options.landlock)))
     if not Server(Path(options.scratch)).start(options.preload, None, None)["ok"]:
         return  # the pool's end closes: every fork asked of it fails over to a cold worker
