@@ -318,12 +318,14 @@ def hostile_download(tmp_path: Path) -> Path:
         ("twice_1008_5008_placement.py", module("first")),
         ("twice_1008_5008_placement.py", module("second")),
         ("stonebob_1009_5009_placement.py", module("bob")),
+        ("evil:name_1010_5010_placement.py", module("colon")),
     ])
 
 
 def test_hostile_entries_are_refused_each_with_its_reason_and_the_rest_placed(tmp_path):
-    """Traversal, absolute names, links, devices, a zip bomb and a doubled name are refused one by one, before a
-    byte of them is read; nothing lands outside ROOT, and the good learners are still placed."""
+    """Traversal, absolute names, a name Windows would read as a drive or stream (':'), links, devices, a zip bomb
+    and a doubled name are refused one by one, each with its own reason, before a byte of them is read; nothing
+    lands outside ROOT, and the good learners are still placed."""
     import warnings
 
     root = tmp_path / "work" / "class"
@@ -343,10 +345,12 @@ def test_hostile_entries_are_refused_each_with_its_reason_and_the_rest_placed(tm
         ("device_1006_5006_placement.py", "is not a plain file"),
         ("bomby_1007_5007_placement.py", "inflates "),
         ("twice_1008_5008_placement.py", "appears twice in the archive; neither is used"),
+        ("evil:name_1010_5010_placement.py", "has a ':' in its name, which Windows reads as a drive or a file's "
+                                             "data stream"),
     ]:
         assert f"refused {name}: {reason}" in result.text, (name, result.output)
     assert re.search(r"inflates \d{3,}:1 to 16 MiB; a zip bomb is not unpacked", result.text), result.output
-    assert "2 placed (2 new, 0 updated, 0 unchanged), 7 refused" in result.text
+    assert "2 placed (2 new, 0 updated, 0 unchanged), 8 refused" in result.text
     assert_gradable(root, ["1001", "1009"])
 
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from lti_platform import EXERCISES, launch_through_platform, record_grade, servers
 
-from grader.course.assignment import assignment
+from grader.course.assignment import assignment, read_assignment
 from grader.course.model import Course
 from grader.platforms.lti.config import ToolFolder
 from grader.platforms.lti.errors import ConfigError, PlatformError
 from grader.platforms.lti.nrps import Member, Unmatched, match
+from grader.intake.submission_times import SubmissionTime
 from grader.platforms.lti.push import push
+from grader.record.adjustments import set_override
 from grader.record.gradebook import Gradebook
 from grader.record.pushes import PushStatus, history
 
@@ -44,9 +47,10 @@ def linked(tmp_path):
         yield running
 
 
-def hml_push(linked, *extra: str) -> subprocess.CompletedProcess:
+def hml_push(linked, *extra: str, assignment_file: Path | None = None) -> subprocess.CompletedProcess:
+    chosen = ["--assignment", str(assignment_file)] if assignment_file else [a for e in EXERCISES for a in ("-e", e)]
     args = [sys.executable, "-m", "grader.cli", "lti", "push", "--config", str(linked.folder.path), "--gradebook",
-            str(linked.book), *[a for e in EXERCISES for a in ("-e", e)], *extra]
+            str(linked.book), *chosen, *extra]
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, COLUMNS="200"))
 
@@ -69,9 +73,12 @@ def received(linked) -> dict[tuple[str, str], float]:
 
 def test_push_sends_each_final_grade_once(linked):
     """The first push posts every matched learner's grade (matched by login) to the platform and
-    records each as sent; carol, on no roster, is listed as unmatched. A second push with nothing changed sends
-    nothing and records no new sent push."""
+    records each as sent, with what was sent (score, maximum, line item), when, and the platform's answer; carol,
+    on no roster, is listed as unmatched. A second push with nothing changed sends nothing and records no new
+    sent push."""
+    before = datetime.now(timezone.utc).replace(microsecond=0)  # the record keeps whole seconds
     first = hml_push(linked)
+    after = datetime.now(timezone.utc)
     assert first.returncode == 0, first.stdout + first.stderr
     assert received(linked) == {("u-alice", "hybrid_placement"): 20.0, ("u-alice", "kfp_basic_pipeline"): 15.0,
                                 ("u-bob", "hybrid_placement"): 31.0, ("u-erin", "kfp_basic_pipeline"): 5.0}
@@ -82,6 +89,12 @@ def test_push_sends_each_final_grade_once(linked):
     assert {(p.learner, p.exercise, p.platform_user) for p in sent} == {
         ("alice01", "hybrid_placement", "u-alice"), ("alice01", "kfp_basic_pipeline", "u-alice"),
         ("bob", "hybrid_placement", "u-bob"), ("erin", "kfp_basic_pipeline", "u-erin")}
+    item_of = {item["resourceId"]: item_id for item_id, item in linked.platform.state.line_items.items()}
+    for p in sent:
+        assert (p.score, p.max_score, p.line_item) == (GRADES[p.learner, p.exercise], MAXIMA[p.exercise],
+                                                       item_of[p.exercise]), p
+        assert p.answer == "accepted"  # the platform answered 204, no body
+        assert before <= datetime.fromisoformat(p.sent_at) <= after, p.sent_at
     assert [p.learner for p in pushes(linked, PushStatus.UNMATCHED)] == ["carol"]
 
     arrived = len(linked.platform.state.scores)
@@ -91,6 +104,40 @@ def test_push_sends_each_final_grade_once(linked):
     assert len(linked.platform.state.scores) == arrived
     assert len(pushes(linked, PushStatus.SENT)) == 4
     assert len(pushes(linked, PushStatus.UNMATCHED)) == 1  # carol is not recorded again while nothing changed
+
+
+LATE_POLICY = """exercises = ["hybrid_placement", "kfp_basic_pipeline"]
+[due]
+hybrid_placement = 2026-03-01T23:59:00Z
+[late]
+penalty_per_day = 0.10
+"""
+
+
+def test_the_final_grade_is_sent_not_the_raw_points(linked, tmp_path):
+    """What reaches the platform is each learner's final grade under the assignment file, never the tests' raw
+    points: alice's hybrid_placement, handed in 2 started days late with penalty_per_day = 0.10, loses
+    2 x 0.10 x its 31 points; erin's override of kfp_basic_pipeline arrives as the override's points, whatever
+    her tests gave; bob, on time, and alice's other exercise, without a due date, arrive as graded. The
+    gradebook records the same final scores as sent."""
+    course_file = tmp_path / "assignment.toml"
+    course_file.write_text(LATE_POLICY)
+    handed_in = {("alice01", "hybrid_placement"): datetime(2026, 3, 3, 20, 0, tzinfo=timezone.utc),  # 44 h 1 min late
+                 ("bob", "hybrid_placement"): datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)}    # on time
+    with Gradebook(linked.book) as book:
+        book.record_submission_times({key: SubmissionTime(*key, when) for key, when in handed_in.items()})
+        set_override(book, read_assignment(Course(ROOT), course_file), "erin", "kfp_basic_pipeline", points=17.5,
+                     reason="the report was marked by hand", who="tess")
+
+    done = hml_push(linked, assignment_file=course_file)
+    assert done.returncode == 0, done.stdout + done.stderr
+    final = {("u-alice", "hybrid_placement"): 13.8,     # 20 - 2 days x 0.10 x 31 points (6.2)
+             ("u-alice", "kfp_basic_pipeline"): 15.0,   # no due date: as graded
+             ("u-bob", "hybrid_placement"): 31.0,       # on time: as graded
+             ("u-erin", "kfp_basic_pipeline"): 17.5}    # the override, not the 5 her tests gave
+    assert received(linked) == final
+    assert "sent: alice01 hybrid_placement 13.8/31" in done.stdout
+    assert {(p.platform_user, p.exercise): p.score for p in pushes(linked, PushStatus.SENT)} == final
 
 
 def test_several_pushes_make_one_line_item_per_exercise(linked):
@@ -244,23 +291,29 @@ def test_urls_are_read_as_requests_connects():
 
 
 @pytest.mark.parametrize("failing, status", [("every endpoint", 500), ("scores only", 500), ("scores only", 302),
-                                             ("every endpoint", 303)])
+                                             ("every endpoint", 303), ("scores only", 400), ("every endpoint", 401),
+                                             ("every endpoint", 403)])
 def test_a_platform_answering_an_error_or_a_redirect_gets_nothing_recorded_as_sent(linked, failing, status):
-    """When the platform answers 500, or a redirect (which pylti1p3 alone would take for success), to everything
-    or to scores only, the push exits non-zero, says to run it again, records each grade as failed and none as
-    sent; the next push, with the platform well, sends them all. (Without a roster nobody can be matched, carol
-    included: all five grades are to retry.)"""
+    """When the platform answers 500, a refusal (400 to a score; 401 or 403, the token endpoint included, to
+    everything) or a redirect (which pylti1p3 alone would take for success), to everything or to scores only, the
+    push exits non-zero, names each grade not sent and says to run it again, records each grade as failed and
+    none as sent, and the platform holds no score; the next push, with the platform well, sends them all.
+    (Without a roster nobody can be matched, carol included: all five grades are to retry.)"""
     if failing == "every endpoint":
         linked.platform.state.fail_with = status
     else:
         linked.platform.fail_scores_with = status
-    expected = len(GRADES) if failing == "every endpoint" else len(GRADES) - 1
+    every = failing == "every endpoint"
+    expected = len(GRADES) if every else len(GRADES) - 1
     done = hml_push(linked)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{expected} grade(s) not sent" in done.stderr and "run `hml lti push` again to retry" in done.stderr
     assert f"HTTP {status}" in done.stdout
     assert not pushes(linked, PushStatus.SENT)
-    assert len(pushes(linked, PushStatus.FAILED)) == expected
+    failed = pushes(linked, PushStatus.FAILED)
+    assert {(p.learner, p.exercise) for p in failed} == {key for key in GRADES if key[0] != "carol" or every}
+    assert all(f"failed: {p.learner} {p.exercise}: " in done.stdout for p in failed), done.stdout
+    assert not linked.platform.state.scores
 
     linked.platform.state.fail_with = linked.platform.fail_scores_with = None
     retried = hml_push(linked)

@@ -21,11 +21,13 @@ def collect(export: Path, root: Path, platform: str, exercise_id: str, roster: P
     """Place the submissions of EXPORT (the LMS's zip, or it unpacked) as ROOT/<learner>/<exercise>.
 
     Learners are named by the LMS's stable id (Canvas user id, Moodle
-    participant id, Gradescope SID), or by their login with --roster. Where
-    the download says when each submission was handed in (Gradescope), the
-    times go to ROOT/submissions.csv for the late policy. Links, paths that
-    leave the folder, zip bombs and files that cannot be placed are refused,
-    each with its reason; collecting the same download again changes nothing.
+    participant id, Gradescope SID), or by their login with --roster. What
+    the download says of when work was handed in goes to ROOT/submissions.csv
+    for the late policy: Gradescope's submission times, and Canvas's LATE_
+    flags (late = yes or no; a time already there is kept). Moodle's download
+    says neither. Links, paths that leave the folder, zip bombs and files
+    that cannot be placed are refused, each with its reason; collecting the
+    same download again changes nothing.
     """
     from grader.commands.common import load_exercise
     from grader.course.model import Course

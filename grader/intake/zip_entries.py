@@ -28,8 +28,11 @@ def entry_problem(entry: zipfile.ZipInfo) -> str | None:
     """Why the entry cannot be unpacked as a plain file or folder inside the archive's folder; None if it can."""
     name = entry.filename
     parts = entry_parts(entry)
-    if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
+    if name.startswith(("/", "\\")) or ".." in parts:
         return "points outside the archive's folder"
+    if parts and ":" in parts[0]:
+        # Unpacked on Windows, "C:x" lands on drive C: and "evil:name.py" in a hidden stream of a file "evil".
+        return "has a ':' in its name, which Windows reads as a drive or a file's data stream"
     mode = entry.external_attr >> 16  # Unix mode bits, as zip tools on Unix store them
     if stat.S_ISLNK(mode):
         return "is a symbolic link; links are not accepted"
