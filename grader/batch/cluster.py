@@ -32,9 +32,10 @@ import os
 import secrets
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, ContextManager
 
 from celery import Celery
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from grader.batch.plan import Planned
     from grader.course.model import Course, Exercise
     from grader.grading.run import Job
+    from grader.grading.warm import Warm
     from grader.record.results import GradeResult
     from grader.sandbox.launch import Sandbox
 
@@ -239,27 +241,26 @@ def _grade(task: GradingTask, course: "Course") -> tuple[Status, dict | None, st
     cache_root = Path(os.environ.get("HML_WORKER_CACHE") or Path(tempfile.gettempdir()) / "hml-worker-cache")
     with tempfile.TemporaryDirectory(prefix="hml-task-") as scratch:
         submission = _materialise(task, Path(scratch) / "in")
-        pools, pytest_parent = _warm(node_sandbox(), course)
+        warm = _warm(node_sandbox(), course)
         result = grade_one(exercise, submission, task.name, Path(scratch) / "results.json", course=course,
                            sandbox=node_sandbox(), cache_dir=batch_cache.folder(cache_root, exercise, mine),
-                           refused=task.refused, pools=pools.addresses(exercise), pytest_parent=pytest_parent)
+                           refused=task.refused, pools=warm.pools.addresses(exercise),
+                           pytest_parent=warm.pytest_parent)
     return Status.GRADED, result.to_gradescope(private=True), None
 
 
 _WARM: dict = {}
 
 
-def _warm(sandbox: "Sandbox", course: "Course"):
+def _warm(sandbox: "Sandbox", course: "Course") -> "Warm":
     """This worker process's warm pools (the two exercises it graded last) and pytest parent, kept across
     its tasks: a node pays each import once, not once per task. Started again with the worker (after an
     update of the checkout, as the worker itself is)."""
-    from grader.grading.warm_pools import WarmPools
-    from grader.grading.warm_pytest import WarmPytest, warm_pytest_wanted
+    from grader.grading.warm import Warm
 
     if _WARM.get("pid") != os.getpid():  # a fork of the worker (Celery's prefork pool) starts its own
-        _WARM.update(pid=os.getpid(), pools=WarmPools(sandbox, keep=2),
-                     pytest=WarmPytest(course.root, kfp=True) if warm_pytest_wanted() else None)
-    return _WARM["pools"], _WARM["pytest"]
+        _WARM.update(pid=os.getpid(), warm=Warm(course, sandbox, kfp=True, keep=2))
+    return _WARM["warm"]
 
 
 def node_sandbox() -> "Sandbox":
@@ -319,6 +320,9 @@ class CeleryEngine:
     attempts: int = 3
     problems: list[str] = field(default_factory=list)  # tasks refused, lost or answered falsely, and why
     incidents: list[str] = field(default_factory=list)  # answers refused as not the cluster's (also in problems)
+
+    def warmed(self, course: "Course", exercises: list["Exercise"]) -> ContextManager[None]:
+        return nullcontext()  # the nodes keep their own warm processes
 
     def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
             on_done: Callable[["Job", "GradeResult"], None]) -> None:

@@ -13,16 +13,18 @@ ungraded, for the next run).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, Protocol
 
 from grader.errors import ExitCode, GraderError
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.batch.plan import Planned
-    from grader.course.model import Course
+    from grader.course.model import Course, Exercise
     from grader.grading.run import Job
+    from grader.grading.warm import Warm
     from grader.record.results import GradeResult
     from grader.sandbox.launch import Sandbox
 
@@ -32,6 +34,9 @@ class Engine(Protocol):
 
     def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
             on_done: Callable[["Job", "GradeResult"], None]) -> None: ...
+
+    def warmed(self, course: "Course", exercises: list["Exercise"]) -> ContextManager[None]:
+        """Within it, the engine's warm processes for ``exercises`` are starting (or there are none)."""
 
 
 @dataclass
@@ -43,6 +48,19 @@ class LocalEngine:
     workers: int = 1
     pytest_args: tuple[str, ...] = ()
     problems: list[str] = field(default_factory=list)
+    warm: "Warm | None" = None
+
+    @contextmanager
+    def warmed(self, course: "Course", exercises: list["Exercise"]) -> Iterator[None]:
+        """Start the batch's warm pools and pytest parent now, to overlap their imports with the caller's
+        own start-up and planning; ``run`` within grades with them. Closed on leaving."""
+        from grader.grading.warm import Warm
+
+        with Warm.started(course, self.sandbox, exercises) as self.warm:
+            try:
+                yield
+            finally:
+                self.warm = None
 
     def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
             on_done: Callable[["Job", "GradeResult"], None]) -> None:
@@ -54,7 +72,8 @@ class LocalEngine:
                    on_done=on_done, on_start=on_start, pytest_args=self.pytest_args,
                    cache_dirs=lambda job: batch_cache.folder(self.cache_root, job.exercise, suites[id(job)]),
                    warm_first=batch_cache.cold(((item.job.exercise, item.suite_hash) for item in items),
-                                               self.cache_root))
+                                               self.cache_root),
+                   warm=self.warm)
 
 
 class NoBroker(GraderError):

@@ -73,23 +73,28 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
     same command again grades only submissions whose content or tests changed.
     Exit status 0 when grading ran, whatever the scores; 130 when interrupted.
     """
-    from grader.batch.coordinator import run_batch
     from grader.batch.engines import engine_for
-    from grader.commands.common import load_exercise, require_sandbox, summary_table
-    from grader.console import console
+    from grader.commands.common import load_exercise, require_sandbox
     from grader.course.model import Course
-    from grader.grading.run import Job, submission_names
-    from grader.record.gradebook import default_path
 
     course = Course()
     exercise = load_exercise(course, exercise_id)
     where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed),
                        broker_file)
-    paths = list(submissions)
-    jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
-    outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
-                        engine=where, workers=jobs, force=force, retry_errors=retry_errors, command="grade",
-                        quiet=quiet)
+    # The warm processes start before the rest is imported and the submissions are read: one submission's
+    # grading then waits for them little or not at all.
+    with where.warmed(course, [exercise]):
+        from grader.batch.coordinator import run_batch
+        from grader.commands.common import summary_table
+        from grader.console import console
+        from grader.grading.run import Job, submission_names
+        from grader.record.gradebook import default_path
+
+        paths = list(submissions)
+        jobs_list = [Job(exercise, path, name, output_dir) for path, name in zip(paths, submission_names(paths))]
+        outcome = run_batch(jobs_list, course=course, gradebook_path=gradebook_path or default_path(output_dir),
+                            engine=where, workers=jobs, force=force, retry_errors=retry_errors, command="grade",
+                            quiet=quiet)
     console.print(summary_table(outcome.results))
     console.print(f"Results written under [bold]{output_dir}[/bold]/<submission>/results.json")
     finish(outcome, output_dir, force)

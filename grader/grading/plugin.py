@@ -134,6 +134,13 @@ class Grading:
         return BatchCache(Path(self.config.cache_dir) if self.config.cache_dir else None, self._exercise.id)
 
     # collection ---------------------------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Workers with a warm pool start before the tests are collected: the batch started a pool only for
+        the kinds its tests name, and a fork's set-up then overlaps the collection."""
+        for kind in self.config.pools or {}:
+            if kind != "learner" or self.config.prepared is not None:
+                self._worker(kind).start()
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start every worker the tests will need at once: their imports overlap instead of adding up."""
         needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))

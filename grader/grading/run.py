@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,8 +33,8 @@ from grader.course.model import Course, Exercise
 from grader.grading.config import GradingConfig
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
-from grader.grading.warm_pools import WarmPools
-from grader.grading.warm_pytest import Run, WarmPytest, WarmPytestGone, warm_pytest_wanted
+from grader.grading.warm import Warm, uses_kfp
+from grader.grading.warm_pytest import Run, WarmPytest, WarmPytestGone
 from grader.sandbox.launch import Sandbox, protections
 from grader.sandbox.pool import PoolAddress
 from grader.sandbox.processes import kill_descendants
@@ -232,7 +232,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
                cache_dirs: Callable[[Job], Path | None] | None = None,
                stop: threading.Event | None = None,
                pytest_args: Sequence[str] = (),
-               warm_first: Collection[str] = ()) -> list[GradeResult]:
+               warm_first: Collection[str] = (), warm: Warm | None = None) -> list[GradeResult]:
     """Grade ``jobs`` with up to ``workers`` running at once; results come back in job order.
 
     ``on_done`` runs in the calling thread as each submission finishes, so a
@@ -242,13 +242,14 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     starts, so shared references are computed once per batch, not once per
     worker. On Ctrl-C (or ``stop``), pending jobs are dropped, running ones
     killed, and ``KeyboardInterrupt`` is raised after every finished result
-    has been handed to ``on_done``.
+    has been handed to ``on_done``. ``warm``: the batch's warm processes, if its caller started them (and
+    closes them); else the batch starts its own and closes them however it ends.
     """
     stop = stop or threading.Event()
-    warm = ExitStack()  # the batch's warm pools and pytest parent, closed however the batch ends
-    pools = warm.enter_context(WarmPools(sandbox))
-    kfp = any(name.split(".")[0] == "kfp" for job in jobs for name in job.exercise.preload)
-    pytest_parent = warm.enter_context(WarmPytest(course.root, kfp=kfp)) if warm_pytest_wanted() else None
+    owned = warm is None
+    if warm is None:
+        warm = Warm(course, sandbox, kfp=uses_kfp(job.exercise for job in jobs))
+    pools, pytest_parent = warm.pools, warm.pytest_parent
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}
@@ -294,7 +295,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
             if last:
                 pools.finished(job.exercise)
 
-    with warm:
+    with warm if owned else nullcontext():
         lock = threading.Lock()
         pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hml-grade")
         futures: dict[Future, int] = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import gc
 import json
 import os
 import select
@@ -156,6 +157,9 @@ def parent() -> None:
 
         for name in KFP_MODULES:
             lean_imports.import_module(name)
+    # The imports' objects out of the collector's reach: a run's collections (pytest forces two at its end)
+    # walk only its own objects, and leave the parent's pages shared.
+    gc.freeze()
     control = socket.socket(fileno=int(sys.argv[1]))
     # A run's end wakes the loop at once: SIGCHLD writes a byte to this pipe.
     woken, wake = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)

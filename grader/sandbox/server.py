@@ -8,6 +8,7 @@ treats every answer as untrusted data.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import importlib.util
 import inspect
@@ -86,6 +87,10 @@ def _serve_warm(options: argparse.Namespace) -> None:
         landlock.confine(landlock.Rules(**json.loads(options.landlock)))
     if not Server(Path(options.scratch)).start(options.preload, None, None)["ok"]:
         return  # the pool's end closes: every fork asked of it fails over to a cold worker
+    _recipe_modules()  # every worker with learner code imports them before the module (``_Pristine``)
+    # What the libraries allocated stays out of the collector's reach: a fork's collections then walk only
+    # its own objects, and leave the parent's pages shared instead of touching every one of them.
+    gc.freeze()
     warm_parent.serve(options.warm_control, json.loads(options.read_only_roots or "[]"), main)
 
 
@@ -244,16 +249,20 @@ class _Pristine:
 
     @classmethod
     def of_recipes(cls) -> "_Pristine":
-        package = Path(recipes.__file__).parent
-        modules = [recipes] + [importlib.import_module(f"{recipes.__name__}.{p.stem}")
-                               for p in sorted(package.glob("[a-z]*.py"))]
-        return cls(modules + [wire])
+        return cls(_recipe_modules() + [wire])
 
     def restore(self) -> None:
         for module, names in self.names.items():
             vars(module).update(names)
         for function, code in self.code.items():
             function.__code__ = code
+
+
+def _recipe_modules() -> list:
+    """The recipes package and each of its modules, imported."""
+    package = Path(recipes.__file__).parent
+    return [recipes] + [importlib.import_module(f"{recipes.__name__}.{path.stem}")
+                         for path in sorted(package.glob("[a-z]*.py"))]
 
 
 def _thread_count() -> int:
