@@ -71,7 +71,10 @@ def test_a_class_with_deadlines_overrides_rubric_and_a_regrade(tmp_path, sandbox
     recorded time, counted on time and flagged. grades.csv, the JSON export and the learner pages show raw and
     final points, days late and penalty; a policy change moves the grades without a regrade. An override with
     its reason and rubric points from a CSV show on the page and in the export and outlive a --force regrade.
-    A test added to the suite and a regrade: `hml gradebook diff` lists the old and new points and the test."""
+    A test added to the suite and a regrade: `hml gradebook diff` and the report's regrade section list the old and
+    new points and the test. One rubric item given on the command line counts; nbgrader's rows add up (rubric
+    points in raw_score, an override as raw_score with no penalty); a removed override gives back the tests'
+    points."""
     course = tmp_path / "course"
     for folder in ("exercises", "solutions"):
         shutil.copytree(ROOT / folder / EXERCISE, course / folder / EXERCISE,
@@ -146,6 +149,30 @@ def test_a_class_with_deadlines_overrides_rubric_and_a_regrade(tmp_path, sandbox
     table = _ok(_hml("gradebook", "diff", "-o", str(out), course=course))
     assert "4 of 4 regraded submission(s) changed" in table and "new → passed" in table
 
+    _ok(_hml("gradebook", "rubric", "cy", EXERCISE, "reasons_explain", "--points", "1", "--reason", "brief",
+             *options, course=course))
+    nbgrader = {row["student_id"]: row for row in csv.DictReader(io.StringIO(
+        _ok(_hml("gradebook", "export", "--format", "nbgrader-csv", *options, course=course))))}
+    for row in nbgrader.values():
+        assert float(row["raw_score"]) - float(row["late_submission_penalty"]) == pytest.approx(float(row["score"]))
+    cy_row, dee_row = nbgrader["cy"], nbgrader["dee"]
+    assert (float(cy_row["raw_score"]), float(cy_row["late_submission_penalty"])) == (32 + 1, pytest.approx(6.8))
+    assert (float(dee_row["raw_score"]), float(dee_row["late_submission_penalty"])) == (30, 0)
+    _ok(_hml("gradebook", "override", "dee", EXERCISE, "--remove", *options, course=course))
+    again = _hml("gradebook", "override", "dee", EXERCISE, "--remove", *options, course=course)
+    assert again.returncode == 1 and "dee / hybrid_placement has no override to remove" in again.stderr
+    exported = {grade["learner"]: grade for grade in
+                json.loads(_ok(_hml("gradebook", "export", "--format", "json", *options, course=course)))}
+    assert exported["dee"]["score"] == exported["dee"]["raw_score"] and not exported["dee"]["adjustments"]
+    assert exported["cy"]["rubric"] == 1
+    _ok(_hml("report", *options, course=course))
+    index = (out / "report" / "index.html").read_text()
+    regrades = index[index.index('id="regrades"'):]
+    for diff in diffs:
+        assert (f'<td>{diff["learner"]}</td><td>{EXERCISE}</td><td class="num">{round(diff["before"], 2):g}</td>'
+                f'<td class="num">{round(diff["after"], 2):g}</td><td>A test added to the suite after the class was '
+                f'graded: new → passed</td>') in regrades
+
 
 def _book(path: Path, learners: dict[str, float]) -> Path:
     with Gradebook(path) as book:
@@ -192,31 +219,50 @@ def test_grace_days_go_where_they_save_points_and_max_days_ends_the_points():
      "assignment.toml, line 8: extensions.zed: the gradebook knows no learner 'zed' (a typo?"),
     (("max_days = 5", "max_days = 5\nmax_weeks = 1"), "assignment.toml, line 7: late.max_weeks: not a late-policy"),
     (("grace_days = 1", "grace_days = 10000"), "assignment.toml, line 7: late.grace_days: 10000 is more than 30"),
+    (('exercises = ["hybrid_placement"]', 'exercises = ["hybrid_placement", "nope"]'),
+     "assignment.toml, line 1: exercises: there is no exercise 'nope' (known: "),
+    (('exercises = ["hybrid_placement"]', 'exercises = "hybrid_placement"'),
+     "assignment.toml, line 1: exercises: expected a list of exercise ids"),
 ])
 def test_a_bad_assignment_file_names_its_line_and_field(tmp_path, change, message):
-    """Each mistake in the course's policy is one line naming the file, the line and the field; nothing is
-    exported from a policy the grader cannot read."""
-    _book(tmp_path / "out" / "gradebook.sqlite", {"ann": 31, "bo": 20})
-    text = ASSIGNMENT.replace(*change).format(penalty=0.1)
-    (tmp_path / "assignment.toml").write_text(text)
-    result = _hml("gradebook", "export", "-o", str(tmp_path / "out"), "--assignment",
-                  str(tmp_path / "assignment.toml"), course=ROOT)
-    assert result.returncode == 1 and result.stdout == ""
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    """Each mistake in the course's policy is one line naming the file, the line and the field, as soon as a
+    command reads the file: nothing is exported, no override recorded, no report folder left behind, and
+    grade-course (reading ROOT/assignment.toml itself) stops before grading anyone."""
+    out, klass = tmp_path / "out", tmp_path / "class"
+    _book(out / "gradebook.sqlite", {"ann": 31, "bo": 20})
+    (klass / "ann").mkdir(parents=True)
+    (klass / "ann" / f"{EXERCISE}.py").write_text("x = 1\n")
+    (klass / "assignment.toml").write_text(ASSIGNMENT.replace(*change).format(penalty=0.1))
+    options = ("-o", str(out), "--assignment", str(klass / "assignment.toml"))
+    for command in (("gradebook", "export", *options),
+                    ("gradebook", "override", "ann", EXERCISE, "--points", "30", "--reason", "r", *options),
+                    ("report", *options),
+                    ("grade-course", str(klass), "-o", str(out))):
+        result = _hml(*command, course=ROOT)
+        assert result.returncode == 1 and result.stdout == "", (command, result.stdout)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (command, result.stderr)
+    assert not (out / "report").exists()
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert book.count_runs() == 2 and book.db.execute("SELECT COUNT(*) FROM adjustments").fetchone()[0] == 0
 
 
 def test_bad_times_overrides_and_rubric_rows_are_refused_whole(tmp_path):
-    """A submission time without a zone stops grade-course before anything is graded, naming the line; an override
-    for a learner never graded, or without a reason, is refused; a rubric CSV with one bad row records none."""
+    """A submission time without a zone, or a row with a cell beyond the header, stops grade-course before anything
+    is graded, naming the line; an override for a learner never graded, or without a reason, is refused; a rubric
+    CSV with one bad row (points out of range, a learner never graded, a cell beyond the header) records none, and
+    its error names the line and the field."""
     klass = tmp_path / "class"
     (klass / "ann").mkdir(parents=True)
     (klass / "ann" / f"{EXERCISE}.py").write_text("x = 1\n")
-    (klass / "submissions.csv").write_text("learner,exercise,submitted_at\nann,hybrid_placement,2026-12-01 10:00\n")
-    graded = _hml("grade-course", str(klass), "-o", str(tmp_path / "g"), course=ROOT)
-    assert graded.returncode == 1 and "submissions.csv, line 2, submitted_at: 2026-12-01T10:00:00 has no time " \
-                                      "zone" in graded.stderr, graded.stderr
-    assert not (tmp_path / "g" / "gradebook.sqlite").exists() or Gradebook(
-        tmp_path / "g" / "gradebook.sqlite").count_runs() == 0
+    for row, message in (("ann,hybrid_placement,2026-12-01 10:00",
+                          "submissions.csv, line 2, submitted_at: 2026-12-01T10:00:00 has no time zone"),
+                         ("ann,hybrid_placement,2026-12-01T10:00:00Z,extra",
+                          "submissions.csv, line 2: 4 cells, but the header names 3 columns")):
+        (klass / "submissions.csv").write_text(f"learner,exercise,submitted_at\n{row}\n")
+        graded = _hml("grade-course", str(klass), "-o", str(tmp_path / "g"), course=ROOT)
+        assert graded.returncode == 1 and message in graded.stderr, graded.stderr
+        assert not (tmp_path / "g" / "gradebook.sqlite").exists() or Gradebook(
+            tmp_path / "g" / "gradebook.sqlite").count_runs() == 0
 
     out = tmp_path / "out"
     _book(out / "gradebook.sqlite", {"ann": 31, "bo": 20})
@@ -227,11 +273,15 @@ def test_bad_times_overrides_and_rubric_rows_are_refused_whole(tmp_path):
     bare = _hml("gradebook", "override", "ann", EXERCISE, "--points", "3", *options, course=ROOT)
     assert bare.returncode == 1 and "give the reason (--reason)" in bare.stderr
     marks = tmp_path / "rubric.csv"
-    marks.write_text("learner,exercise,item,points\nann,hybrid_placement,reasons_explain,2\n"
-                     "bo,hybrid_placement,reasons_explain,5\n")
-    rubric = _hml("gradebook", "rubric", "--from-csv", str(marks), *options, course=ROOT)
-    assert rubric.returncode == 1 and "rubric.csv, line 3, points: 5 is not between 0 and item reasons_explain's 2" \
-        in rubric.stderr, rubric.stderr
+    for row, message in (("bo,hybrid_placement,reasons_explain,5,",
+                          "rubric.csv, line 3, points: 5 is not between 0 and item reasons_explain's 2"),
+                         ("zed,hybrid_placement,reasons_explain,1,", "rubric.csv, line 3, learner: 'zed' has no "
+                                                                     "grading of hybrid_placement"),
+                         ("bo,hybrid_placement,reasons_explain,1,clear, short",
+                          "rubric.csv, line 3: 6 cells, but the header names 5 columns")):
+        marks.write_text(f"learner,exercise,item,points,reason\nann,hybrid_placement,reasons_explain,2,\n{row}\n")
+        rubric = _hml("gradebook", "rubric", "--from-csv", str(marks), *options, course=ROOT)
+        assert rubric.returncode == 1 and message in rubric.stderr, rubric.stderr
     with Gradebook(out / "gradebook.sqlite") as book:
         assert book.db.execute("SELECT COUNT(*) FROM adjustments").fetchone()[0] == 0
 

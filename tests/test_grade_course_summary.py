@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.batch.coordinator import BatchOutcome
+from grader.course.assignment import read_assignment
 from grader.course.model import Course
 from grader.grading.run import Job
 from grader.record.report.terminal import class_summary
@@ -31,7 +32,7 @@ def test_an_interrupted_summary_says_not_graded_and_totals_come_from_the_assignm
     outcome = BatchOutcome([graded, unassigned], [graded, unassigned, None], graded=2, skipped=0, interrupted=True,
                            gradebook=None, elapsed=1.0)
     console = Console(width=80, record=True)
-    console.print(class_summary(root, course, jobs, outcome))
+    console.print(class_summary(read_assignment(course, root / "assignment.toml"), jobs, outcome))
     text = console.export_text()
     assert "not graded yet" in text and "not assigned" in text
     assert "10/51" in text  # 31 + 20 points assigned, whatever was submitted

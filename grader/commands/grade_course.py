@@ -44,6 +44,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
     course = Course()
     for exercise_id in only:
         load_exercise(course, exercise_id)
+    assigned = class_assignment(root, course)  # a mistake in it stops here, before anything is graded
     where = engine_for(engine, broker, jobs, output_dir / ".cache", lambda: require_sandbox(sandbox, unsandboxed),
                        broker_file)
     found = discover_class(root, course, only, output_dir)
@@ -51,6 +52,7 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
         warn(for_console(problem, 300))  # folder and file names are the learners' own
     if not found.entries:
         raise NoSubmissions(f"no submissions found under {root} (expected ROOT/<learner>/<exercise>)")
+    check_extensions(assigned, found.entries, gradebook_path or default_path(output_dir))
     record_times(root, found.entries, gradebook_path or default_path(output_dir))
     jobs_list = [Job(e.exercise, e.path, f"{e.learner}/{e.exercise.id}", output_dir, learner=e.learner,
                      results_path=output_dir / e.learner / e.exercise.id / "results.json") for e in found.entries]
@@ -60,9 +62,28 @@ def grade_course(root: Path, output_dir: Path, only: tuple[str, ...], jobs: int,
                         engine=where, workers=jobs, force=force, retry_errors=retry_errors, command="grade-course",
                         quiet=quiet)
 
-    console.print(class_summary(root, course, jobs_list, outcome))
+    console.print(class_summary(assigned, jobs_list, outcome))
     finish(outcome, output_dir, force)
 
+
+def class_assignment(root: Path, course):
+    """ROOT/assignment.toml, else every exercise of the course: what the summary's totals count."""
+    from grader.course.assignment import assignment, assignment_file, read_assignment
+
+    path = assignment_file(root)
+    return read_assignment(course, path) if path is not None else assignment(course)
+
+
+def check_extensions(assigned, entries, gradebook_path: Path) -> None:
+    """Refuse an extension for a learner neither under ROOT nor in the gradebook, before anything is recorded:
+    the report would refuse it only after the whole class was graded."""
+    from grader.record.gradebook import Gradebook
+
+    known = {entry.learner for entry in entries}
+    if gradebook_path.is_file():
+        with Gradebook(gradebook_path) as book:
+            known |= book.learners()
+    assigned.check_learners(known)
 
 
 def record_times(root: Path, entries, gradebook_path: Path) -> None:

@@ -46,6 +46,7 @@ def export(output_dir: Path, gradebook_path: Path | None, fmt: str, out: Path | 
     """
     assignment = chosen(assignment_file, exercises)
     with _open(output_dir, gradebook_path) as book:
+        assignment.check_learners(book.learners())
         if fmt == "canvas":
             from grader.platforms.canvas import export as canvas_csv
 
@@ -124,6 +125,7 @@ def override(output_dir: Path, gradebook_path: Path | None, learner: str, exerci
 
     assignment = chosen(assignment_file, exercises)
     with _open(output_dir, gradebook_path) as book:
+        assignment.check_learners(book.learners())  # a bad assignment file records nothing
         click.echo(set_override(book, assignment, learner, exercise, points=points, reason=reason, test=test_name,
                                 remove=remove, who=who))
 
@@ -150,6 +152,7 @@ def rubric(output_dir: Path, gradebook_path: Path | None, learner: str | None, e
 
     assignment = chosen(assignment_file, exercises)
     with _open(output_dir, gradebook_path) as book:
+        assignment.check_learners(book.learners())  # a bad assignment file records nothing
         rows = rubric_rows(from_csv, learner, exercise, item, points, reason)
         click.echo(fill_rubric(book, assignment, rows, who=who))
 

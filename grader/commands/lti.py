@@ -83,6 +83,7 @@ def push(output_dir: Path, gradebook_path: Path | None, dry_run: bool, match_by:
     labels = {e: course.exercise(e).title for e in assignment.maxima if e in course.exercise_ids()}
     folder = _folder(config_dir)
     with open_existing(gradebook_path, output_dir) as book:
+        assignment.check_learners(book.learners())  # before the course site is contacted
         outcome = push_grades(book, assignment, folder, dry_run=dry_run, labels=labels, match_by=match_by)
     verb = "would send" if dry_run else "sent"
     done = outcome.of(Action.SEND) if dry_run else outcome.sent

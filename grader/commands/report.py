@@ -48,6 +48,7 @@ def report(output_dir: Path, gradebook_path: Path | None, report_dir: Path | Non
     with open_existing(gradebook_path, output_dir) as book:
         if not book.count_runs():
             raise GradebookError(f"the gradebook {book.path} holds no gradings yet")
+        assignment.check_learners(book.learners())  # before a page is written: a bad file leaves no half report
         index = write_report(book, target, assignment=assignment, junit=junit, title=title)
     console.print(f"Report: [bold]{index}[/bold] (open it in a browser; grades.csv is beside it"
                   f"{', JUnit XML under junit/' if junit else ''}). Learner pages to hand out: "

@@ -61,6 +61,15 @@ class Assignment:
     def __contains__(self, exercise: str) -> bool:
         return exercise in self.maxima
 
+    def check_learners(self, known: set[str]) -> None:
+        """An extension for a learner the gradebook does not know is a typo the instructor must hear about."""
+        for learner in self.deadlines.extensions:
+            if learner not in known:
+                line = line_of(self.source.read_text(), f"extensions.{learner}") if self.source else None
+                raise AssignmentError(f"{self.source or 'the assignment'}{f', line {line}' if line else ''}: "
+                                      f"extensions.{learner}: the gradebook knows no learner {learner!r} (a typo? "
+                                      f"learners are named as their folders)")
+
 
 def assignment(course, exercises: list[str] | None = None) -> Assignment:
     """The named exercises of ``course`` (every exercise when none are named), with their points."""
@@ -88,23 +97,45 @@ def read_assignment(course, path: Path) -> Assignment:
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AssignmentError(f"{path}: {exc}") from None
-    exercises = data.get("exercises")
-    if not isinstance(exercises, list) or not exercises or not all(isinstance(e, str) for e in exercises):
-        raise AssignmentError(f"{path}: expected `exercises = [\"exercise_id\", ...]`")
     unknown = sorted(set(data) - {"exercises", "due", "late", "extensions", "rubric"})
     try:
         if unknown:
             raise DeadlineError(f"{unknown[0]}: not an assignment field (exercises, due, late, extensions, rubric)",
                                 unknown[0])
+        exercises = _exercises(data.get("exercises"), course)
         deadlines = read_deadlines(data, exercises)
         rubric = _rubric(data.get("rubric", {}), exercises)
+        tests = _tests(course, exercises)
     except DeadlineError as exc:
         line = line_of(text, exc.key)
         raise AssignmentError(f"{path}{f', line {line}' if line else ''}: {exc}") from None
-    tests = assignment(course, exercises)
     maxima = {exercise: round(points + sum(item.points for item in rubric.get(exercise, {}).values()), 6)
               for exercise, points in tests.maxima.items()}
     return Assignment(maxima, deadlines, rubric, Path(path))
+
+
+def _exercises(value: object, course) -> list[str]:
+    """The ``exercises`` list, each id one the course has."""
+    if value is None:
+        raise DeadlineError("exercises: missing; name the exercises that count (exercises = [\"exercise_id\", ...])",
+                            "exercises")
+    if not isinstance(value, list) or not value or not all(isinstance(e, str) for e in value):
+        raise DeadlineError(f"exercises: expected a list of exercise ids (exercises = [\"exercise_id\", ...]), "
+                            f"not {value!r:.60}", "exercises")
+    known = course.exercise_ids()
+    for exercise in value:
+        if exercise not in known:
+            raise DeadlineError(f"exercises: there is no exercise {exercise!r} (known: {', '.join(known) or 'none'})",
+                                "exercises")
+    return value
+
+
+def _tests(course, exercises: list[str]) -> Assignment:
+    """The exercises' points from their tests: an exercise without its hidden tests is the ``exercises`` field's."""
+    try:
+        return assignment(course, exercises)
+    except AssignmentError as exc:
+        raise DeadlineError(f"exercises: {exc}", "exercises") from None
 
 
 def _rubric(table: object, exercises: list[str]) -> dict[str, dict[str, RubricItem]]:

@@ -1,7 +1,10 @@
-"""CSV files an instructor writes (submission times, rubric marks, rosters): read whole, header checked.
+"""CSV files an instructor writes (submission times, rubric marks): read whole, header checked.
 
 Each row comes with its line number, so an error can name the file, the
-line and the field. A spreadsheet's byte-order mark is dropped.
+line and the field. A spreadsheet's byte-order mark is dropped. Columns the
+header names beyond the ones read are allowed (a spreadsheet's notes); a
+filled cell no column names is not. Rosters, an LMS's exports with many
+columns, have their own reader (``grader.platforms.exports.roster``).
 """
 from __future__ import annotations
 
@@ -34,8 +37,19 @@ def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ())
         also = f", and may name {', '.join(optional)}" if optional else ""
         raise CsvFileError(f"{path}, line 1: no column {missing[0]!r} (the header must name "
                            f"{', '.join(required)}{also})")
+    columns = (*required, *optional)
     try:
-        return [(reader.line_num, {column: (row.get(column) or "").strip() for column in (*required, *optional)})
-                for row in reader]
+        return [(reader.line_num, _cells(path, reader, row, columns)) for row in reader]
     except csv.Error as exc:
         raise CsvFileError(f"{path}, line {reader.line_num}: {exc}") from None
+
+
+def _cells(path: Path, reader: csv.DictReader, row: dict, columns: Sequence[str]) -> dict[str, str]:
+    """The row's cells of ``columns``, stripped. A filled cell beyond the header is refused: it belongs to no column,
+    and most often a value with an unquoted comma (a reason) split and shifted the cells after it."""
+    extra = row.get(None) or []
+    if any(cell.strip() for cell in extra):
+        width = len(reader.fieldnames or [])
+        raise CsvFileError(f"{path}, line {reader.line_num}: {width + len(extra)} cells, but the header names "
+                           f"{width} columns (put a value that holds a comma in double quotes)")
+    return {column: (row.get(column) or "").strip() for column in columns}

@@ -184,7 +184,7 @@ def fill_rubric(book: "Gradebook", assignment: "Assignment", rows: list[RubricRo
     for row in rows:
         if row.exercise not in assignment:
             raise AdjustmentError(f"{row.where}exercise: {row.exercise} is not one of the assignment's exercises")
-        run = _graded(book, row.learner, row.exercise, row.where)
+        run = _graded(book, row.learner, row.exercise, f"{row.where}learner: ")
         check_rubric_item(assignment, row.exercise, row.item, None, row.where)
         value = _points(row.points, assignment.rubric[row.exercise][row.item].points, f"item {row.item}", row.where)
         adding.append(Adjustment(run.learner, row.exercise, AdjustmentKind.RUBRIC, row.item, value,

@@ -86,13 +86,25 @@ def export_csv(book: "Gradebook", assignment: "Assignment | None" = None,
 
 
 def export_nbgrader_csv(book: "Gradebook", assignment: "Assignment | None" = None) -> str:
-    """nbgrader's own grades.csv layout: a row per learner and assigned exercise, its due date and late penalty."""
+    """nbgrader's own grades.csv layout: a row per learner and assigned exercise, its due date and late penalty.
+
+    Each row adds up as nbgrader's do (raw_score - late_submission_penalty = score): rubric points and test
+    overrides are in raw_score, as nbgrader's manual grades are, and an override of the exercise, which sets
+    the final points outright, is the raw score with no penalty. Reasons and days late have no column here.
+    """
     assignment = or_whole_course(assignment)
     columns = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                "raw_score", "late_submission_penalty", "score", "max_score"]
     rows = [[g.exercise, g.due.isoformat() if g.due else "", submitted_text(g) or g.run.graded_at, g.learner, "", "",
-             "", g.raw, g.penalty, _cell(g.final), g.max_points] for g in final_grades(book, assignment)]
+             "", *_nbgrader_points(g), g.max_points] for g in final_grades(book, assignment)]
     return csv_text([columns, *rows])
+
+
+def _nbgrader_points(grade: FinalGrade) -> tuple[float, float, object]:
+    """raw_score, late_submission_penalty and score of one nbgrader row."""
+    if grade.override is not None:
+        return grade.override.points, 0.0, grade.override.points
+    return grade.earned, grade.penalty, _cell(grade.final)
 
 
 def export_json(book: "Gradebook", assignment: "Assignment | None" = None) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from grader.course.assignment import AssignmentError, line_of
 from grader.course.deadlines import ON_TIME, Lateness
 from grader.record import adjustments as adjusting
 from grader.record.adjustments import Adjustment, AdjustmentKind
@@ -47,6 +46,11 @@ class FinalGrade:
         return next((a for a in self.adjustments if a.kind is AdjustmentKind.OVERRIDE), None)
 
     @property
+    def earned(self) -> float:
+        """The points before lateness: the tests' (test overrides included) and the rubric's, at most the maximum."""
+        return round(min(self.max_points, self.tests + self.rubric), 6)
+
+    @property
     def time_known(self) -> bool:
         return self.submitted_at is not None or self.due is None
 
@@ -60,7 +64,7 @@ def final_grades(book: "Gradebook", assignment: "Assignment") -> list[FinalGrade
     runs = book.assigned(assignment, tests=True)
     times = book.submission_times()
     held = adjusting.in_force(book)
-    _check_extensions(assignment, {run.learner for run in book.latest(tests=False)} | {key[0] for key in times})
+    assignment.check_learners(book.learners())
     by_learner: dict[str, list["Run"]] = {}
     for run in runs:
         by_learner.setdefault(run.learner, []).append(run)
@@ -123,12 +127,3 @@ def _grade(run: "Run", assignment: "Assignment", parts: _Parts, lateness: Latene
                       penalty, final, submitted_at, assignment.deadlines.due_for(run.learner, run.exercise),
                       parts.applied, lms_late, parts.stale)
 
-
-def _check_extensions(assignment: "Assignment", learners: set[str]) -> None:
-    """An extension for a learner the gradebook does not know is a typo the instructor must hear about."""
-    for learner in assignment.deadlines.extensions:
-        if learner not in learners:
-            where = assignment.source or "the assignment"
-            line = line_of(assignment.source.read_text(), f"extensions.{learner}") if assignment.source else None
-            raise AssignmentError(f"{where}{f', line {line}' if line else ''}: extensions.{learner}: the gradebook "
-                                  f"knows no learner {learner!r} (a typo? learners are named as their folders)")

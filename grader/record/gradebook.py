@@ -419,6 +419,11 @@ class Gradebook:
                 for learner, exercise, when, late
                 in self.db.execute("SELECT learner, exercise, submitted_at, lms_late FROM submission_times")}
 
+    def learners(self) -> set[str]:
+        """Everyone the gradebook knows: graded, or with a submission recorded."""
+        return {learner for (learner,) in self.db.execute("SELECT learner FROM runs UNION "
+                                                          "SELECT learner FROM submission_times")}
+
     def mean_times(self) -> dict[str, float]:
         """Mean grading time per exercise over earlier runs, for estimating a batch's time left."""
         rows = self.db.execute("SELECT exercise, AVG(execution_time) FROM (SELECT exercise, execution_time FROM runs"

@@ -226,9 +226,9 @@ def write_report(book: Gradebook, out_dir: Path, *, assignment: Assignment | Non
     ``assignment``: the exercises that count (default: every exercise of the course).
     """
     out_dir = Path(out_dir)
-    (out_dir / "learners").mkdir(parents=True, exist_ok=True)
     assignment = or_whole_course(assignment)
-    finals = final_grades(book, assignment)
+    finals = final_grades(book, assignment)  # before any folder is made: an assignment it refuses leaves none
+    (out_dir / "learners").mkdir(parents=True, exist_ok=True)
     runs = [grade.run for grade in finals]  # each assigned latest run has its final grade: read the gradebook once
     env = _environment()
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

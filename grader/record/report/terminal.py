@@ -9,8 +9,6 @@ exercises. Learners' names are their own folder names: they go through
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich import box
 from rich.table import Table
 
@@ -73,12 +71,9 @@ def _total_row(learner: str, totals: dict[str, tuple[float, float]]) -> list[str
     return ["", "[bold]total[/bold]", f"[bold]{score:g}/{maximum:g}[/bold]", pct.strip()]
 
 
-def class_summary(root: Path, course, jobs_list, outcome) -> Table:
-    """One row per learner and exercise, totals out of what was assigned (ROOT/assignment.toml, else the
+def class_summary(assigned, jobs_list, outcome) -> Table:
+    """One row per learner and exercise, totals out of what was ``assigned`` (ROOT/assignment.toml, else the
     course); a submission an interrupted run did not grade says so instead of counting as 0."""
-    from grader.course.assignment import FILE_NAME, assignment, read_assignment
-
-    assigned = read_assignment(course, root / FILE_NAME) if (root / FILE_NAME).is_file() else assignment(course)
     rows, totals = [], {}
     for job, result in zip(jobs_list, outcome.per_job):
         maximum = assigned.maxima.get(job.exercise.id, result.max_score if result else 0.0)
