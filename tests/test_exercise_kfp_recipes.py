@@ -5,6 +5,7 @@ the packages are then run as the pipeline runner runs them (without its
 sandbox). End-to-end and hostile tests grade real submissions through it.
 """
 import importlib.util
+import json
 import subprocess
 import sys
 import textwrap
@@ -57,6 +58,37 @@ SOURCE = textwrap.dedent('''
     def reads_environment(name: str) -> str:
         import os
         return os.environ.get(name, "<unset>")
+
+    @dsl.component(base_image="python:3.11")
+    def plant(x: str) -> str:
+        import json as json_module, os, sys, tempfile
+        import kfp
+        kfp.hml_planted = True
+        json_module.hml_planted = True
+        os.environ["HML_PLANTED"] = "yes"
+        sys.path.insert(0, tempfile.gettempdir())
+        with open(os.path.join(tempfile.gettempdir(), "hml_planted.py"), "w") as module:
+            module.write("planted = True")
+        return x
+
+    @dsl.component(base_image="python:3.11")
+    def observe(x: str) -> str:
+        import importlib.util, json as json_module, os
+        import kfp
+        return json_module.dumps({"kfp": hasattr(kfp, "hml_planted"), "json": hasattr(json_module, "hml_planted"),
+                                  "environment": os.environ.get("HML_PLANTED"),
+                                  "module": importlib.util.find_spec("hml_planted") is not None,
+                                  "parent": os.getppid()})
+
+    @dsl.component(base_image="python:3.11")
+    def kill_parent(x: str) -> str:
+        import os, signal
+        os.kill(os.getppid(), signal.SIGKILL)
+        return x
+
+    @dsl.pipeline(name="plant-then-observe")
+    def plant_then_observe():
+        observe(x=plant(x="a").output)
 ''')
 
 
@@ -72,7 +104,8 @@ def packages(tmp_path_factory):
     sys.modules["kfp_recipe_probe"] = module
     spec.loader.exec_module(module)
     found = {}
-    for name in ("spin", "uses_module_import", "chatty", "shout", "leave_a_daemon", "reads_environment"):
+    for name in ("spin", "uses_module_import", "chatty", "shout", "leave_a_daemon", "reads_environment", "observe",
+                 "kill_parent", "plant_then_observe"):
         compiler.Compiler().compile(getattr(module, name), str(folder / f"{name}.yaml"))
         found[name] = (folder / f"{name}.yaml").read_bytes()
     sys.modules.pop("kfp_recipe_probe", None)
@@ -155,3 +188,26 @@ def test_tasks_get_the_runners_environment_only(run, monkeypatch):
                              {"name": "reads_environment", "arguments": {"name": "PYTHONSAFEPATH"}})
     assert planted["tasks"]["reads-environment"]["parameters"] == {"Output": "<unset>"}
     assert safe_path["tasks"]["reads-environment"]["parameters"] == {"Output": "1"}
+
+
+def test_a_task_leaves_nothing_in_what_the_next_task_is_forked_from(run):
+    """Tasks are forks of the task parent: what one task changes (a module in memory, the environment, the
+    import path, a module file in its temporary folder) is not there in the next."""
+    from grader.sandbox.recipes import kfp_local
+
+    report, = run({"name": "plant_then_observe"})
+    assert report["ok"], report
+    seen = json.loads(report["tasks"]["observe"]["parameters"]["Output"])
+    assert kfp_local._tasks is not None and seen.pop("parent") == kfp_local._tasks.process.pid  # a fork, not cold
+    assert seen == {"kfp": False, "json": False, "environment": None, "module": False}
+
+
+def test_a_task_that_kills_the_task_parent_fails_and_the_rest_start_cold(run):
+    """Killing the task parent costs the task that did it, nothing else: later tasks run as new processes."""
+    from grader.sandbox.recipes import kfp_local
+
+    killed, after = run({"name": "kill_parent", "arguments": {"x": "a"}}, {"name": "observe", "arguments": {"x": "b"}})
+    assert not killed["ok"] and killed["failed_tasks"] == ["kill-parent"]
+    assert kfp_local._tasks is None  # found gone when the next task asked for it, and dropped
+    assert after["ok"], after
+    assert json.loads(after["tasks"]["observe"]["parameters"]["Output"])["kfp"] is False

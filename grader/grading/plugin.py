@@ -27,10 +27,9 @@ from grader.intake.prepare import PreparedSubmission, SubmissionRefused
 from grader.record.kinds import Kind, NotAttempted, TimedOut
 from grader.record.results import VISIBILITIES, GradeResult, TestResult
 from grader.sandbox.launch import Sandbox, protections
-from grader.sandbox.processes import become_subreaper, kill_descendants
+from grader.sandbox.processes import become_subreaper, kill_descendants, make_non_dumpable
 from grader.sandbox.pool import PoolAddress
 from grader.sandbox.proxy import Learner, LeftOnHost, WorkerSpec
-from grader.sandbox.server import make_non_dumpable
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -34,7 +34,8 @@ from grader.grading.config import GradingConfig
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
 from grader.grading.warm import Warm, uses_kfp
-from grader.grading.warm_pytest import Run, WarmPytest, WarmPytestGone
+from grader.grading.warm_pytest import WarmPytest
+from grader.sandbox.fork_server import Forked, ParentGone
 from grader.sandbox.launch import Sandbox, protections
 from grader.sandbox.pool import PoolAddress
 from grader.sandbox.processes import kill_descendants
@@ -182,7 +183,7 @@ def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
         if pytest_parent is not None:
             try:
                 process = pytest_parent.start(args, root, out.fileno(), env, pass_fds)
-            except WarmPytestGone:
+            except ParentGone:
                 process = None  # a new interpreter, as without a parent
         if process is None:
             process = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdout=out, stderr=subprocess.STDOUT,
@@ -210,7 +211,7 @@ def _run_pytest(config_path: Path, tests: list[Path], root: Path, log: Path,
     return f"the test run failed (pytest exit code {process.returncode}):\n{tail}"
 
 
-def _kill(process: "subprocess.Popen | Run") -> None:
+def _kill(process: "subprocess.Popen | Forked") -> None:
     """Stop a trusted pytest process and everything below it.
 
     Stopped first, so its subtree holds still: without a PID namespace (Landlock)

@@ -18,6 +18,13 @@ from typing import Iterator
 PR_SET_CHILD_SUBREAPER = 36
 
 
+def make_non_dumpable(dumpable: bool = False) -> None:
+    """Out of reach of ptrace and of /proc's memory and descriptors for processes of the same uid."""
+    PR_SET_DUMPABLE = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, int(dumpable), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
 def become_subreaper() -> None:
     """Orphans below this process become its children: a daemon stays a descendant, and killable."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -50,11 +57,13 @@ def descendants(table: dict, root: int) -> list[int]:
     return found
 
 
-def kill_descendants(root: int, rounds: int = 100, *, all_but: set[int] | None = None) -> None:
+def kill_descendants(root: int, rounds: int = 100, *, all_but: set[int] | None = None,
+                     spare: set[int] = frozenset()) -> None:
     """SIGKILL every live descendant of ``root`` until none is left (new ones forked meanwhile too).
 
-    ``all_but``: in a PID namespace of one's own, every process but these goes too. When ``root`` is
-    this process, the orphans handed to it (a subreaper) are reaped as they die.
+    ``all_but``: in a PID namespace of one's own, every process but these goes too. ``spare``: these
+    stay, though not what is below them. When ``root`` is this process, the orphans handed to it (a
+    subreaper) are reaped as they die.
     """
     for _ in range(rounds):
         if root == os.getpid():
@@ -63,6 +72,7 @@ def kill_descendants(root: int, rounds: int = 100, *, all_but: set[int] | None =
         victims = set(descendants(table, root))
         if all_but is not None:
             victims |= set(table) - all_but
+        victims -= spare
         victims = [pid for pid in victims if table.get(pid, (0, 0, "Z"))[2] != "Z"]
         if not victims:
             return

@@ -24,7 +24,7 @@ from grader import lean_imports
 from grader.sandbox import recipes
 from grader.sandbox import landlock
 from grader.sandbox import wire
-from grader.sandbox.processes import become_subreaper
+from grader.sandbox.processes import become_subreaper, make_non_dumpable
 
 MAX_MESSAGE = 4000
 MAX_READ = 256 * 1024 * 1024
@@ -110,14 +110,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warm-control", type=int, help="serve forks of this process on this socket")
     parser.add_argument("--read-only-roots", help="the host folders bound read-only (JSON), for the forks")
     return parser.parse_args(argv)
-
-
-def make_non_dumpable() -> None:
-    import ctypes
-
-    PR_SET_DUMPABLE = 4
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 def drop_privileges(uid: int, writable: list[str]) -> None:

@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox.fork_server import ParentGone
 from grader.sandbox.processes import ancestors, become_subreaper, kill_descendants
+from grader.sandbox.task_parent import TaskParent, kfp_task
 
 MAX_ARTIFACT_BYTES = 4 * 1024 * 1024
 MAX_RUN_BYTES = 32 * 1024 * 1024  # all artifact contents kept of one run: a package with many tasks stays small
@@ -76,6 +78,7 @@ class _Job:
 
 
 _job: _Job | None = None
+_tasks: TaskParent | None = None  # this runner's task parent, started with its first run
 
 
 # --------------------------------------------------------------------------- the recipe
@@ -98,7 +101,17 @@ def run(ctx, jobs: list) -> list:
          "timed_out": bool}
     """
     _install_task_handler()
+    _start_task_parent(ctx)
     return [_run_retrying(ctx, job) for job in jobs]
+
+
+def _start_task_parent(ctx) -> None:
+    """Once per runner, from its main thread (a task parent dies with the thread that started it)."""
+    global _tasks
+    if _tasks is None:
+        cwd = ctx.scratch / "kfp-task-parent"
+        cwd.mkdir(exist_ok=True)
+        _tasks = TaskParent(_task_env(cwd), cwd)
 
 
 def _run_retrying(ctx, job: dict) -> dict:
@@ -226,10 +239,8 @@ def _run_task(job: _Job, command: list[str]) -> bool:
         cwd = job.base / "cwd" / f"{next(_counter):04d}"
         cwd.mkdir()
         log = _LastException()
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=_task_env(cwd), cwd=str(cwd), start_new_session=True, close_fds=True)
-        reader = threading.Thread(target=log.consume, args=(process.stdout,), daemon=True)
+        process, output = _start_task(command, cwd)
+        reader = threading.Thread(target=log.consume, args=(output,), daemon=True)
         reader.start()
         try:
             code = process.wait(timeout=remaining)
@@ -237,8 +248,13 @@ def _run_task(job: _Job, command: list[str]) -> bool:
             job.timed_out = True
             code = None
         _kill_everything_else(job.pid_namespace)
-        process.wait()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the task parent no longer reports (a task stopped it): it goes too
+            _drop_task_parent()
+            _kill_everything_else(job.pid_namespace)
         reader.join(timeout=5)
+        output.close()
         if code == 0:
             job.tasks[path] = _within_budget(job, _read_task(task_dir, executor_input))
             return True
@@ -246,6 +262,32 @@ def _run_task(job: _Job, command: list[str]) -> bool:
     if log.last:
         job.printed[name] = log.last
     return False
+
+
+def _start_task(command: list[str], cwd: Path):
+    """The task's process (``wait``) and its output: forked from the task parent when the command is kfp's
+    own (``grader/sandbox/task_parent.py``), else the command started as it is."""
+    known = kfp_task(command) if _tasks is not None else None
+    if known is not None:
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        try:
+            return _tasks.start(*known, _task_env(cwd), cwd, write_end), os.fdopen(read_end, "rb")
+        except ParentGone:  # a task killed or stopped it: the rest of this run starts cold
+            os.close(read_end)
+            _drop_task_parent()
+        finally:
+            os.close(write_end)
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=_task_env(cwd), cwd=str(cwd), start_new_session=True, close_fds=True)
+    return process, process.stdout
+
+
+def _drop_task_parent() -> None:
+    global _tasks
+    if _tasks is not None:
+        _tasks.close()
+        _tasks = None
 
 
 def _task_env(cwd: Path) -> dict[str, str]:
@@ -303,10 +345,12 @@ def _kill_everything_else(pid_namespace: bool) -> None:
 
     This process is a subreaper, so even a daemon that left its session is
     still a descendant; in the sandbox's PID namespace every process but this
-    one and its ancestors goes too.
+    one and its ancestors goes too. The task parent stays (what its forks
+    left does not).
     """
     me = os.getpid()
-    kill_descendants(me, all_but={me, *ancestors(me)} if pid_namespace else None)
+    spare = {_tasks.process.pid} if _tasks is not None else set()
+    kill_descendants(me, all_but={me, *ancestors(me), *spare} if pid_namespace else None, spare=spare)
 
 
 # --------------------------------------------------------------------------- reading outputs
