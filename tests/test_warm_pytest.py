@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from grader.grading.run import Job, grade_many, grade_one
-from grader.grading.warm_pytest import WarmPytest
+from grader.grading.warm import Warm
 
 PROBE = textwrap.dedent('''
     import json, os, sys
@@ -63,15 +63,12 @@ def test_a_batch_forks_every_run_from_one_parent_that_never_imported_a_test(cour
 
 def test_a_dead_parent_costs_a_new_interpreter_not_a_grading(course, sandboxed, tmp_path, probe):
     """The parent killed before the run: the run starts as its own interpreter, a child of the grader."""
-    parent = WarmPytest(course.root)
-    os.killpg(parent.process.pid, signal.SIGKILL)
-    parent.process.wait()
-    try:
+    with Warm(course, sandboxed, kfp=False) as warm:
+        os.killpg(warm.pytest_parent.process.pid, signal.SIGKILL)
+        warm.pytest_parent.process.wait()
         job = _class(course, tmp_path, 1)[0]
         result = grade_one(job.exercise, job.submission, job.name, job.results_file, course=course,
-                           sandbox=sandboxed, pytest_args=("-p", "warm_probe"), pytest_parent=parent)
-    finally:
-        parent.close()
+                           sandbox=sandboxed, pytest_args=("-p", "warm_probe"), warm=warm)
     assert result.score == result.max_score > 0, result.error
     assert [r["parent"] for r in probe()] == [os.getpid()]
 

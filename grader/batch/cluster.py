@@ -244,8 +244,7 @@ def _grade(task: GradingTask, course: "Course") -> tuple[Status, dict | None, st
         warm = _warm(node_sandbox(), course)
         result = grade_one(exercise, submission, task.name, Path(scratch) / "results.json", course=course,
                            sandbox=node_sandbox(), cache_dir=batch_cache.folder(cache_root, exercise, mine),
-                           refused=task.refused, pools=warm.pools.addresses(exercise),
-                           pytest_parent=warm.pytest_parent)
+                           refused=task.refused, warm=warm)
     return Status.GRADED, result.to_gradescope(private=True), None
 
 

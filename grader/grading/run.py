@@ -37,7 +37,6 @@ from grader.grading.warm import Warm, uses_kfp
 from grader.grading.warm_pytest import WarmPytest
 from grader.sandbox.fork_server import Forked, ParentGone
 from grader.sandbox.launch import Sandbox, protections
-from grader.sandbox.pool import PoolAddress
 from grader.sandbox.processes import kill_descendants
 
 RUN_TIMEOUT = 30 * 60
@@ -113,23 +112,24 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
               sandbox: Sandbox, cache_dir: Path | None = None, include_public: bool = True,
               include_hidden: bool = True, stop: threading.Event | None = None,
               pytest_args: Sequence[str] = (), refused: str | None = None,
-              pools: dict[str, PoolAddress] | None = None, pytest_parent: WarmPytest | None = None) -> GradeResult:
+              warm: Warm | None = None) -> GradeResult:
     """Grade one submission and write its ``results.json``; never raises for a bad submission.
 
     ``refused`` grades a submission that was refused before it got here (a cluster's
     coordinator packs submissions itself) as intake would have refused it.
-    Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs. ``pools``: the
-    warm pools (``grader/grading/warm_pools.py``) its workers fork from, by kind; else they start cold.
-    ``pytest_parent``: the batch's warm pytest parent (``grader/grading/warm_pytest.py``) to fork the
-    trusted pytest process from; else it starts as a new interpreter.
+    Raises ``GradingCancelled`` (and writes nothing) when ``stop`` is set while it runs. ``warm``: the warm
+    processes (``grader/grading/warm.py``) to fork its workers and its trusted pytest process from; else they
+    start as new processes.
     """
     started = time.monotonic()
+    pools = warm.pools.addresses(exercise) if warm is not None else {}
+    pytest_parent = warm.pytest_parent if warm is not None else None
     with tempfile.TemporaryDirectory(prefix="hml-grade-") as scratch:
         scratch = Path(scratch)
         config = GradingConfig(exercise=exercise.id, course_root=str(course.root), submission=name,
                                results_path=str(scratch / "results.json"), sandbox=sandbox.value,
                                cache_dir=str(Path(cache_dir).resolve()) if cache_dir else None,
-                               pools={kind: address.to_dict() for kind, address in (pools or {}).items()})
+                               pools={kind: address.to_dict() for kind, address in pools.items()})
         try:
             if refused is not None:
                 raise SubmissionRefused(refused)
@@ -141,7 +141,7 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         tests = (exercise.public_tests if include_public else []) + (exercise.hidden_tests if include_hidden else [])
         log = scratch / "pytest.log"
         error = _run_pytest(config_path, tests, course.root, log, stop, pytest_args,
-                            [address.fd for address in (pools or {}).values()], pytest_parent)
+                            [address.fd for address in pools.values()], pytest_parent)
         discard(scratch / "workspace")
         if stop is not None and stop.is_set():
             raise GradingCancelled(name)
@@ -250,7 +250,6 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     owned = warm is None
     if warm is None:
         warm = Warm(course, sandbox, kfp=uses_kfp(job.exercise for job in jobs))
-    pools, pytest_parent = warm.pools, warm.pytest_parent
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}
@@ -281,7 +280,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
         try:
             return grade_one(job.exercise, job.submission, job.name, job.results_file, course=course,
                              sandbox=sandbox, cache_dir=cache, stop=stop, pytest_args=pytest_args,
-                             pools=pools.addresses(job.exercise), pytest_parent=pytest_parent)
+                             warm=warm)
         except GradingCancelled:
             return None
         except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
@@ -294,7 +293,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
                 left[job.exercise.id] -= 1
                 last = left[job.exercise.id] == 0
             if last:
-                pools.finished(job.exercise)
+                warm.pools.finished(job.exercise)
 
     with warm if owned else nullcontext():
         lock = threading.Lock()

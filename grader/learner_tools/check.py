@@ -94,6 +94,14 @@ def run_check(target: CheckTarget, sandbox, *, course: Course,
 
     ``running`` wraps the test run (the command shows a spinner there).
     """
+    from grader.grading.warm import Warm
+
+    # Started first: their imports overlap reading and checking the file.
+    with Warm.started(course, sandbox, [target.exercise]) as warm:
+        return _checked(target, sandbox, course, running, warm)
+
+
+def _checked(target: CheckTarget, sandbox, course: Course, running: Callable[[], ContextManager], warm) -> CheckOutcome:
     from grader.grading.explain import Source, preflight, read_source
     from grader.grading.run import grade_one
     from grader.intake.notebooks import NotebookError
@@ -119,7 +127,7 @@ def run_check(target: CheckTarget, sandbox, *, course: Course,
 
     with tempfile.TemporaryDirectory(prefix="hml-check-") as scratch, running():
         result = grade_one(exercise, path, path.stem, Path(scratch) / "results.json", course=course,
-                           sandbox=sandbox, cache_dir=cache_dir(course, exercise), include_hidden=False)
+                           sandbox=sandbox, cache_dir=cache_dir(course, exercise), include_hidden=False, warm=warm)
     outcome.result = result
     passed = sum(t.passed for t in result.tests)
     failed = len(result.tests) - passed

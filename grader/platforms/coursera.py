@@ -118,7 +118,7 @@ def run(shared: Path, part_id: str | None, *, sandbox: str = "auto", parts: Path
 
     Never raises for a bad submission or a broken grader: either way the files are written.
     """
-    from grader.grading.run import grade_one
+    from grader.grading.warm import Warm
     from grader.sandbox.launch import choose
 
     shared = Path(shared)
@@ -128,9 +128,13 @@ def run(shared: Path, part_id: str | None, *, sandbox: str = "auto", parts: Path
         chosen = choose(sandbox)
         if not chosen.confines:
             print("warning: grading WITHOUT a sandbox (--sandbox none)", file=sys.stderr)
-        with tempfile.TemporaryDirectory(prefix="hml-coursera-") as scratch:
+        # Started first: their imports overlap the rest of this start-up.
+        with Warm.started(course, chosen, [exercise]) as warm, \
+                tempfile.TemporaryDirectory(prefix="hml-coursera-") as scratch:
+            from grader.grading.run import grade_one
+
             result = grade_one(exercise, submitted(shared / "submission"), "submission",
-                               Path(scratch) / "results.json", course=course, sandbox=chosen)
+                               Path(scratch) / "results.json", course=course, sandbox=chosen, warm=warm)
             if result.grader_failure:
                 print(f"grader error: {result.grader_failure}", file=sys.stderr)
         feedback = feedback_for(result, exercise.title)

@@ -105,7 +105,7 @@ def run(root: Path, *, sandbox: str = "auto", config: Path | None = None, course
 
     Never raises: a grader failure prints its details and writes no results.
     """
-    from grader.grading.run import grade_one
+    from grader.grading.warm import Warm
     from grader.sandbox.launch import choose
 
     root = Path(root)
@@ -114,10 +114,14 @@ def run(root: Path, *, sandbox: str = "auto", config: Path | None = None, course
         course = course or Course()
         exercise = course.exercise(settings["exercise"])
         chosen = choose(sandbox)
-        with tempfile.TemporaryDirectory(prefix="hml-gradescope-") as scratch:
+        # Started first: their imports overlap the rest of this start-up.
+        with Warm.started(course, chosen, [exercise]) as warm, \
+                tempfile.TemporaryDirectory(prefix="hml-gradescope-") as scratch:
+            from grader.grading.run import grade_one
+
             result = grade_one(exercise, submitted(root / "submission"),
                                submission_name(root / "submission_metadata.json"),
-                               Path(scratch) / "results.json", course=course, sandbox=chosen)
+                               Path(scratch) / "results.json", course=course, sandbox=chosen, warm=warm)
         if result.outcome is Outcome.GRADER_ERROR:
             print(f"grader failure, no results written: {result.grader_failure}")
             return None
