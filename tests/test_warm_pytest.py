@@ -63,7 +63,7 @@ def test_a_batch_forks_every_run_from_one_parent_that_never_imported_a_test(cour
 
 def test_a_dead_parent_costs_a_new_interpreter_not_a_grading(course, sandboxed, tmp_path, probe):
     """The parent killed before the run: the run starts as its own interpreter, a child of the grader."""
-    with Warm(course, sandboxed, kfp=False) as warm:
+    with Warm(course, sandboxed, imports=[]) as warm:
         os.killpg(warm.pytest_parent.process.pid, signal.SIGKILL)
         warm.pytest_parent.process.wait()
         job = _class(course, tmp_path, 1)[0]

@@ -255,10 +255,11 @@ def _warm(sandbox: "Sandbox", course: "Course") -> "Warm":
     """This worker process's warm pools (the two exercises it graded last) and pytest parent, kept across
     its tasks: a node pays each import once, not once per task. Started again with the worker (after an
     update of the checkout, as the worker itself is)."""
+    from grader.grading.config import trusted_imports
     from grader.grading.warm import Warm
 
     if _WARM.get("pid") != os.getpid():  # a fork of the worker (Celery's prefork pool) starts its own
-        _WARM.update(pid=os.getpid(), warm=Warm(course, sandbox, kfp=True, keep=2))
+        _WARM.update(pid=os.getpid(), warm=Warm(course, sandbox, imports=trusted_imports(course.exercises()), keep=2))
     return _WARM["warm"]
 
 
@@ -320,7 +321,7 @@ class CeleryEngine:
     problems: list[str] = field(default_factory=list)  # tasks refused, lost or answered falsely, and why
     incidents: list[str] = field(default_factory=list)  # answers refused as not the cluster's (also in problems)
 
-    def warmed(self, course: "Course", exercises: list["Exercise"]) -> ContextManager[None]:
+    def warmed(self, course: "Course", exercises: list["Exercise"], runs: int = 1) -> ContextManager[None]:
         return nullcontext()  # the nodes keep their own warm processes
 
     def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],

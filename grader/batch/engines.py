@@ -35,8 +35,9 @@ class Engine(Protocol):
     def run(self, items: list["Planned"], *, course: "Course", on_start: Callable[["Job"], None],
             on_done: Callable[["Job", "GradeResult"], None]) -> None: ...
 
-    def warmed(self, course: "Course", exercises: list["Exercise"]) -> ContextManager[None]:
-        """Within it, the engine's warm processes for ``exercises`` are starting (or there are none)."""
+    def warmed(self, course: "Course", exercises: list["Exercise"], runs: int = 1) -> ContextManager[None]:
+        """Within it, the engine's warm processes for ``runs`` gradings of ``exercises`` are starting (or there
+        are none)."""
 
 
 @dataclass
@@ -51,12 +52,12 @@ class LocalEngine:
     warm: "Warm | None" = None
 
     @contextmanager
-    def warmed(self, course: "Course", exercises: list["Exercise"]) -> Iterator[None]:
-        """Start the batch's warm pools and pytest parent now, to overlap their imports with the caller's
-        own start-up and planning; ``run`` within grades with them. Closed on leaving."""
+    def warmed(self, course: "Course", exercises: list["Exercise"], runs: int = 1) -> Iterator[None]:
+        """Start the warm pools and pytest parent of ``runs`` gradings now, to overlap their imports with the
+        caller's own start-up and planning; ``run`` within grades with them. Closed on leaving."""
         from grader.grading.warm import Warm
 
-        with Warm.started(course, self.sandbox, exercises) as self.warm:
+        with Warm.started(course, self.sandbox, exercises, runs) as self.warm:
             try:
                 yield
             finally:

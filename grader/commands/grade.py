@@ -83,7 +83,7 @@ def grade(exercise_id: str, output_dir: Path, jobs: int, force: bool, retry_erro
                        broker_file)
     # The warm processes start before the rest is imported and the submissions are read: one submission's
     # grading then waits for them little or not at all.
-    with where.warmed(course, [exercise]):
+    with where.warmed(course, [exercise], runs=len(submissions)):
         from grader.batch.coordinator import run_batch
         from grader.commands.common import summary_table
         from grader.console import console

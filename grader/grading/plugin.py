@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from grader import lean_imports
 from grader.course import markers
 from grader.course.model import Course
 from grader.grading.batch_cache import BatchCache
-from grader.grading.config import WORKER_KINDS, GradingConfig, worker_settings
+from grader.grading.config import WORKER_KINDS, GradingConfig, trusted_imports, worker_settings
 from grader.errors import (
     GraderError, LearnerError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout,
 )
@@ -135,10 +138,14 @@ class Grading:
     # collection ---------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Workers with a warm pool start before the tests are collected: the batch started a pool only for
-        the kinds its tests name, and a fork's set-up then overlaps the collection."""
+        the kinds its tests name, and a fork's set-up then overlaps the collection. What the checks import
+        and this process has not (a warm parent may have) is imported meanwhile, in the background."""
         for kind in self.config.pools or {}:
             if kind != "learner" or self.config.prepared is not None:
                 self._worker(kind).start()
+        missing = [name for name in trusted_imports([self._exercise]) if name not in sys.modules]
+        if missing:  # a check that needs one sooner waits for it (the import lock), as it would have anyway
+            threading.Thread(target=_import_all, args=(missing,), daemon=True, name="hml-imports").start()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start every worker the tests will need at once: their imports overlap instead of adding up."""
@@ -276,6 +283,11 @@ _KINDS: list[tuple[type, Kind]] = [  # first match wins: subclasses before their
     (AssertionError, Kind.FAILED),
     (GraderError, Kind.GRADER_ERROR),
 ]
+
+
+def _import_all(names: list[str]) -> None:
+    for name in names:
+        lean_imports.import_module(name)
 
 
 def kind_of(exc: BaseException) -> Kind:

@@ -30,10 +30,10 @@ from typing import Callable, Collection, Sequence
 
 from grader.course import markers
 from grader.course.model import Course, Exercise
-from grader.grading.config import GradingConfig
+from grader.grading.config import GradingConfig, trusted_imports
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
-from grader.grading.warm import Warm, uses_kfp
+from grader.grading.warm import Warm
 from grader.grading.warm_pytest import WarmPytest
 from grader.sandbox.fork_server import Forked, ParentGone
 from grader.sandbox.launch import Sandbox, protections
@@ -249,7 +249,7 @@ def grade_many(jobs: list[Job], *, course: Course, sandbox: Sandbox, workers: in
     stop = stop or threading.Event()
     owned = warm is None
     if warm is None:
-        warm = Warm(course, sandbox, kfp=uses_kfp(job.exercise for job in jobs))
+        warm = Warm(course, sandbox, imports=trusted_imports(job.exercise for job in jobs))
     left = Counter(job.exercise.id for job in jobs)  # an exercise's pools go once its last submission is done
     results: dict[int, GradeResult] = {}
     warmed: dict[str, threading.Event] = {}

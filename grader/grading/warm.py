@@ -7,30 +7,28 @@ no one did; a cluster node keeps one across its tasks.
 """
 from __future__ import annotations
 
-from typing import Iterable
 
 from grader.course.model import Course, Exercise
+from grader.grading.config import trusted_imports
 from grader.grading.warm_pools import WarmPools
 from grader.grading.warm_pytest import WarmPytest, warm_pytest_wanted
 from grader.sandbox.launch import Sandbox
 
 
-def uses_kfp(exercises: Iterable[Exercise]) -> bool:
-    return any(name.split(".")[0] == "kfp" for exercise in exercises for name in exercise.preload)
-
-
 class Warm:
     """``pools`` (``WarmPools``) and ``pytest_parent`` (a ``WarmPytest``, or None where turned off)."""
 
-    def __init__(self, course: Course, sandbox: Sandbox, *, kfp: bool, keep: int | None = None):
-        """``kfp``: the pytest parent imports kfp's IR modules too; ``keep``: as ``WarmPools``'s."""
+    def __init__(self, course: Course, sandbox: Sandbox, *, imports: list[str], keep: int | None = None):
+        """``imports``: as ``WarmPytest``'s; ``keep``: as ``WarmPools``'s."""
         self.pools = WarmPools(sandbox, keep)
-        self.pytest_parent = WarmPytest(course.root, kfp=kfp) if warm_pytest_wanted() else None
+        self.pytest_parent = WarmPytest(course.root, imports) if warm_pytest_wanted() else None
 
     @classmethod
-    def started(cls, course: Course, sandbox: Sandbox, exercises: list[Exercise]) -> "Warm":
-        """A batch's warm processes with the pools of ``exercises`` already starting."""
-        warm = cls(course, sandbox, kfp=uses_kfp(exercises))
+    def started(cls, course: Course, sandbox: Sandbox, exercises: list[Exercise], runs: int = 1) -> "Warm":
+        """The warm processes of ``runs`` gradings of ``exercises``, the pools already starting. For one run the
+        checks' own imports are left to the run, which makes them in the background: the parent would make it
+        wait for them."""
+        warm = cls(course, sandbox, imports=trusted_imports(exercises) if runs > 1 else [])
         for exercise in exercises:
             warm.pools.addresses(exercise)
         return warm

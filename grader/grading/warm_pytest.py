@@ -25,9 +25,9 @@ from typing import Sequence
 
 from grader.sandbox.fork_server import Client, Forked, die_with_parent, exit_code, serve
 
-# What a pytest run imports before its first test file: imported once, in the parent.
+# What every pytest run imports before its first test file: imported once, in the parent.
 WARM_IMPORTS = ("pytest", "_pytest.python", "_pytest.terminal", "_pytest.fixtures", "grader.grading.plugin",
-                "grader.testing", "numpy")
+                "grader.testing")
 _PARENT = "import grader.grading.warm_pytest as w; w.parent()"
 DISABLE = "HML_WARM_PYTEST"  # set to 0 to start every trusted pytest process as a new interpreter
 
@@ -39,15 +39,15 @@ class WarmPytest:
     """A pytest parent for one batch; ``start`` forks a run (``Forked``: ``wait``, ``signal``), or raises
     ``ParentGone`` when the parent is gone (the run then starts as a new interpreter)."""
 
-    def __init__(self, root: Path, kfp: bool = False):
+    def __init__(self, root: Path, imports: Sequence[str] = ()):
         """``root``: the course, where the parent runs (as a new pytest process would): ``python -c`` looks
         for modules in its working folder first, which must never be wherever the grader was started (a
-        folder of submissions holding a ``numpy.py``, say). ``kfp``: the batch grades KFP exercises, whose
-        checks read pipelines with kfp's IR modules: the parent imports them too (lean,
-        ``grader.lean_imports``), so no run pays for them."""
+        folder of submissions holding a ``numpy.py``, say). ``imports``: what the batch's checks import
+        besides pytest and the plugin (numpy, kfp's IR modules: lean, ``grader.lean_imports``), imported once
+        here; what is not, each run imports in the background as it starts (``grader.grading.plugin``)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HML_GRADER_PID=str(os.getpid()))
-        argv = [sys.executable, "-c", _PARENT, str(theirs.fileno()), *(["kfp"] if kfp else [])]
+        argv = [sys.executable, "-c", _PARENT, str(theirs.fileno()), *imports]
         self.process = subprocess.Popen(argv, env=env, cwd=root,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         pass_fds=(theirs.fileno(),), start_new_session=True,
@@ -78,16 +78,10 @@ class WarmPytest:
 
 def parent() -> None:
     """Import what every run imports, then fork a run per request until the coordinator closes its end."""
-    import importlib
+    from grader import lean_imports
 
-    for name in WARM_IMPORTS:
-        importlib.import_module(name)
-    if sys.argv[2:] == ["kfp"]:
-        from grader import lean_imports
-        from grader.judging.kfp_ir import KFP_MODULES
-
-        for name in KFP_MODULES:
-            lean_imports.import_module(name)
+    for name in (*WARM_IMPORTS, *sys.argv[2:]):
+        lean_imports.import_module(name)
     # The imports' objects out of the collector's reach: a run's collections (pytest forces two at its end)
     # walk only its own objects, and leave the parent's pages shared.
     gc.freeze()

@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     wire.write_message(answers, ready)
     if not ready["ok"]:
         return
+    _ready_hooks(options.preload, server)
     while True:
         try:
             request, blobs = wire.read_message(requests)
@@ -72,6 +73,18 @@ def main(argv: list[str] | None = None) -> None:
             return
         answer, out_blobs = server.handle(request, blobs)
         wire.write_message(answers, answer, out_blobs)
+
+
+def _ready_hooks(preload: str, server: "Server") -> None:
+    """A preloaded recipe module's ``worker_ready(ctx)``, once the worker is confined and has said it is ready:
+    work its recipes will need, started while the tests still prepare (the pipeline runner's task parent)."""
+    for name in filter(None, preload.split(",")):
+        hook = getattr(sys.modules.get(name), "worker_ready", None) if name.startswith(f"{recipes.__name__}.") else None
+        if hook is not None:
+            try:
+                hook(recipes.Context(server.module, server.scratch, server.pid_namespace))
+            except Exception:  # noqa: BLE001 - an optimisation: the recipe does the same work when first called
+                pass
 
 
 def _serve_warm(options: argparse.Namespace) -> None:

@@ -105,6 +105,12 @@ def run(ctx, jobs: list) -> list:
     return [_run_retrying(ctx, job) for job in jobs]
 
 
+def worker_ready(ctx) -> None:
+    """The runner is ready: its task parent starts now, its imports overlapping the learner's compile."""
+    _install_task_handler()
+    _start_task_parent(ctx)
+
+
 def _start_task_parent(ctx) -> None:
     """Once per runner, from its main thread (a task parent dies with the thread that started it)."""
     global _tasks
