@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
 from grader.learner_text import shorten
+
+if TYPE_CHECKING:  # pragma: no cover
+    import nbformat
 
 _SHELL_OR_MAGIC = re.compile(r"^\s*(?:[!%]|\w+\s*=\s*[!%])")
 _CELL_MARKER = re.compile(r"^# %%(?P<markdown>\s*\[markdown\])?")
@@ -47,6 +49,8 @@ class ConvertedNotebook:
 
 
 def read_notebook(text: str) -> nbformat.NotebookNode:
+    import nbformat  # here, not at the top: grading a module needs none of it (0.1 s with jsonschema)
+
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for bad input
@@ -82,6 +86,8 @@ def notebook_to_module(text: str) -> ConvertedNotebook:
 
 def module_to_notebook(source: str) -> nbformat.NotebookNode:
     """Split a module on ``# %%`` markers into notebook cells (``# %% [markdown]`` for text)."""
+    import nbformat
+
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
@@ -118,6 +124,8 @@ CHECK_CELL = "%hml check"
 def _with_check_cells(cells: list) -> list:
     """The learner's loop in the notebook: the extension loaded first, and a check after each part (a ``## ``
     section with code), run on the notebook as saved. Grading drops these lines with every other magic."""
+    import nbformat
+
     out, in_part, part_has_code = [], False, False
     for cell in cells:
         if cell.cell_type == "markdown" and cell.source.startswith("## "):
@@ -135,6 +143,8 @@ def _with_check_cells(cells: list) -> list:
 
 
 def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
+    import nbformat
+
     nbformat.validate(notebook)
     path.write_text(nbformat.writes(notebook) + "\n")
 
