@@ -75,15 +75,33 @@ SOURCE = textwrap.dedent('''
     def observe(x: str) -> str:
         import importlib.util, json as json_module, os
         import kfp
+        with open(f"/proc/{os.getppid()}/stat") as stat:  # the shell's parent (forked: the task parent's)
+            grandparent = int(stat.read().rsplit(")", 1)[1].split()[1])
         return json_module.dumps({"kfp": hasattr(kfp, "hml_planted"), "json": hasattr(json_module, "hml_planted"),
                                   "environment": os.environ.get("HML_PLANTED"),
                                   "module": importlib.util.find_spec("hml_planted") is not None,
-                                  "parent": os.getppid()})
+                                  "grandparent": grandparent})
 
     @dsl.component(base_image="python:3.11")
     def kill_parent(x: str) -> str:
         import os, signal
-        os.kill(os.getppid(), signal.SIGKILL)
+        with open(f"/proc/{os.getppid()}/stat") as stat:
+            grandparent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{grandparent}/cmdline", "rb") as cmdline:
+            if b"task_parent" in cmdline.read():  # never the runner, were this task not forked
+                os.kill(grandparent, signal.SIGKILL)
+        return x
+
+    @dsl.component(base_image="python:3.11")
+    def exits_at_shutdown(x: str) -> str:
+        import atexit, os
+        atexit.register(os._exit, 3)
+        return x
+
+    @dsl.component(base_image="python:3.11")
+    def starts_a_session(x: str) -> str:
+        import os
+        os.setsid()
         return x
 
     @dsl.pipeline(name="plant-then-observe")
@@ -105,7 +123,7 @@ def packages(tmp_path_factory):
     spec.loader.exec_module(module)
     found = {}
     for name in ("spin", "uses_module_import", "chatty", "shout", "leave_a_daemon", "reads_environment", "observe",
-                 "kill_parent", "plant_then_observe"):
+                 "kill_parent", "plant_then_observe", "exits_at_shutdown", "starts_a_session"):
         compiler.Compiler().compile(getattr(module, name), str(folder / f"{name}.yaml"))
         found[name] = (folder / f"{name}.yaml").read_bytes()
     sys.modules.pop("kfp_recipe_probe", None)
@@ -198,7 +216,7 @@ def test_a_task_leaves_nothing_in_what_the_next_task_is_forked_from(run):
     report, = run({"name": "plant_then_observe"})
     assert report["ok"], report
     seen = json.loads(report["tasks"]["observe"]["parameters"]["Output"])
-    assert kfp_local._tasks is not None and seen.pop("parent") == kfp_local._tasks.process.pid  # a fork, not cold
+    assert kfp_local._tasks is not None and seen.pop("grandparent") == kfp_local._tasks.process.pid  # forked
     assert seen == {"kfp": False, "json": False, "environment": None, "module": False}
 
 
@@ -211,3 +229,15 @@ def test_a_task_that_kills_the_task_parent_fails_and_the_rest_start_cold(run):
     assert kfp_local._tasks is None  # found gone when the next task asked for it, and dropped
     assert after["ok"], after
     assert json.loads(after["tasks"]["observe"]["parameters"]["Output"])["kfp"] is False
+
+
+def test_a_forked_task_starts_and_ends_as_a_new_interpreter_would(run):
+    """A task forked from the task parent may start a session of its own (the shell leads the one it is in),
+    and its shutdown runs as Python's does: an atexit handler that ends the process badly fails the task."""
+    from grader.sandbox.recipes import kfp_local
+
+    session, shutdown = run({"name": "starts_a_session", "arguments": {"x": "a"}},
+                            {"name": "exits_at_shutdown", "arguments": {"x": "b"}})
+    assert kfp_local._tasks is not None  # both were forked
+    assert session["ok"] and session["tasks"]["starts-a-session"]["parameters"] == {"Output": "a"}
+    assert not shutdown["ok"] and shutdown["failed_tasks"] == ["exits-at-shutdown"]

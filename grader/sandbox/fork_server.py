@@ -176,7 +176,8 @@ def _become_the_run(request: dict, reply: socket.socket, out_fd: int, passed: li
     die_with_parent()
     os.setsid()
     control.close()
-    reply.recv(2)  # the starter holds a pidfd to this process now
+    if reply.recv(2) != b"go":  # the starter holds a pidfd to this process now; or it is gone
+        os._exit(70)
     reply.close()
     held = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in passed]  # out of the way of the targets
     for fd in passed:
@@ -197,11 +198,11 @@ def _become_the_run(request: dict, reply: socket.socket, out_fd: int, passed: li
 
 
 def exit_code(exc: SystemExit) -> int:
-    """The exit status Python gives ``sys.exit(value)``."""
+    """The exit status Python gives ``sys.exit(value)``: an integer past a C long is 255, as CPython's is."""
     if exc.code is None:
         return 0
     if isinstance(exc.code, int):
-        return exc.code & 0xFF
+        return exc.code & 0xFF if -2**63 <= exc.code < 2**63 else 255
     with contextlib.suppress(Exception):
         print(exc.code, file=sys.stderr)
     return 1

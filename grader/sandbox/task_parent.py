@@ -38,6 +38,7 @@ from grader.sandbox.processes import make_non_dumpable
 EXECUTOR = "kfp.dsl.executor_main"
 _PARENT = "import grader.sandbox.task_parent as t; t.parent()"
 _QUOTED = r"'[^']*'"  # a word the shell takes as it is
+MAX_ARG_STRLEN = 32 * 4096  # Linux's bound on one argument or environment string, its NUL included
 
 
 class TaskParent:
@@ -55,7 +56,9 @@ class TaskParent:
         self._client = Client(ours, "the task parent")
 
     def start(self, source: str, args: list[str], env: dict[str, str], cwd: Path, out_fd: int) -> Forked:
-        request = {"source": source, "args": args, "cwd": str(cwd), "env": dict(env, _KFP_RUNTIME="true")}
+        # The environment the program step's interpreter has: the shell adds PWD, the step _KFP_RUNTIME.
+        request = {"source": source, "args": args, "cwd": str(cwd),
+                   "env": dict(env, PWD=str(cwd), _KFP_RUNTIME="true")}
         return self._client.start(request, out_fd)
 
     def close(self) -> None:
@@ -64,10 +67,13 @@ class TaskParent:
         self._client.close()
 
 
-def kfp_task(command: list[str]) -> tuple[str, list[str]] | None:
+def kfp_task(command: list[str], env: dict[str, str]) -> tuple[str, list[str]] | None:
     """``(source, arguments)`` when ``command`` is exactly a lightweight component's task as this kfp
-    writes it (with ``python3`` replaced by this interpreter, as kfp.local does, ``python3-pip`` included);
+    writes it (with ``python3`` replaced by this interpreter, as kfp.local does, ``python3-pip`` included)
+    and would start at all with ``env`` (a command the kernel refuses fails cold, so it is not forked);
     else None."""
+    if not _would_exec(command, env):
+        return None
     try:
         program = _program_step()
     except Exception:  # noqa: BLE001 - a kfp that writes its tasks otherwise: they run as they are
@@ -78,6 +84,18 @@ def kfp_task(command: list[str]) -> tuple[str, list[str]] | None:
     if rest[:2] != ["sh", "-ec"] or len(rest) < 4 or rest[2] != program:
         return None
     return rest[3], rest[4:]
+
+
+def _would_exec(command: list[str], env: dict[str, str]) -> bool:
+    """Whether execve takes ``command`` with ``env``: every string encodable, without NUL and within the
+    kernel's bound on one argument, and all of them within its bound on the whole."""
+    try:
+        strings = [os.fsencode(part) for part in command] + [os.fsencode(f"{k}={v}") for k, v in env.items()]
+    except UnicodeError:
+        return False
+    if any(b"\0" in part or len(part) >= MAX_ARG_STRLEN for part in strings):
+        return False
+    return sum(len(part) + 1 + 8 for part in strings) <= os.sysconf("SC_ARG_MAX")
 
 
 @functools.cache
@@ -116,7 +134,15 @@ def parent() -> None:
 
 
 def _task(request: dict) -> int:
-    """What the program step's shell and interpreter would do: write the source, run the executor."""
+    """What the program step's shell and interpreter would do: the shell leads the session and waits (so the
+    task may start a session of its own, as a cold one may), the interpreter writes the source and runs the
+    executor, then shuts down as Python does."""
+    task = os.fork()
+    if task:
+        _, status = os.waitpid(task, 0)
+        code = os.waitstatus_to_exitcode(status)
+        return code if code >= 0 else 128 - code  # a task killed by a signal, as sh reports it
+    die_with_parent()
     make_non_dumpable(dumpable=True)  # as a new process would be; the parent stays out of reach
     folder = tempfile.mkdtemp(prefix="tmp.")
     module = os.path.join(folder, "ephemeral_component.py")
@@ -125,11 +151,24 @@ def _task(request: dict) -> int:
     sys.argv = [EXECUTOR, "--component_module_path", module, *request["args"]]
     try:
         runpy.run_module(EXECUTOR, run_name="__main__", alter_sys=True)
+        code = 0
     except SystemExit as exc:
-        return exit_code(exc)
+        code = exit_code(exc)
     except BaseException:  # noqa: BLE001 - what Python prints and returns for an uncaught exception
-        import traceback
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    return _shut_down(code)
 
-        traceback.print_exc()
-        return 1
-    return 0
+
+def _shut_down(code: int) -> int:
+    """What Python does before it exits: wait for the threads that are not daemons, then the atexit handlers
+    (a task that never ends, or ends otherwise in them, does so here too, as it would cold)."""
+    import atexit
+    import threading
+
+    try:
+        threading._shutdown()
+    except BaseException:  # noqa: BLE001 - as Python's shutdown: reported, and the exit goes on
+        sys.excepthook(*sys.exc_info())
+    atexit._run_exitfuncs()
+    return code

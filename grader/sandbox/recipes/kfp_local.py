@@ -273,11 +273,12 @@ def _run_task(job: _Job, command: list[str]) -> bool:
 def _start_task(command: list[str], cwd: Path):
     """The task's process (``wait``) and its output: forked from the task parent when the command is kfp's
     own (``grader/sandbox/task_parent.py``), else the command started as it is."""
-    known = kfp_task(command) if _tasks is not None else None
+    env = _task_env(cwd)
+    known = kfp_task(command, env) if _tasks is not None else None
     if known is not None:
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         try:
-            return _tasks.start(*known, _task_env(cwd), cwd, write_end), os.fdopen(read_end, "rb")
+            return _tasks.start(*known, env, cwd, write_end), os.fdopen(read_end, "rb")
         except ParentGone:  # a task killed or stopped it: the rest of this run starts cold
             os.close(read_end)
             _drop_task_parent()
@@ -285,7 +286,7 @@ def _start_task(command: list[str], cwd: Path):
             os.close(write_end)
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=_task_env(cwd), cwd=str(cwd), start_new_session=True, close_fds=True)
+        env=env, cwd=str(cwd), start_new_session=True, close_fds=True)
     return process, process.stdout
 
 
