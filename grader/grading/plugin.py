@@ -73,7 +73,6 @@ class Grading:
         self.started = time.monotonic()
         self._cases: dict[str, int] = {}
         self._setup_time: dict[str, float] = {}
-        self._starting: list[threading.Thread] = []  # workers being forked from their pools
 
     # fixtures -----------------------------------------------------------------
     @pytest.fixture(scope="session")
@@ -141,11 +140,9 @@ class Grading:
         """Workers with a warm pool start before the tests are collected: the batch started a pool only for
         the kinds its tests name, and a fork's set-up then overlaps the collection. What the checks import
         and this process has not (a warm parent may have) is imported meanwhile, in the background."""
-        # Each fork is asked for from a thread of its own: the requests wait on the pools, not on each other.
-        self._starting = [threading.Thread(target=self._worker(kind).start, name=f"hml-start-{kind}")
-                          for kind in self.config.pools or {} if kind != "learner" or self.config.prepared is not None]
-        for thread in self._starting:
-            thread.start()
+        for kind in self.config.pools or {}:
+            if kind != "learner" or self.config.prepared is not None:
+                self._worker(kind).start()
         missing = [name for name in trusted_imports([self._exercise]) if name not in sys.modules]
         if missing:  # a check that needs one sooner waits for it (the import lock), as it would have anyway
             threading.Thread(target=_import_all, args=(missing,), daemon=True, name="hml-imports").start()
@@ -153,15 +150,11 @@ class Grading:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start every worker the tests will need at once: their imports overlap instead of adding up."""
         needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
-        for thread in self._starting:
-            thread.join()
         for kind in WORKER_KINDS:
             if kind in needed and (kind != "learner" or self.config.prepared is not None):
                 self._worker(kind).start()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        for thread in self._starting:
-            thread.join()
         self._close_workers()  # when the session ended before its finish (a usage error)
         if self._sandbox is Sandbox.LANDLOCK:
             kill_descendants(os.getpid())  # nothing a learner started outlives the grading of their submission
