@@ -8,12 +8,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from grader.grading.run import Job, grade_many, grade_one
 from grader.grading.warm import Warm
+from grader.sandbox.fork_server import MAX_FDS, Client
 
 PROBE = textwrap.dedent('''
     import json, os, sys
@@ -92,3 +97,39 @@ def test_the_parent_never_imports_from_where_the_grader_was_started(course, sand
     assert not canary.exists(), canary.read_text()
     assert all(r.score == r.max_score > 0 for r in results), [(r.score, r.error) for r in results]
     assert len({r["parent"] for r in probe()}) == 1 and os.getpid() not in {r["parent"] for r in probe()}
+
+
+SERVER = textwrap.dedent('''
+    import json, os, socket, sys
+    from grader.sandbox.fork_server import serve
+
+    def run(request):
+        print(json.dumps({target: socket.socket(fileno=os.dup(target)).recv(16).decode()
+                          for target in request["targets"]}))
+        return 0
+
+    serve(socket.socket(fileno=int(sys.argv[1])), run)
+''')
+
+
+def test_a_run_gets_each_descriptor_at_its_number_and_its_output_where_it_was_sent(tmp_path):
+    """The descriptors a run is given (a batch's pool sockets) are at the numbers asked for, whatever numbers
+    the parent received them and the output as: once, a pool socket's number was the output's in the parent,
+    and the run's output went into the pool's control socket while its pool sockets were lost."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                              cwd=Path(__file__).resolve().parents[1])
+    theirs.close()
+    targets = list(range(3, 3 + MAX_FDS - 2))  # every low number: one of them is the output's in the parent
+    pairs = [socket.socketpair() for _ in targets]
+    for target, (mine, _) in zip(targets, pairs):
+        mine.send(f"fd{target}".encode())
+    try:
+        with open(tmp_path / "out", "wb") as out:
+            run = Client(ours, "the test's parent").start({"cwd": str(tmp_path), "env": {}, "targets": targets},
+                                                          out.fileno(), [given.fileno() for _, given in pairs])
+            assert run.wait(60) == 0
+    finally:
+        ours.close()
+        server.wait(timeout=30)
+    assert json.loads((tmp_path / "out").read_text()) == {str(target): f"fd{target}" for target in targets}

@@ -136,6 +136,10 @@ def serve(control: socket.socket, run: Callable[[dict], int]) -> None:
         message, fds, _flags, _address = socket.recv_fds(control, 1 << 20, MAX_FDS)
         if not message:
             return
+        if len(fds) < 2:  # not a request (a reply socket and an output come with each): nothing to fork
+            for fd in fds:
+                os.close(fd)
+            continue
         request = json.loads(message)
         reply = socket.socket(fileno=fds[0])
         pid = os.fork()
@@ -179,17 +183,21 @@ def _become_the_run(request: dict, reply: socket.socket, out_fd: int, passed: li
     if reply.recv(2) != b"go":  # the starter holds a pidfd to this process now; or it is gone
         os._exit(70)
     reply.close()
-    held = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in passed]  # out of the way of the targets
-    for fd in passed:
-        os.close(fd)
-    for fd, target in zip(held, request.get("targets", [])):
-        os.dup2(fd, int(target))
+    # Every descriptor received is moved out of the way first: the output's number here may well be one of
+    # the targets (the starter's numbers), and placing a target there would send the output to it.
+    out, *held = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in (out_fd, *passed)]
+    for fd in (out_fd, *passed):
         os.close(fd)
     null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out_fd, 1)
-    os.dup2(out_fd, 2)
-    for fd in (null, out_fd):
+    if null != 0:
+        os.dup2(null, 0)
+        os.close(null)  # now, before the targets: its number may be one of theirs
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    for fd, target in zip(held, request.get("targets", [])):
+        if int(target) > 2:
+            os.dup2(fd, int(target))
+    for fd in (out, *held):
         os.close(fd)
     os.chdir(request["cwd"])
     os.environ.clear()
