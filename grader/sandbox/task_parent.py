@@ -36,7 +36,11 @@ from grader.sandbox.fork_server import Client, Forked, die_with_parent, exit_cod
 from grader.sandbox.processes import make_non_dumpable
 
 EXECUTOR = "kfp.dsl.executor_main"
-_PARENT = "import grader.sandbox.task_parent as t; t.parent()"
+# The grader package from where the runner's came (it may not be the one installed), then the import path a
+# task's interpreter has: the package stays imported, but no task imports from its folder.
+_PARENT = ("import sys; sys.path.insert(0, sys.argv[2]); import grader.sandbox.task_parent as t; "
+           "sys.path.remove(sys.argv[2]); t.parent()")
+ROOT = Path(__file__).resolve().parents[2]
 _QUOTED = r"'[^']*'"  # a word the shell takes as it is
 MAX_ARG_STRLEN = 32 * 4096  # Linux's bound on one argument or environment string, its NUL included
 
@@ -47,7 +51,7 @@ class TaskParent:
     def __init__(self, env: dict[str, str], cwd: Path):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # A task's environment, as kfp's program step sets it: kfp then imports without its API client.
-        self.process = subprocess.Popen([sys.executable, "-c", _PARENT, str(theirs.fileno())],
+        self.process = subprocess.Popen([sys.executable, "-c", _PARENT, str(theirs.fileno()), str(ROOT)],
                                         env=dict(env, _KFP_RUNTIME="true"), cwd=cwd, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         pass_fds=(theirs.fileno(),), start_new_session=True,
