@@ -6,9 +6,10 @@ paying for that import.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -30,19 +31,36 @@ def worker_settings(exercise, kind: str) -> tuple[list[str], Limits, bool]:
     raise ValueError(f"unknown kind of worker {kind!r}")
 
 
-def trusted_imports(exercises: Iterable) -> list[str]:
-    """What the trusted pytest runs of ``exercises`` import besides pytest and the plugin: numpy where their
-    tests name it, kfp's IR modules where they read KFP pipelines."""
-    exercises = list(exercises)
-    found = []
-    if any(re.search(r"\bnumpy\b", path.read_text(errors="replace"))
-           for exercise in exercises for path in exercise.public_tests + exercise.hidden_tests):
-        found.append("numpy")
-    if any(name.split(".")[0] == "kfp" for exercise in exercises for name in exercise.preload):
+@dataclass(frozen=True)
+class SuiteNeeds:
+    """What an exercise's tests use, read once from their files."""
+
+    kinds: tuple[str, ...]    # the kinds of worker they ask for (a kind they never name starts no pool)
+    imports: tuple[str, ...]  # what their trusted run imports besides pytest and the plugin
+
+
+def suite_needs(exercise) -> SuiteNeeds:
+    """Numpy where the tests name it, kfp's IR modules where they read KFP pipelines; the workers they name.
+    Decided once per version of the test files (a cluster node outlives an edit of them)."""
+    tests = exercise.public_tests + exercise.hidden_tests
+    return _suite_needs(tuple((path, path.stat().st_mtime_ns) for path in tests), tuple(exercise.preload))
+
+
+@functools.lru_cache(maxsize=64)
+def _suite_needs(tests: tuple[tuple[Path, int], ...], preload: tuple[str, ...]) -> SuiteNeeds:
+    text = "\n".join(path.read_text(errors="replace") for path, _ in tests)
+    kinds = tuple(kind for kind in WORKER_KINDS if kind == "learner" or re.search(rf"\b{kind}\b", text))
+    imports = ["numpy"] if re.search(r"\bnumpy\b", text) else []
+    if any(name.split(".")[0] == "kfp" for name in preload):
         from grader.judging.kfp_ir import KFP_MODULES
 
-        found += KFP_MODULES
-    return found
+        imports += KFP_MODULES
+    return SuiteNeeds(kinds, tuple(imports))
+
+
+def trusted_imports(exercises: Iterable) -> list[str]:
+    """What the trusted runs of ``exercises`` import besides pytest and the plugin, each once."""
+    return list(dict.fromkeys(name for exercise in exercises for name in suite_needs(exercise).imports))
 
 
 @dataclass
@@ -56,6 +74,7 @@ class GradingConfig:
     sandbox: str = "bwrap"  # a grader.sandbox.launch.Sandbox value, chosen by the coordinator
     cache_dir: str | None = None
     pools: dict[str, dict] | None = None  # kind of worker -> a warm pool's address (grader.sandbox.pool)
+    imports: list[str] = field(default_factory=list)  # what the checks import (``suite_needs``)
 
     @classmethod
     def read(cls, path: str) -> "GradingConfig":

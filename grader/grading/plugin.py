@@ -21,7 +21,7 @@ from grader import lean_imports
 from grader.course import markers
 from grader.course.model import Course
 from grader.grading.batch_cache import BatchCache
-from grader.grading.config import WORKER_KINDS, GradingConfig, trusted_imports, worker_settings
+from grader.grading.config import WORKER_KINDS, GradingConfig, worker_settings
 from grader.errors import (
     GraderError, LearnerError, ModuleImportFailed, WorkerCrashed, WorkerProtocolError, WorkerTimeout,
 )
@@ -143,7 +143,7 @@ class Grading:
         for kind in self.config.pools or {}:
             if kind != "learner" or self.config.prepared is not None:
                 self._worker(kind).start()
-        missing = [name for name in trusted_imports([self._exercise]) if name not in sys.modules]
+        missing = [name for name in self.config.imports if name not in sys.modules]
         if missing:  # a check that needs one sooner waits for it (the import lock), as it would have anyway
             threading.Thread(target=_import_all, args=(missing,), daemon=True, name="hml-imports").start()
 

@@ -30,7 +30,7 @@ from typing import Callable, Collection, Sequence
 
 from grader.course import markers
 from grader.course.model import Course, Exercise
-from grader.grading.config import GradingConfig, trusted_imports
+from grader.grading.config import GradingConfig, suite_needs, trusted_imports
 from grader.intake.prepare import SubmissionRefused, discard, prepare
 from grader.record.results import GradeResult
 from grader.grading.warm import Warm
@@ -129,7 +129,8 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         config = GradingConfig(exercise=exercise.id, course_root=str(course.root), submission=name,
                                results_path=str(scratch / "results.json"), sandbox=sandbox.value,
                                cache_dir=str(Path(cache_dir).resolve()) if cache_dir else None,
-                               pools={kind: address.to_dict() for kind, address in pools.items()})
+                               pools={kind: address.to_dict() for kind, address in pools.items()},
+                               imports=list(suite_needs(exercise).imports))
         try:
             if refused is not None:
                 raise SubmissionRefused(refused)

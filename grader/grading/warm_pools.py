@@ -7,19 +7,12 @@ exercises it is grading now, not of every exercise it has seen.
 """
 from __future__ import annotations
 
-import re
 import threading
 
 from grader.course.model import Exercise
-from grader.grading.config import WORKER_KINDS, worker_settings
+from grader.grading.config import suite_needs, worker_settings
 from grader.sandbox.launch import Sandbox
 from grader.sandbox.pool import PoolAddress, WarmPool, pools_work_here
-
-
-def kinds_used(exercise: Exercise) -> list[str]:
-    """The kinds of worker the exercise's tests ask for (a name the tests never mention starts no pool)."""
-    text = "\n".join(path.read_text(errors="replace") for path in exercise.public_tests + exercise.hidden_tests)
-    return [kind for kind in WORKER_KINDS if kind == "learner" or re.search(rf"\b{kind}\b", text)]
 
 
 class WarmPools:
@@ -39,7 +32,7 @@ class WarmPools:
             return {}
         with self._lock:
             pools = self._pools.pop(exercise.id, None) or {
-                kind: WarmPool(*worker_settings(exercise, kind), self.sandbox) for kind in kinds_used(exercise)}
+                kind: WarmPool(*worker_settings(exercise, kind), self.sandbox) for kind in suite_needs(exercise).kinds}
             self._pools[exercise.id] = pools  # the most recently used last
             unused = list(self._pools)[:-self.keep] if self.keep else []
             retired = [self._pools.pop(exercise_id) for exercise_id in unused]
