@@ -8,7 +8,8 @@ the sandbox's overhead, same work), the throughput of the whole batch with
 started per submission, heavy modules in the trusted pytest process), and
 the overhead per submission: its time less its tests' own work (the
 learner's calls, the judging, the pipeline runs; waiting for a worker to
-start counts as overhead). The
+start counts as overhead) and the memory each warm pool's parent and the
+whole batch hold at their largest (``memory.py``). The
 batch cache is filled once before measuring, so every configuration grades
 in the steady state a real batch reaches after its first submission.
 
@@ -16,7 +17,12 @@ Targets: sandbox overhead under 10%; --jobs 2 at least 1.6 times the
 throughput of --jobs 1 on a 2-core machine; each heavy library imported
 once per worker, and not at all in the trusted process unless a check needs it;
 at most 0.3 s of overhead per submission. The class time (300 learners, every
-exercise, --jobs 2) is the --jobs 2 wall time scaled to 300 learners.
+exercise, --jobs 2) is a batch's fixed cost (starting each exercise's warm
+processes, a worker's first TensorFlow call) plus 300 times the cost of one
+more learner; both come from two --jobs 2 runs, of N learners and of 2N
+(both keep the two cores busy; a run of one learner would not, and would
+make a learner look cheaper than it is). Scaling the N-learner wall time
+alone would charge a class the start-up cost 300/N times instead of once.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from memory import MemorySampler  # noqa: E402
 from grader.batch.coordinator import run_batch  # noqa: E402
 from grader.course.model import Course  # noqa: E402
 from grader.grading.run import Job  # noqa: E402
@@ -83,6 +90,13 @@ def run(course: Course, submissions: dict[str, list[Path]], *, workers: int, san
 
 
 _times: dict[str, float] = {}  # submission name -> its grading's time, in the probed run
+
+
+def class_cost(learners: int, wall: float, wall_double: float) -> tuple[float, float]:
+    """(fixed seconds, seconds per learner) of a batch, from its wall time with ``learners`` and with twice as
+    many."""
+    per_learner = (wall_double - wall) / learners
+    return max(wall - learners * per_learner, 0.0), per_learner
 
 
 def overhead_table(records: list[dict], exercises: list[str]) -> list[str]:
@@ -135,8 +149,12 @@ def main(argv: list[str] | None = None) -> int:
                                             out=temporary / "o1", probe=probe)
         wall_u, unsandboxed, problems_u = run(course, batch, workers=1, sandbox=Sandbox.NONE, cache_root=cache,
                                               out=temporary / "o2")
-        wall_2, parallel, problems_2 = run(course, batch, workers=2, sandbox=sandbox, cache_root=cache,
-                                           out=temporary / "o3")
+        with MemorySampler() as memory:
+            wall_2, parallel, problems_2 = run(course, batch, workers=2, sandbox=sandbox, cache_root=cache,
+                                               out=temporary / "o3")
+        double = make_class(course, exercises, 2 * options.learners, temporary / "double")
+        wall_2_double, _, problems_d = run(course, double, workers=2, sandbox=sandbox, cache_root=cache,
+                                           out=temporary / "o4")
         load_after = os.getloadavg()[0]
         total = options.learners * len(exercises)
 
@@ -160,10 +178,25 @@ def main(argv: list[str] | None = None) -> int:
         say(f"| --jobs 1 | {wall_1:.1f}s | {60 * total / wall_1:.1f} | 1.00 |")
         say(f"| --jobs 2 | {wall_2:.1f}s | {60 * total / wall_2:.1f} | {wall_1 / wall_2:.2f} |")
         say()
+        fixed, per_learner = class_cost(options.learners, wall_2, wall_2_double)
+        say(f"--jobs 2, {options.learners} learners: {wall_2:.1f}s; {2 * options.learners} learners: "
+            f"{wall_2_double:.1f}s; so a batch's fixed cost is {fixed:.1f}s and each learner adds {per_learner:.1f}s")
         say(f"a class of 300 learners over these {len(exercises)} exercises with --jobs 2: about "
-            f"{300 * wall_2 / options.learners / 60:.0f} minutes")
+            f"{(fixed + 300 * per_learner) / 60:.0f} minutes (scaling the {options.learners}-learner wall time "
+            f"alone: {300 * wall_2 / options.learners / 60:.0f})")
         say()
 
+        say("Memory with --jobs 2 (proportional set size, so pages a fork shares with its parent count once; "
+            "peaks over samples every 0.25 s):")
+        say()
+        say("| process | peak PSS |")
+        say("| --- | ---: |")
+        for preload, mib in sorted(memory.peaks.pools_mib.items(), key=lambda item: -item[1]):
+            say(f"| warm pool's parent: {preload.replace(',', ', ')} | {mib:.0f} MiB |")
+        for name, mib in sorted(memory.peaks.parents_mib.items()):
+            say(f"| {name} | {mib:.0f} MiB |")
+        say(f"| **the whole batch at its largest** | {memory.peaks.total_mib:.0f} MiB |")
+        say()
         records = [json.loads(line) for line in probe.read_text().splitlines()] if probe.is_file() else []
         by_exercise: dict[str, list[dict]] = defaultdict(list)
         for record in records:
@@ -186,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         say()
         for row in overhead_table(records, exercises):
             say(row)
-        problems = problems_1 + problems_u + problems_2
+        problems = problems_1 + problems_u + problems_2 + problems_d
         if problems:
             say()
             say(f"{len(problems)} grading(s) did not earn full marks (a reference should):")
