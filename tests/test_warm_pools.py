@@ -282,3 +282,42 @@ def test_without_a_pool_answer_the_worker_starts_cold(pooled, tmp_path):
             probe.close()
     finally:
         gone.close()
+
+
+def test_kinds_confined_alike_share_a_pool_and_others_never_do(monkeypatch):
+    """A KFP exercise's learner and pipeline runner (learner code in both, the same limits) fork from one warm
+    parent importing what either imports; a kind that runs no learner code never shares one with a kind that
+    does; each pool is closed once. Decided from the exercise's settings, so no process is started here."""
+    from grader.course.model import Course
+    from grader.grading import warm_pools
+    from grader.grading.config import worker_settings
+
+    started = []
+
+    class Recorded:
+        def __init__(self, preload, limits, runs_learner_code, sandbox):
+            self.preload, self.limits, self.runs_learner_code, self.closed = preload, limits, runs_learner_code, 0
+            self.address = f"pool-{len(started)}"
+            started.append(self)
+
+        def close(self):
+            self.closed += 1
+
+    monkeypatch.setattr(warm_pools, "WarmPool", Recorded)
+    monkeypatch.setattr(warm_pools, "pools_work_here", lambda sandbox: True)
+    course = Course()
+    kfp = course.exercise("kfp_basic_pipeline")
+    tflite = course.exercise("tflite_convert")
+    with warm_pools.WarmPools(Sandbox.BWRAP) as pools:
+        shared = pools.addresses(kfp)
+        assert set(shared) == {"learner", "pipeline_runner"} and len(set(shared.values())) == 1
+        (pool,) = started
+        learner, runner = (worker_settings(kfp, kind)[0] for kind in ("learner", "pipeline_runner"))
+        assert pool.preload[:len(learner)] == learner and set(pool.preload) == set(learner) | set(runner)
+        assert pool.runs_learner_code
+        apart = pools.addresses(tflite)
+        assert set(apart) == {"learner", "evaluator"} and len(set(apart.values())) == 2
+        by_address = {recorded.address: recorded for recorded in started}
+        assert not by_address[apart["evaluator"]].runs_learner_code
+        assert by_address[apart["learner"]].runs_learner_code
+    assert [recorded.closed for recorded in started] == [1, 1, 1]

@@ -142,7 +142,7 @@ def grade_one(exercise: Exercise, submission: Path, name: str, results_path: Pat
         tests = (exercise.public_tests if include_public else []) + (exercise.hidden_tests if include_hidden else [])
         log = scratch / "pytest.log"
         error = _run_pytest(config_path, tests, course.root, log, stop, pytest_args,
-                            [address.fd for address in pools.values()], pytest_parent)
+                            sorted({address.fd for address in pools.values()}), pytest_parent)
         discard(scratch / "workspace")
         if stop is not None and stop.is_set():
             raise GradingCancelled(name)

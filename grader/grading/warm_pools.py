@@ -8,10 +8,11 @@ exercises it is grading now, not of every exercise it has seen.
 from __future__ import annotations
 
 import threading
+from dataclasses import astuple
 
 from grader.course.model import Exercise
 from grader.grading.config import suite_needs, worker_settings
-from grader.sandbox.launch import Sandbox
+from grader.sandbox.launch import Limits, Sandbox
 from grader.sandbox.pool import PoolAddress, WarmPool, pools_work_here
 
 
@@ -31,33 +32,52 @@ class WarmPools:
         if not self.enabled:
             return {}
         with self._lock:
-            pools = self._pools.pop(exercise.id, None) or {
-                kind: WarmPool(*worker_settings(exercise, kind), self.sandbox) for kind in suite_needs(exercise).kinds}
+            pools = self._pools.pop(exercise.id, None) or self._start(exercise)
             self._pools[exercise.id] = pools  # the most recently used last
             unused = list(self._pools)[:-self.keep] if self.keep else []
             retired = [self._pools.pop(exercise_id) for exercise_id in unused]
             addresses = {kind: pool.address for kind, pool in pools.items()}
         for old in retired:
-            for pool in old.values():
-                pool.close()
+            _close(old)
         return addresses
+
+    def _start(self, exercise: Exercise) -> dict[str, WarmPool]:
+        """A pool per kind of worker the tests use; kinds confined alike (learner code in both, the same limits:
+        a KFP exercise's learner and pipeline runner) share one, whose parent imports what either imports.
+        A fork of it then holds a library its kind's cold worker would not have imported, never a reference,
+        a hidden input or another limit."""
+        alike: dict[tuple, tuple[list[str], list[str], Limits, bool]] = {}  # kinds, their preloads, confinement
+        for kind in suite_needs(exercise).kinds:
+            preload, limits, runs_learner_code = worker_settings(exercise, kind)
+            kinds, union, _, _ = alike.setdefault((astuple(limits), runs_learner_code),
+                                                  ([], [], limits, runs_learner_code))
+            kinds.append(kind)
+            union += [name for name in preload if name not in union]
+        pools = {}
+        for kinds, preload, limits, runs_learner_code in alike.values():
+            pool = WarmPool(preload, limits, runs_learner_code, self.sandbox)
+            pools.update({kind: pool for kind in kinds})
+        return pools
 
     def finished(self, exercise: Exercise) -> None:
         """The exercise's last submission is graded: its pools go."""
         with self._lock:
             pools = self._pools.pop(exercise.id, {})
-        for pool in pools.values():
-            pool.close()
+        _close(pools)
 
     def close(self) -> None:
         with self._lock:
             pools, self._pools = self._pools, {}
         for exercise_pools in pools.values():
-            for pool in exercise_pools.values():
-                pool.close()
+            _close(exercise_pools)
 
     def __enter__(self) -> "WarmPools":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _close(pools: dict[str, WarmPool]) -> None:
+    for pool in set(pools.values()):  # kinds confined alike share one
+        pool.close()
