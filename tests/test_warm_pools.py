@@ -321,3 +321,49 @@ def test_kinds_confined_alike_share_a_pool_and_others_never_do(monkeypatch):
         assert not by_address[apart["evaluator"]].runs_learner_code
         assert by_address[apart["learner"]].runs_learner_code
     assert [recorded.closed for recorded in started] == [1, 1, 1]
+
+
+SABOTEUR = '''
+import os, sys
+
+# Every function of the pipeline runner's libraries and recipes replaced in this (learner) worker, and files
+# left where a worker may write: none of it may reach the pipeline runner forked from the same warm parent.
+def _sabotaged(*args, **kwargs):
+    raise RuntimeError("sabotaged")
+
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith(("kfp.local", "grader.sandbox.recipes")) and _module is not None:
+        for _attr, _value in list(vars(_module).items()):
+            if callable(_value) and not _attr.startswith("__"):
+                setattr(_module, _attr, _sabotaged)
+for _folder in ("/tmp", os.environ.get("HOME", "/tmp"), "/dev/shm", os.getcwd()):
+    try:
+        open(os.path.join(_folder, "hml-sabotage"), "w").write("x")
+    except OSError:
+        pass
+'''
+
+
+def test_a_learner_fork_reaches_neither_the_runner_forked_beside_it_nor_the_next(pooled, tmp_path):
+    """A KFP exercise's learner and pipeline runner fork from one warm parent: a module that patches the
+    runner's libraries in its own worker still gets its correct pipeline run, and so does the next submission.
+    Judged from the grader's results only."""
+    import json
+    import subprocess
+    import sys
+
+    from grader.course.model import Course
+
+    reference = Course().exercise("kfp_basic_pipeline").reference.read_text()
+    for name, text in (("saboteur", SABOTEUR + reference), ("honest", reference)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pipeline.py").write_text(text)
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "grade", "-e", "kfp_basic_pipeline", "--sandbox",
+                           pooled.value, "-o", str(tmp_path / "out"), "-q", str(tmp_path / "saboteur"),
+                           str(tmp_path / "honest")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("saboteur", "honest"):
+        result = json.loads((tmp_path / "out" / name / "results.json").read_text())
+        assert result["extra_data"]["outcome"] == "graded", name
+        assert result["score"] == result["extra_data"]["max_score"] > 0, (
+            name, [test["name"] for test in result["tests"] if test["status"] != "passed"])
