@@ -20,6 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.sandbox.processes import descendants, process_table
+
 KIB_PER_MIB = 1024
 
 
@@ -55,7 +57,7 @@ class MemorySampler:
         total = 0.0
         pools: dict[str, float] = defaultdict(float)
         parents: dict[str, float] = defaultdict(float)
-        for pid in descendants(os.getpid()):
+        for pid in descendants(process_table(), os.getpid()):
             pss = pss_mib(pid)
             argv = command_line(pid)
             if pss is None or argv is None:
@@ -73,25 +75,6 @@ class MemorySampler:
             self.peaks.pools_mib[name] = max(self.peaks.pools_mib.get(name, 0.0), value)
         for name, value in parents.items():
             self.peaks.parents_mib[name] = max(self.peaks.parents_mib.get(name, 0.0), value)
-
-
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat[stat.rindex(")") + 2:].split()[1])
-        children[parent].append(int(entry.name))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def pss_mib(pid: int) -> float | None:
