@@ -8,11 +8,10 @@ exercises it is grading now, not of every exercise it has seen.
 from __future__ import annotations
 
 import threading
-from dataclasses import astuple
 
 from grader.course.model import Exercise
 from grader.grading.config import suite_needs, worker_settings
-from grader.sandbox.launch import Limits, Sandbox
+from grader.sandbox.launch import Sandbox
 from grader.sandbox.pool import PoolAddress, WarmPool, pools_work_here
 
 
@@ -46,17 +45,14 @@ class WarmPools:
         a KFP exercise's learner and pipeline runner) share one, whose parent imports what either imports.
         A fork of it then holds a library its kind's cold worker would not have imported, never a reference,
         a hidden input or another limit."""
-        alike: dict[tuple, tuple[list[str], list[str], Limits, bool]] = {}  # kinds, their preloads, confinement
-        for kind in suite_needs(exercise).kinds:
-            preload, limits, runs_learner_code = worker_settings(exercise, kind)
-            kinds, union, _, _ = alike.setdefault((astuple(limits), runs_learner_code),
-                                                  ([], [], limits, runs_learner_code))
-            kinds.append(kind)
-            union += [name for name in preload if name not in union]
+        settings = {kind: worker_settings(exercise, kind) for kind in suite_needs(exercise).kinds}
+        alike: dict[tuple, list[str]] = {}  # (limits, runs learner code) -> the kinds confined so
+        for kind, (_, limits, runs_learner_code) in settings.items():
+            alike.setdefault((limits, runs_learner_code), []).append(kind)
         pools = {}
-        for kinds, preload, limits, runs_learner_code in alike.values():
-            pool = WarmPool(preload, limits, runs_learner_code, self.sandbox)
-            pools.update({kind: pool for kind in kinds})
+        for (limits, runs_learner_code), kinds in alike.items():
+            preload = list(dict.fromkeys(name for kind in kinds for name in settings[kind][0]))
+            pools.update(dict.fromkeys(kinds, WarmPool(preload, limits, runs_learner_code, self.sandbox)))
         return pools
 
     def finished(self, exercise: Exercise) -> None:

@@ -41,7 +41,7 @@ class SandboxUnavailable(GraderError, RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Limits:
     memory_mb: int = 4096
     cpu_seconds: int = 600
