@@ -284,43 +284,38 @@ def test_without_a_pool_answer_the_worker_starts_cold(pooled, tmp_path):
         gone.close()
 
 
-def test_kinds_confined_alike_share_a_pool_and_others_never_do(monkeypatch):
+def test_kinds_confined_alike_share_a_pool_and_others_never_do(pooled):
     """A KFP exercise's learner and pipeline runner (learner code in both, the same limits) fork from one warm
     parent importing what either imports; a kind that runs no learner code never shares one with a kind that
-    does; each pool is closed once. Decided from the exercise's settings, so no process is started here."""
+    does; each parent is ended when the pools close. Read from the real pools: their addresses and the
+    command lines their parents were started with."""
     from grader.course.model import Course
-    from grader.grading import warm_pools
     from grader.grading.config import worker_settings
+    from grader.grading.warm_pools import WarmPools
 
-    started = []
+    def preload_of(pool: WarmPool) -> list[str]:
+        argv = list(pool.process.args)
+        return argv[argv.index("--preload") + 1].split(",")
 
-    class Recorded:
-        def __init__(self, preload, limits, runs_learner_code, sandbox):
-            self.preload, self.limits, self.runs_learner_code, self.closed = preload, limits, runs_learner_code, 0
-            self.address = f"pool-{len(started)}"
-            started.append(self)
-
-        def close(self):
-            self.closed += 1
-
-    monkeypatch.setattr(warm_pools, "WarmPool", Recorded)
-    monkeypatch.setattr(warm_pools, "pools_work_here", lambda sandbox: True)
     course = Course()
     kfp = course.exercise("kfp_basic_pipeline")
     tflite = course.exercise("tflite_convert")
-    with warm_pools.WarmPools(Sandbox.BWRAP) as pools:
+    with WarmPools(pooled) as pools:
         shared = pools.addresses(kfp)
-        assert set(shared) == {"learner", "pipeline_runner"} and len(set(shared.values())) == 1
-        (pool,) = started
-        learner, runner = (worker_settings(kfp, kind)[0] for kind in ("learner", "pipeline_runner"))
-        assert pool.preload[:len(learner)] == learner and set(pool.preload) == set(learner) | set(runner)
-        assert pool.runs_learner_code
         apart = pools.addresses(tflite)
+        started = {id(pool): pool for exercise_pools in pools._pools.values() for pool in exercise_pools.values()}
+        kfp_pools, tflite_pools = pools._pools[kfp.id], pools._pools[tflite.id]
+        assert set(shared) == {"learner", "pipeline_runner"} and len(set(shared.values())) == 1
+        assert kfp_pools["learner"] is kfp_pools["pipeline_runner"]
+        learner, runner = (worker_settings(kfp, kind)[0] for kind in ("learner", "pipeline_runner"))
+        union = preload_of(kfp_pools["learner"])
+        assert union[:len(learner)] == learner and set(union) == set(learner) | set(runner)
         assert set(apart) == {"learner", "evaluator"} and len(set(apart.values())) == 2
-        by_address = {recorded.address: recorded for recorded in started}
-        assert not by_address[apart["evaluator"]].runs_learner_code
-        assert by_address[apart["learner"]].runs_learner_code
-    assert [recorded.closed for recorded in started] == [1, 1, 1]
+        assert worker_settings(tflite, "learner")[2] and not worker_settings(tflite, "evaluator")[2]
+        assert preload_of(tflite_pools["learner"]) == worker_settings(tflite, "learner")[0]
+        assert preload_of(tflite_pools["evaluator"]) == worker_settings(tflite, "evaluator")[0]
+        assert len(started) == 3
+    assert all(pool.process.poll() is not None for pool in started.values())
 
 
 SABOTEUR = '''
