@@ -79,7 +79,9 @@ def _ready_hooks(preload: str, server: "Server") -> None:
     """A preloaded recipe module's ``worker_ready(ctx)``, once the worker is confined and has said it is ready:
     work its recipes will need, started while the tests still prepare (the pipeline runner's task parent)."""
     for name in filter(None, preload.split(",")):
-        hook = getattr(sys.modules.get(name), "worker_ready", None) if name.startswith(f"{recipes.__name__}.") else None
+        if not name.startswith(f"{recipes.__name__}."):
+            continue
+        hook = getattr(sys.modules.get(name), "worker_ready", None)
         if hook is not None:
             try:
                 hook(recipes.Context(server.module, server.scratch, server.pid_namespace))
